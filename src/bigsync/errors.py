@@ -1,0 +1,176 @@
+"""Every exception bigsync raises, in one tree.
+
+    BigsyncError
+    ├── ConfigError                  settings or environment unusable
+    ├── InputError                   something a user typed or pasted is wrong
+    │   └── StoreHashError           not a store hash, API path or store URL
+    ├── VaultError                   sealing or opening a secret failed
+    │   ├── VaultKeyError            no master key, or the wrong one
+    │   └── VaultTamperedError       ciphertext or its associated data was altered
+    ├── ConnectionNotFoundError      no connection with that name or id
+    ├── ConnectionExistsError        a connection with that name already exists
+    └── ApiError                     a BigCommerce request did not succeed
+        ├── TransportError           no usable HTTP response (retriable)
+        │   ├── ConnectTimeoutError  .. connect or read timed out
+        │   ├── NetworkError         .. connection refused, reset or dropped
+        │   └── MalformedResponseError  body is not the JSON it claims to be
+        └── HttpStatusError          BigCommerce answered with an error status
+            ├── BadRequestError         400
+            ├── AuthenticationError     401  token invalid for this store
+            ├── PermissionDeniedError   403  token lacks a scope
+            ├── NotFoundError           404
+            ├── ConflictError           409
+            ├── PayloadTooLargeError    413
+            ├── UnprocessableError      422  field errors parsed from v2/v3 bodies
+            ├── RateLimitedError        429  (retriable)
+            └── ServerError             5xx  (retriable except 501 and 505)
+
+Each class says whether repeating the same request may succeed (`retriable`).
+`is_retriable()` is the one predicate every retry loop in bigsync uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+
+class BigsyncError(Exception):
+    """Base of every error bigsync raises on purpose."""
+
+    retriable: ClassVar[bool] = False
+
+
+class ConfigError(BigsyncError):
+    """Settings or the environment cannot be used as given."""
+
+
+class InputError(BigsyncError):
+    """A value a user typed or pasted is not acceptable; the message says what is expected."""
+
+
+class StoreHashError(InputError):
+    """Neither a store hash nor an API path or store URL that contains one."""
+
+
+class VaultError(BigsyncError):
+    """A secret could not be sealed or opened."""
+
+
+class VaultKeyError(VaultError):
+    """The master key is missing, malformed, or not the key the secret was sealed with."""
+
+
+class VaultTamperedError(VaultError):
+    """The sealed secret or its associated data was altered."""
+
+
+class ConnectionNotFoundError(BigsyncError):
+    """No connection with that name or id."""
+
+
+class ConnectionExistsError(BigsyncError):
+    """A connection with that name already exists."""
+
+
+class ApiError(BigsyncError):
+    """A request to BigCommerce did not succeed."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class TransportError(ApiError):
+    """No usable HTTP response arrived."""
+
+    retriable = True
+
+
+class ConnectTimeoutError(TransportError):
+    """Connecting or reading timed out."""
+
+
+class NetworkError(TransportError):
+    """The connection was refused, reset or dropped."""
+
+
+class MalformedResponseError(TransportError):
+    """The response body is not the JSON its status and content type promise."""
+
+
+class HttpStatusError(ApiError):
+    """BigCommerce answered with an error status; `status`, `headers` and `body` say how."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str = "",
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: object = None,
+        field_errors: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self.body = body
+        self.field_errors: Mapping[str, str] = dict(field_errors or {})
+
+
+class BadRequestError(HttpStatusError):
+    """400: the request is malformed."""
+
+
+class AuthenticationError(HttpStatusError):
+    """401: the access token is missing, wrong, revoked, or not valid for this store hash."""
+
+
+class PermissionDeniedError(HttpStatusError):
+    """403: the token is valid but lacks the scope the endpoint needs."""
+
+    def __init__(self, message: str, *, required_scope: str | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.required_scope = required_scope
+
+
+class NotFoundError(HttpStatusError):
+    """404: no such resource, or no such store."""
+
+
+class ConflictError(HttpStatusError):
+    """409: duplicate name or SKU, or a reference that does not exist."""
+
+
+class PayloadTooLargeError(HttpStatusError):
+    """413: too many items in a batch, or a `limit` above the maximum."""
+
+
+class UnprocessableError(HttpStatusError):
+    """422: the body is missing fields or has invalid values; see `field_errors`."""
+
+
+class RateLimitedError(HttpStatusError):
+    """429: the store's request quota is spent, or the platform is shedding load."""
+
+    retriable = True
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after_s = retry_after_s
+
+
+class ServerError(HttpStatusError):
+    """5xx: BigCommerce failed; worth repeating except for 501 and 505."""
+
+    @property
+    def retriable(self) -> bool:  # type: ignore[override]
+        return self.status not in (501, 505)
+
+
+def is_retriable(error: BaseException) -> bool:
+    """Whether repeating the request that raised `error` may succeed."""
+    return isinstance(error, BigsyncError) and bool(error.retriable)

@@ -1,0 +1,123 @@
+"""In-memory state of every sandbox store, and the clock they share.
+
+`Sandbox` holds the stores (by hash), the registered OAuth apps and the clock. Each
+`StoreState` holds one store's API accounts and its domain state: `catalog` (products,
+variants, categories, brands, locations, inventory), `sales` (orders and everything under
+them, customers, shipping) and `hooks` (webhook subscriptions). Domain modules own their
+state classes and the operations on them; this module only ties them together.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bigsync.sandbox.catalog import CatalogState
+from bigsync.sandbox.sales import SalesState
+
+PLAN_QUOTAS: dict[str, int | None] = {
+    "standard": 150,
+    "plus": 150,
+    "pro": 450,
+    "enterprise": 1500,
+    "unlimited": None,
+}
+"""Requests per 30-second window by plan (None: no request-rate limit)."""
+
+
+class Clock:
+    """Wall-clock time that tests can freeze and move forward."""
+
+    def __init__(self) -> None:
+        self._frozen_at: datetime | None = None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The current sandbox time (aware, UTC)."""
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return datetime.now(UTC) + self._offset
+
+    def freeze(self, at: datetime | None = None) -> None:
+        """Stop the clock at `at` (default: now)."""
+        self._frozen_at = (at or self.now()).astimezone(UTC)
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from where it stands."""
+        if self._frozen_at is not None:
+            self._offset = self._frozen_at - datetime.now(UTC)
+            self._frozen_at = None
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward (frozen or not)."""
+        if self._frozen_at is not None:
+            self._frozen_at += delta
+        else:
+            self._offset += delta
+
+
+@dataclass(frozen=True)
+class ApiAccount:
+    """A store-level API account (or an app installation): its token and granted scopes."""
+
+    name: str
+    client_id: str
+    access_token: str
+    scopes: frozenset[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "client_id": self.client_id,
+            "access_token": self.access_token,
+            "scopes": sorted(self.scopes),
+        }
+
+
+@dataclass
+class StoreState:
+    """One sandbox store."""
+
+    hash: str
+    store_id: int
+    name: str
+    plan: str
+    accounts: dict[str, ApiAccount] = field(default_factory=dict)  # by access token
+    catalog: CatalogState = field(default_factory=CatalogState)
+    sales: SalesState = field(default_factory=SalesState)
+    v2_empty_as_200: bool = False  # v2 lists past the end: 204 (default) or `200 []`
+    _ids: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
+
+    def next_id(self, kind: str, *, start: int = 1) -> int:
+        """The next id in the sequence of `kind` (each kind has its own id space)."""
+        counter = self._ids.get(kind)
+        if counter is None:
+            counter = self._ids[kind] = itertools.count(start)
+        return next(counter)
+
+    def account_for(self, token: str | None) -> ApiAccount | None:
+        """The API account that owns `token` in this store, if any."""
+        return self.accounts.get(token) if token else None
+
+
+EventSink = Callable[["StoreState", str, dict[str, Any]], None]
+
+
+@dataclass
+class Sandbox:
+    """Every store the sandbox serves, plus the shared clock and the event sink."""
+
+    clock: Clock = field(default_factory=Clock)
+    stores: dict[str, StoreState] = field(default_factory=dict)
+    event_sinks: list[EventSink] = field(default_factory=list)
+
+    def emit(self, store: StoreState, scope: str, data: dict[str, Any]) -> None:
+        """Announce a change (`store/product/updated`, ...); webhook delivery listens here."""
+        for sink in self.event_sinks:
+            sink(store, scope, data)
+
+    def now(self) -> datetime:
+        return self.clock.now()
