@@ -1,25 +1,52 @@
-"""The sandbox ASGI app: BigCommerce's URLs on one host, plus the `/_sandbox/` control API."""
+"""The sandbox ASGI app: BigCommerce's URLs on one host, plus the `/_sandbox/` control API.
+
+    /stores/{store_hash}/v2/...  and  /stores/{store_hash}/v3/...   the store API (gateway.py)
+    /_sandbox/...                                                    the control API (control.py)
+    whatever EXTENSIONS add                                          e.g. `/oauth2/token`
+
+An extension module is optional (skipped until it exists) and may expose `routes` (Starlette
+routes mounted at the root, with their full paths) and `install(sandbox)` (called once per app,
+e.g. to register an event sink).
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.routing import Route
+import importlib
+import importlib.util
 
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from bigsync.sandbox import control
 from bigsync.sandbox.backend import Sandbox
-from bigsync.sandbox.gateway import gateway
+from bigsync.sandbox.gateway import mount_store_routes
 from bigsync.sandbox.routes import store_api_routes
+
+EXTENSIONS: list[str] = ["bigsync.sandbox.oauth_api", "bigsync.sandbox.webhooks_api"]
+"""Modules that add routes outside `/stores/` (the OAuth app flow) or hook into the sandbox."""
+
+
+def _extensions(sandbox: Sandbox) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for name in EXTENSIONS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        routes.extend(getattr(module, "routes", ()))
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(sandbox)
+    return routes
 
 
 def create_app(sandbox: Sandbox | None = None) -> Starlette:
     """An app serving `sandbox` (a new, empty one by default)."""
-    routes = [
-        Route(
-            "/stores/{store_hash}" + route.path,
-            gateway(route.endpoint),
-            methods=[m for m in (route.methods or ()) if m != "HEAD"] or None,
-        )
-        for route in store_api_routes()
+    sandbox = sandbox or Sandbox()
+    routes: list[BaseRoute] = [
+        *control.routes,
+        *_extensions(sandbox),
+        *mount_store_routes(store_api_routes()),
     ]
     app = Starlette(routes=routes)
-    app.state.sandbox = sandbox or Sandbox()
+    app.state.sandbox = sandbox
     return app

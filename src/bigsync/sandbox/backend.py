@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bigsync.sandbox.catalog import CatalogState
+from bigsync.sandbox.faults import FaultBook
+from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.oauth import AppRegistry
+from bigsync.sandbox.ratelimit import RateWindow
 from bigsync.sandbox.sales import SalesState
+from bigsync.sandbox.stats import StoreStats
+from bigsync.sandbox.webhooks import HookState, WebhookDelivery
 
 PLAN_QUOTAS: dict[str, int | None] = {
     "standard": 150,
@@ -26,6 +32,23 @@ PLAN_QUOTAS: dict[str, int | None] = {
     "unlimited": None,
 }
 """Requests per 30-second window by plan (None: no request-rate limit)."""
+
+
+def plan_quota(plan: str) -> int | None:
+    """The quota of `plan`; ValueError for a plan the sandbox does not know."""
+    if plan not in PLAN_QUOTAS:
+        raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLAN_QUOTAS)}")
+    return PLAN_QUOTAS[plan]
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What the sandbox generates on seed and reset: stores, their sizes and their plan."""
+
+    seed: int = 1
+    stores: int = 1
+    sizes: StoreSizes = field(default_factory=StoreSizes)
+    plan: str = "standard"
 
 
 class Clock:
@@ -50,6 +73,18 @@ class Clock:
         if self._frozen_at is not None:
             self._offset = self._frozen_at - datetime.now(UTC)
             self._frozen_at = None
+
+    def set(self, at: datetime) -> None:
+        """Jump to `at` (frozen or not); the clock may go backwards."""
+        at = at.astimezone(UTC)
+        if self._frozen_at is not None:
+            self._frozen_at = at
+        else:
+            self._offset = at - datetime.now(UTC)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self._frozen_at is not None
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward (frozen or not)."""
@@ -88,8 +123,21 @@ class StoreState:
     accounts: dict[str, ApiAccount] = field(default_factory=dict)  # by access token
     catalog: CatalogState = field(default_factory=CatalogState)
     sales: SalesState = field(default_factory=SalesState)
+    hooks: HookState = field(default_factory=HookState)
     v2_empty_as_200: bool = False  # v2 lists past the end: 204 (default) or `200 []`
+    foreign_token_status: int = 401  # a token of another store: 401 (default) or 403
     _ids: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
+    rate: RateWindow = field(init=False, repr=False)
+    stats: StoreStats = field(default_factory=StoreStats, repr=False)
+    info: dict[str, Any] = field(default_factory=dict, repr=False)  # GET /v2/store fields
+
+    def __post_init__(self) -> None:
+        self.rate = RateWindow(quota=plan_quota(self.plan))
+
+    def set_plan(self, plan: str) -> None:
+        """Move the store to `plan` (its quota applies from the next request)."""
+        self.plan = plan
+        self.rate.quota = plan_quota(plan)
 
     def next_id(self, kind: str, *, start: int = 1) -> int:
         """The next id in the sequence of `kind` (each kind has its own id space)."""
@@ -113,6 +161,15 @@ class Sandbox:
     clock: Clock = field(default_factory=Clock)
     stores: dict[str, StoreState] = field(default_factory=dict)
     event_sinks: list[EventSink] = field(default_factory=list)
+    spec: BuildSpec = field(default_factory=BuildSpec)  # what the stores were built from
+    faults: FaultBook = field(default_factory=FaultBook)
+    latency_ms: float = 0.0  # added to every store API request
+    apps: AppRegistry = field(default_factory=AppRegistry)  # OAuth apps (oauth.py)
+    webhooks: WebhookDelivery = field(init=False, repr=False)  # delivery engine (webhooks.py)
+
+    def __post_init__(self) -> None:
+        self.webhooks = WebhookDelivery(now=self.now, secret_for=self.apps.secret_for)
+        self.event_sinks.append(self.webhooks.on_event)
 
     def emit(self, store: StoreState, scope: str, data: dict[str, Any]) -> None:
         """Announce a change (`store/product/updated`, ...); webhook delivery listens here."""

@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bigsync.sandbox.routes import store
+from bigsync.sandbox.routes import (
+    catalog,
+    categories,
+    channels,
+    customers,
+    hooks,
+    inventory,
+    orders,
+    shipping,
+    store,
+)
 
 
 def store_api_routes() -> list[Route]:
     """Every store API route, in the order they should match."""
-    return [*store.routes]
+    return [
+        *store.routes,
+        *channels.routes,
+        *hooks.routes,
+        *orders.routes,
+        *customers.routes,
+        *shipping.routes,
+        *catalog.routes,
+        *categories.routes,
+        *inventory.routes,
+    ]

@@ -1,0 +1,161 @@
+"""Requests per second the sandbox serves on one core: 250-product pages with variants.
+
+    .venv/bin/python bench/sandbox_throughput.py [--products 5000] [--seconds 10]
+        [--connections 8] [--path /v3/catalog/products?include=variants&limit=250]
+
+Starts `bigsync sandbox` (one uvicorn worker, plan unlimited, no added latency) in a child
+process pinned to CPU 0, then loads it from this process (pinned to CPU 1 when there is one)
+with an httpx client over several keep-alive connections, cycling through every page. Prints
+requests/s, records/s and latency percentiles. Only talks to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BIGSYNC = Path(sys.executable).with_name("bigsync")
+DEFAULT_PATH = "/v3/catalog/products?include=variants&limit=250"
+
+
+_COUNT = re.compile(rb'"count":(\d+)')
+
+
+def _count(body: bytes) -> int:
+    """Records on a page, read from `meta.pagination.count` at the end of the body (decoding
+    whole pages would make this client, not the sandbox, the bottleneck)."""
+    match = _COUNT.search(body, max(0, len(body) - 512))
+    return int(match.group(1)) if match else 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
+        os.sched_setaffinity(0, {cpu})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(port: int, products: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIGSYNC),
+        "sandbox",
+        f"--port={port}",
+        "--seed=1",
+        f"--products={products}",
+        "--orders=10",
+        "--customers=10",
+        "--plan=unlimited",
+    ]
+    return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: _pin(0),  # noqa: PLW1509 -- only sets CPU affinity, no locks involved
+    )
+
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes], within_s: float = 120) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + within_s
+    async with httpx.AsyncClient(base_url=base) as client:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"sandbox exited: {server.stderr.read().decode()}")  # type: ignore[union-attr]
+            try:
+                stores: dict = (await client.get("/_sandbox/stores")).json()  # type: ignore[type-arg]
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+            else:
+                return stores
+    raise TimeoutError("the sandbox did not start")
+
+
+async def load(
+    base: str, url: str, token: str, *, pages: int, seconds: float, connections: int
+) -> tuple[int, int, list[float], int]:
+    """Hammer `url` (cycling `page`) for `seconds`; (requests, records, latencies, errors)."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    headers = {"X-Auth-Token": token, "Accept": "application/json"}
+    done = records = errors = 0
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+    joiner = "&" if "?" in url else "?"
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
+
+        async def worker(offset: int) -> None:
+            nonlocal done, records, errors
+            page = offset
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                response = await c.get(f"{url}{joiner}page={page % pages + 1}")
+                latencies.append(time.perf_counter() - started)
+                if response.status_code == 200:
+                    done += 1
+                    records += _count(response.content)
+                else:
+                    errors += 1
+                page += connections
+
+        await asyncio.gather(*(worker(i) for i in range(connections)))
+    return done, records, latencies, errors
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--path", default=DEFAULT_PATH)
+    args = parser.parse_args()
+    _pin(1)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, args.products)
+    try:
+        stores = await wait_ready(base, server)
+        store = stores["stores"][0]
+        token = store["accounts"][0]["access_token"]
+        url = f"/stores/{store['hash']}{args.path}"
+        pages = max(1, -(-args.products // 250)) if "limit=250" in args.path else 1
+        await load(base, url, token, pages=pages, seconds=1.0, connections=args.connections)
+        started, cpu_before = time.perf_counter(), cpu_seconds(server.pid)
+        done, records, latencies, errors = await load(
+            base, url, token, pages=pages, seconds=args.seconds, connections=args.connections
+        )
+        elapsed = time.perf_counter() - started
+        server_cpu = (cpu_seconds(server.pid) - cpu_before) / elapsed
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"GET {args.path} ({args.products} products, {args.connections} connections)")
+    print(f"  {done / elapsed:8.1f} requests/s   {records / elapsed:10.0f} records/s")
+    print(f"  latency p50 {p50:.1f} ms   p99 {p99:.1f} ms   errors {errors}")
+    print(f"  sandbox process CPU: {server_cpu:.0%} of one core", end="")
+    print(f" -> about {done / elapsed / max(server_cpu, 0.01):.0f} requests/s per busy core")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,90 @@
+"""Fixtures for sandbox tests: a seeded sandbox, its app, clients in process and over a socket.
+
+    sandbox       a Sandbox built from SPEC (seed 7, two stores, small sizes, plan unlimited)
+    app           create_app(sandbox)
+    store         the first store; `store_hash` its hash
+    tokens        {"full": ..., "read-only": ..., "catalog-only": ...} of that store
+    client        httpx.AsyncClient over ASGITransport, base_url http://sandbox, full-access token
+    live_url      the same app served by uvicorn on 127.0.0.1 (random free port), e.g. for
+                  dropped connections; use it with your own httpx.AsyncClient
+
+Paths are absolute (`/stores/{store_hash}/v3/...`), so `tests.sandbox.schema.assert_matches_spec`
+can validate any answer. Plan `unlimited` keeps the quota out of the way; rate-limit tests
+switch the store's plan with `store.set_plan(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from bigsync.sandbox import Sandbox, create_app
+from bigsync.sandbox.backend import BuildSpec, StoreState
+from bigsync.sandbox.builder import build_sandbox
+from bigsync.sandbox.generator import StoreSizes
+
+SPEC = BuildSpec(
+    seed=7, stores=2, sizes=StoreSizes(products=30, orders=40, customers=20), plan="unlimited"
+)
+BASE_URL = "http://sandbox"
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return build_sandbox(SPEC)
+
+
+@pytest.fixture
+def app(sandbox: Sandbox) -> Starlette:
+    return create_app(sandbox)
+
+
+@pytest.fixture
+def store(sandbox: Sandbox) -> StoreState:
+    return next(iter(sandbox.stores.values()))
+
+
+@pytest.fixture
+def store_hash(store: StoreState) -> str:
+    return store.hash
+
+
+@pytest.fixture
+def tokens(store: StoreState) -> dict[str, str]:
+    return {account.name: token for token, account in store.accounts.items()}
+
+
+@pytest.fixture
+async def client(app: Starlette, tokens: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    headers = {"X-Auth-Token": tokens["full"], "Accept": "application/json"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers) as c:
+        yield c
+
+
+@pytest.fixture
+async def live_url(app: Starlette) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free 127.0.0.1 port for the duration of the test."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.005)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

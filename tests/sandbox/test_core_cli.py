@@ -1,0 +1,68 @@
+"""`bigsync sandbox` starts, prints the stores and a curl line, and that curl line works."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CURL = re.compile(r"^curl -H 'X-Auth-Token: ([a-z0-9]{31})' '(http://127\.0\.0\.1:\d+/\S+)'$")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _read_until_curl(process: subprocess.Popen[str]) -> tuple[str, re.Match[str]]:
+    assert process.stdout is not None
+    printed: list[str] = []
+    while True:
+        line = process.stdout.readline()
+        assert line, "the command exited early:\n" + "".join(printed)
+        printed.append(line)
+        match = CURL.match(line.strip())
+        if match:
+            return "".join(printed), match
+
+
+def _get_when_listening(url: str, token: str) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, headers={"X-Auth-Token": token})
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline, "the sandbox never started listening"
+            time.sleep(0.1)
+
+
+@pytest.mark.timeout(60)
+def test_sandbox_command_prints_a_working_curl_line() -> None:
+    bigsync = Path(sys.executable).with_name("bigsync")
+    port = _free_port()
+    command = [str(bigsync), "sandbox", f"--port={port}", "--seed=3"]
+    sizes = ["--products=5", "--orders=5", "--customers=5"]
+    with subprocess.Popen(  # noqa: S603 -- our own CLI
+        [*command, *sizes], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            printed, curl = _read_until_curl(process)
+            token, url = curl.groups()
+            response = _get_when_listening(url, token)
+            stores = httpx.get(f"http://127.0.0.1:{port}/_sandbox/stores").json()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert "catalog-only" in printed
+    assert token in printed.split("Try:")[0]  # the token is also in the accounts table
+    assert response.status_code == 200
+    assert response.json()["meta"]["pagination"]["count"] == 1
+    assert stores["stores"][0]["hash"] in url

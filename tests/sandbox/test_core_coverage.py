@@ -1,0 +1,28 @@
+"""SANDBOX_COVERAGE.md is generated and up to date."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sandbox import coverage
+from tests.sandbox.schema import spec_dir
+
+
+def test_committed_coverage_file_is_current() -> None:
+    if spec_dir() is None:
+        pytest.skip("the official OpenAPI specs are not available")
+    assert coverage.OUTPUT.is_file(), "run: python -m tests.sandbox.coverage"
+    assert coverage.OUTPUT.read_text(encoding="utf-8") == coverage.render(), (
+        "SANDBOX_COVERAGE.md is stale; run: python -m tests.sandbox.coverage"
+    )
+
+
+def test_every_listed_operation_is_documented_by_a_spec() -> None:
+    if spec_dir() is None:
+        pytest.skip("the official OpenAPI specs are not available")
+    undocumented = [
+        f"{method} {path}"
+        for method, path in coverage.operations()
+        if coverage.operation_id_for(method, "/stores/h" + path) is None
+    ]
+    assert undocumented == []
