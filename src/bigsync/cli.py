@@ -6,12 +6,9 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bigsync.sandbox.backend import BuildSpec
-from bigsync.sandbox.builder import build_sandbox
-from bigsync.sandbox.generator import StoreSizes
-from bigsync.sandbox.server import base_url, describe_stores, serve
+from bigsync.connections import cli as connections_cli
+from bigsync.sync import cli as sync_cli
 
 app = typer.Typer(
     name="bigsync",
@@ -24,6 +21,12 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Self-hosted BigCommerce integration hub."""
+
+
+# connect, test, connections, disconnect, keys rotate
+connections_cli.register(app)
+# sync, status, demo
+sync_cli.register(app)
 
 
 class SandboxPlan(StrEnum):
@@ -52,12 +55,22 @@ def sandbox(
     plan: Annotated[
         SandboxPlan, typer.Option(help="Plan of every store (sets the request quota).")
     ] = SandboxPlan.standard,
+    webhook_timescale: Annotated[
+        float,
+        typer.Option(
+            help="Multiplies webhook retry delays (1.0: BigCommerce's ~48 h schedule; "
+            "0.001: about 3 minutes)."
+        ),
+    ] = 1.0,
 ) -> None:
     """Serve a local BigCommerce API sandbox with generated stores."""
+    if webhook_timescale <= 0:
+        raise typer.BadParameter("must be a positive number", param_hint="--webhook-timescale")
+    # Loaded here, not at the top: no other command needs the sandbox.
+    from bigsync.sandbox.backend import BuildSpec  # noqa: PLC0415
+    from bigsync.sandbox.generator import StoreSizes  # noqa: PLC0415
+    from bigsync.sandbox.server import launch  # noqa: PLC0415
+
     sizes = StoreSizes(products=products, orders=orders, customers=customers)
     spec = BuildSpec(seed=seed, stores=stores, sizes=sizes, plan=plan.value)
-    console = Console()
-    with console.status("Generating stores..."):
-        built = build_sandbox(spec, latency_ms=latency_ms)
-    describe_stores(built, base_url(host, port), console)
-    serve(built, host=host, port=port)
+    launch(spec, host=host, port=port, latency_ms=latency_ms, webhook_timescale=webhook_timescale)

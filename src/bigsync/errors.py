@@ -9,6 +9,9 @@
     │   └── VaultTamperedError       ciphertext or its associated data was altered
     ├── ConnectionNotFoundError      no connection with that name or id
     ├── ConnectionExistsError        a connection with that name already exists
+    ├── SyncError                    a sync could not run or finish
+    │   ├── SyncLockedError          another sync of the same connection holds the lease
+    │   └── SyncLockLostError        the lease expired and another sync took it (retriable)
     └── ApiError                     a BigCommerce request did not succeed
         ├── TransportError           no usable HTTP response (retriable)
         │   ├── ConnectTimeoutError  .. connect or read timed out
@@ -27,12 +30,14 @@
 
 Each class says whether repeating the same request may succeed (`retriable`).
 `is_retriable()` is the one predicate every retry loop in bigsync uses.
+HTTP statuses and httpx exceptions become `ApiError`s in one place only:
+`bigsync.bigcommerce.mapping`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class BigsyncError(Exception):
@@ -71,6 +76,20 @@ class ConnectionNotFoundError(BigsyncError):
 
 class ConnectionExistsError(BigsyncError):
     """A connection with that name already exists."""
+
+
+class SyncError(BigsyncError):
+    """A sync could not run or could not finish."""
+
+
+class SyncLockedError(SyncError):
+    """Another sync of the same connection is running (it holds the connection's lease)."""
+
+
+class SyncLockLostError(SyncError):
+    """This sync's lease expired and another sync took it; the last page was not committed."""
+
+    retriable = True
 
 
 class ApiError(BigsyncError):
@@ -132,8 +151,8 @@ class AuthenticationError(HttpStatusError):
 class PermissionDeniedError(HttpStatusError):
     """403: the token is valid but lacks the scope the endpoint needs."""
 
-    def __init__(self, message: str, *, required_scope: str | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, required_scope: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
         self.required_scope = required_scope
 
 
@@ -158,8 +177,8 @@ class RateLimitedError(HttpStatusError):
 
     retriable = True
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
         self.retry_after_s = retry_after_s
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import socket
 import subprocess
@@ -11,6 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
+
+from bigsync import cli
+from bigsync.cli import app
 
 CURL = re.compile(r"^curl -H 'X-Auth-Token: ([a-z0-9]{31})' '(http://127\.0\.0\.1:\d+/\S+)'$")
 
@@ -48,7 +53,7 @@ def _get_when_listening(url: str, token: str) -> httpx.Response:
 def test_sandbox_command_prints_a_working_curl_line() -> None:
     bigsync = Path(sys.executable).with_name("bigsync")
     port = _free_port()
-    command = [str(bigsync), "sandbox", f"--port={port}", "--seed=3"]
+    command = [str(bigsync), "sandbox", f"--port={port}", "--seed=3", "--webhook-timescale=0.001"]
     sizes = ["--products=5", "--orders=5", "--customers=5"]
     with subprocess.Popen(  # noqa: S603 -- our own CLI
         [*command, *sizes], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -58,6 +63,7 @@ def test_sandbox_command_prints_a_working_curl_line() -> None:
             token, url = curl.groups()
             response = _get_when_listening(url, token)
             stores = httpx.get(f"http://127.0.0.1:{port}/_sandbox/stores").json()
+            webhooks = httpx.get(f"http://127.0.0.1:{port}/_sandbox/webhooks").json()
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -66,3 +72,22 @@ def test_sandbox_command_prints_a_working_curl_line() -> None:
     assert response.status_code == 200
     assert response.json()["meta"]["pagination"]["count"] == 1
     assert stores["stores"][0]["hash"] in url
+    assert webhooks["settings"]["timescale"] == 0.001
+
+
+def test_a_timescale_must_be_positive() -> None:
+    result = CliRunner().invoke(app, ["sandbox", "--webhook-timescale=0"])
+    assert result.exit_code == 2
+    assert "--webhook-timescale" in result.output
+
+
+def test_the_cli_module_loads_the_sandbox_only_in_its_command() -> None:
+    """Every `bigsync` command imports cli.py; the sandbox is imported by `sandbox` alone."""
+    tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
+    top_level = [
+        node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    ]
+    assert top_level
+    assert [m for m in top_level if m.startswith("bigsync.sandbox")] == []

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.sandbox import coverage
-from tests.sandbox.schema import spec_dir
+from tests.sandbox.schema import require_specs
 
 
 def test_committed_coverage_file_is_current() -> None:
-    if spec_dir() is None:
-        pytest.skip("the official OpenAPI specs are not available")
+    require_specs()
     assert coverage.OUTPUT.is_file(), "run: python -m tests.sandbox.coverage"
     assert coverage.OUTPUT.read_text(encoding="utf-8") == coverage.render(), (
         "SANDBOX_COVERAGE.md is stale; run: python -m tests.sandbox.coverage"
@@ -18,8 +15,7 @@ def test_committed_coverage_file_is_current() -> None:
 
 
 def test_every_listed_operation_is_documented_by_a_spec() -> None:
-    if spec_dir() is None:
-        pytest.skip("the official OpenAPI specs are not available")
+    require_specs()
     undocumented = [
         f"{method} {path}"
         for method, path in coverage.operations()

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox, StoreState
 from bigsync.sandbox.webhooks import RETRY_DELAYS
-from tests.sandbox.schema import spec_dir
+from tests.sandbox.schema import require_specs
 
 PRODUCT_EVENT = {"type": "product", "id": 205}
 
@@ -119,9 +119,7 @@ async def subscribe(
 
 
 def callback_schema(scope: str) -> dict[str, Any]:
-    folder = spec_dir()
-    if folder is None:
-        pytest.skip("the official OpenAPI specs are not available")
+    folder = require_specs()
     name = scope.replace("/", "_")
     document = yaml.safe_load((folder / "webhook-callbacks" / f"{name}.yml").read_text())
     schema: dict[str, Any] = document["properties"][scope]

@@ -11,8 +11,10 @@ e.g. to register an event sink).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -40,13 +42,24 @@ def _extensions(sandbox: Sandbox) -> list[BaseRoute]:
 
 
 def create_app(sandbox: Sandbox | None = None) -> Starlette:
-    """An app serving `sandbox` (a new, empty one by default)."""
+    """An app serving `sandbox` (a new, empty one by default).
+
+    At shutdown (ASGI lifespan) the app cancels the webhook deliveries still pending.
+    """
     sandbox = sandbox or Sandbox()
     routes: list[BaseRoute] = [
         *control.routes,
         *_extensions(sandbox),
         *mount_store_routes(store_api_routes()),
     ]
-    app = Starlette(routes=routes)
+
+    webhooks = sandbox.webhooks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await webhooks.aclose()  # pending deliveries and retries end with the server
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox
     return app

@@ -120,11 +120,13 @@ def build_store(spec: BuildSpec, index: int) -> StoreState:
 def populate(sandbox: Sandbox, spec: BuildSpec) -> None:
     """Replace every store of `sandbox` by the stores of `spec`, with generated data.
 
-    Faults are removed; the clock is left alone (generated dates are relative to its now).
+    Faults are removed, and so are the pending webhook deliveries of the replaced stores;
+    the clock is left alone (generated dates are relative to its now).
     """
     plan_quota(spec.plan)  # refuse an unknown plan before anything is replaced
     sandbox.spec = spec
     sandbox.faults = FaultBook(seed=spec.seed)
+    sandbox.webhooks.cancel_store_deliveries(sandbox.stores.values())
     sandbox.stores.clear()
     now: datetime = sandbox.now()
     for index in range(spec.stores):

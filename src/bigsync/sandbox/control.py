@@ -16,7 +16,8 @@
     GET    /_sandbox/stats                    requests, 429s and statuses per store and endpoint
     DELETE /_sandbox/stats                    zero the counters
 
-Errors answer `{"error": "..."}` with 400 or 404.
+Reset and seed replace every store: pending webhook deliveries (and retries) of the old stores
+are cancelled. Errors answer `{"error": "..."}` with 400 or 404.
 """
 
 from __future__ import annotations

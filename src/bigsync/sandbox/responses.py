@@ -106,6 +106,20 @@ def int_param(request: Request, name: str, default: int | None = None) -> int | 
         raise ApiProblem(400, f"The value of '{name}' must be an integer.") from None
 
 
+def parse_bool(raw: str | None) -> bool | None:
+    """A boolean query value: `true`/`1`, `false`/`0` (any case); None when absent or empty.
+
+    ValueError for anything else (each caller answers it in its own API's words).
+    """
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ValueError(raw)
+
+
 def id_list_param(request: Request, name: str) -> list[int] | None:
     """A comma-separated integer list (`id:in=1,2,3`), or None when absent."""
     raw = request.query_params.get(name)

@@ -1,7 +1,8 @@
 """Serve a sandbox with uvicorn, after printing how to reach each store.
 
 `describe_stores` is the startup printout (rich): per store its hash, API path and API accounts
-(tokens with their scopes), then a `curl` line that works as printed.
+(tokens with their scopes), then a `curl` line that works as printed. `launch` is the whole
+`bigsync sandbox` command: generate, print, serve.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bigsync.sandbox.app import create_app
-from bigsync.sandbox.backend import Sandbox
+from bigsync.sandbox.backend import BuildSpec, Sandbox
+from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.faults import ConnectionDropped
 
 
@@ -72,3 +74,24 @@ def serve(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 5780) -> Non
     )
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     uvicorn.Server(config).run()
+
+
+def launch(
+    spec: BuildSpec,
+    *,
+    host: str,
+    port: int,
+    latency_ms: float = 0.0,
+    webhook_timescale: float = 1.0,
+    console: Console | None = None,
+) -> None:
+    """Generate the stores of `spec`, print how to reach them, serve until interrupted.
+
+    `webhook_timescale` multiplies the webhook retry delays (see `DeliverySettings`).
+    """
+    console = console or Console()
+    with console.status("Generating stores..."):
+        built = build_sandbox(spec, latency_ms=latency_ms)
+    built.webhooks.configure(timescale=webhook_timescale)
+    describe_stores(built, base_url(host, port), console)
+    serve(built, host=host, port=port)

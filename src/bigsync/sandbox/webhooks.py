@@ -42,7 +42,7 @@ import time
 import uuid
 import weakref
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -412,7 +412,7 @@ class WebhookDelivery:
         self._stats: Counter[str] = Counter()
         self._seq = 0
         self._pending = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], StoreState] = {}  # each with its event's store
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
         self._gates = weakref.WeakKeyDictionary()
         self._ssl: ssl.SSLContext | None = None
@@ -457,9 +457,9 @@ class WebhookDelivery:
                 self._record(message, attempt=1, outcome="dropped", error="no event loop")
                 continue
             self._pending += 1
-            task = loop.create_task(self._deliver(message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task = loop.create_task(self._run(message))
+            self._tasks[task] = store
+            task.add_done_callback(self._settled)
 
     async def drain(self) -> None:
         """Wait until no delivery is pending (bound it with `asyncio.timeout`).
@@ -477,6 +477,15 @@ class WebhookDelivery:
         for task in mine:
             task.cancel()
         await asyncio.gather(*mine, return_exceptions=True)
+
+    def cancel_store_deliveries(self, stores: Iterable[StoreState]) -> int:
+        """Cancel the pending deliveries (retries included) of events from `stores`, e.g. the
+        stores a reset replaces; how many there were. Callable from any thread."""
+        gone = {id(store) for store in stores}
+        doomed = [t for t, store in list(self._tasks.items()) if id(store) in gone]
+        for task in doomed:
+            _cancel_soon(task)
+        return len(doomed)
 
     def report(
         self, *, store_hash: str | None = None, hook_id: int | None = None, limit: int = 100
@@ -499,11 +508,11 @@ class WebhookDelivery:
         """Every logged attempt, oldest first."""
         return iter(list(self._log))
 
-    async def _deliver(self, message: _Message) -> None:
-        try:
-            await self._run(message)
-        finally:
-            self._pending -= 1
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        # A done callback, not a `finally` in the task: a task cancelled before its first
+        # step never runs its coroutine's body.
+        self._tasks.pop(task, None)
+        self._pending -= 1
 
     async def _run(self, message: _Message) -> None:
         hook = message.hook
@@ -616,6 +625,19 @@ class WebhookDelivery:
             self._stats["retries"] += 1
         if outcome == "deactivated":
             self._stats["deactivations"] += 1
+
+
+def _cancel_soon(task: asyncio.Task[None]) -> None:
+    """Cancel `task` from its own loop's thread (now, if that is the running loop)."""
+    loop = task.get_loop()
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is running:
+        task.cancel()
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(task.cancel)
 
 
 def _ms_since(started: float) -> float:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from bigsync.sandbox.catalog.models import Brand, Category, Location, Product, Variant
 from bigsync.sandbox.catalog.state import CatalogState, InventoryItem
 from bigsync.sandbox.dates import parse_filter_date
-from bigsync.sandbox.responses import ApiProblem
+from bigsync.sandbox.responses import ApiProblem, parse_bool
 
 Params = Mapping[str, str]
 T = TypeVar("T")
@@ -65,14 +65,10 @@ def str_set(params: Params, name: str, *, fold: bool = False) -> set[str] | None
 
 
 def bool_value(params: Params, name: str) -> bool | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise bad_filter(name)
+    try:
+        return parse_bool(params.get(name))
+    except ValueError:
+        raise bad_filter(name) from None
 
 
 def date_value(params: Params, name: str, now: datetime) -> datetime | None:

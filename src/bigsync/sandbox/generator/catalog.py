@@ -7,7 +7,6 @@ directly (no request validation), so 10,000 products take well under a second.
 
 from __future__ import annotations
 
-import gc
 import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -66,20 +65,8 @@ def generate_catalog(
     """Fill `store.catalog` (expected empty) with a realistic, seeded catalog.
 
     Uses `sizes.products`; categories (a fixed three-level tree) and brands (one per 40
-    products, 3 to 120) follow from it. The cyclic
-    garbage collector is paused meanwhile: the records hold no cycles, and its passes over
-    the growing heap would otherwise cost as much as building the records.
+    products, 3 to 120) follow from it.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _generate(store, rng, sizes, now)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _generate(store: StoreState, rng: random.Random, sizes: StoreSizes, now: datetime) -> None:
     catalog = store.catalog
     _add_warehouse(store, now)
     categories = _add_categories(store, rng)

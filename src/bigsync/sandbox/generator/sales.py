@@ -15,11 +15,8 @@ into records (no request parsing, no events), so 30,000 of them take a few secon
 
 from __future__ import annotations
 
-import gc
 import random
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -143,28 +140,12 @@ def generate_sales(store: StoreState, rng: random.Random, sizes: Any, now: datet
     """Fill `store.sales` (expected empty) from `rng`; `sizes` has `customers` and `orders`."""
     now = now.replace(microsecond=0)  # the API keeps dates to the second
     start = now - HISTORY
-    with _no_gc():
-        _add_groups(store, now=start)
-        zones = _add_shipping(store)
-        customers = _add_customers(store, rng, sizes.customers, start=start, now=now)
-        _add_orders(
-            store, rng, sizes.orders, customers=customers, zones=zones, start=start, now=now
-        )
+    _add_groups(store, now=start)
+    zones = _add_shipping(store)
+    customers = _add_customers(store, rng, sizes.customers, start=start, now=now)
+    _add_orders(store, rng, sizes.orders, customers=customers, zones=zones, start=start, now=now)
     store.sales.orders_changed()
     store.sales.customers_changed()
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: hundreds of thousands of new, long-lived records
-    make it run over and over for nothing (it is two thirds of the time otherwise)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _add_groups(store: StoreState, *, now: datetime) -> None:

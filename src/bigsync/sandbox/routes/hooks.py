@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from bigsync.sandbox.context import account_of, sandbox_of, store_of
 from bigsync.sandbox.dates import unix
-from bigsync.sandbox.responses import ApiProblem, no_content, v3_object, v3_page
+from bigsync.sandbox.responses import ApiProblem, no_content, parse_bool, v3_object, v3_page
 from bigsync.sandbox.webhooks import Hook, invalid, parse_hook_body
 
 
@@ -34,14 +34,10 @@ def _hook_id(request: Request) -> int:
 
 
 def _bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise ApiProblem(400, f"The value of '{name}' must be true or false.")
+    try:
+        return parse_bool(request.query_params.get(name))
+    except ValueError:
+        raise ApiProblem(400, f"The value of '{name}' must be true or false.") from None
 
 
 def _now(request: Request) -> int:

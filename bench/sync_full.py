@@ -1,0 +1,216 @@
+"""Full then incremental sync of a sandbox store into SQLite: wall time, requests against the
+minimum, records/s, peak RSS.
+
+    .venv/bin/python bench/sync_full.py [--products 10000] [--orders 30000] [--customers 10000]
+        [--latency-ms 50] [--changes 100] [--database-url sqlite:///...]
+
+Starts `bigsync sandbox` in its own process (one uvicorn worker, plan unlimited, added
+latency; pinned to CPU 0 when there are two), then in this process (pinned to CPU 1) runs the
+sync engine through BigCommerceClient over a real socket: a full sync, then `--changes`
+mutations of each kind (products, variants, orders, customers) through the control API and an
+incremental sync with the periodic scans off, then one with the scans on. Only talks to
+127.0.0.1.
+
+The minimum number of requests of a full sync is ceil(records / page size) per paged stream,
+one per parent for per-parent streams (transactions, shipping methods) and one per single
+object; the engine also asks `/v2/time` and `/v2/orders/count` once.
+Peak RSS is this process's (the sandbox's memory is not included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
+from bigsync.store import connection_repo
+from bigsync.store import mirror_repository as repo
+from bigsync.store.db import create_engine_for, migrate
+from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.streams import STREAMS, StreamKind
+from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
+
+BIGSYNC = Path(sys.executable).with_name("bigsync")
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
+        os.sched_setaffinity(0, {cpu})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIGSYNC),
+        "sandbox",
+        f"--port={port}",
+        "--seed=1",
+        f"--products={args.products}",
+        f"--orders={args.orders}",
+        f"--customers={args.customers}",
+        f"--latency-ms={args.latency_ms}",
+        "--plan=unlimited",
+    ]
+    return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: _pin(0),  # noqa: PLW1509 -- only sets CPU affinity
+    )
+
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> dict[str, Any]:
+    deadline = time.monotonic() + 600
+    async with httpx.AsyncClient(base_url=base) as control:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                stderr = server.stderr.read().decode() if server.stderr else ""
+                raise RuntimeError(f"sandbox exited: {stderr}")
+            try:
+                stores: dict[str, Any] = (await control.get("/_sandbox/stores")).json()
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+            else:
+                return stores
+    raise TimeoutError("the sandbox did not start")
+
+
+def minimum_requests(db: Any, connection_id: int) -> dict[str, int]:
+    """The fewest requests each stream of a full sync could make, from what it mirrored."""
+    with db.connect() as conn:
+        states = repo.load_states(conn, connection_id=connection_id)
+        counts = {t: repo.count_rows(conn, t, connection_id=connection_id) for t in MIRROR_TABLES}
+    minimum: dict[str, int] = {}
+    for spec in STREAMS:
+        if spec.kind is StreamKind.SINGLE:
+            minimum[spec.name] = 1
+        elif spec.kind is StreamKind.SCAN:
+            minimum[spec.name] = 0  # covered by the full read
+        elif spec.kind is StreamKind.PER_PARENT:
+            minimum[spec.name] = -1  # filled in from the run (one per parent)
+        elif spec.page_size == 0:
+            minimum[spec.name] = 1
+        else:
+            records = states[spec.name].last_run_records if spec.name in states else 0
+            if spec.name in ("orders", "products", "customers"):
+                records = counts[spec.table]
+            if spec.name == "inventory_levels":
+                records = states[spec.name].last_run_records
+            minimum[spec.name] = max(1, math.ceil(records / spec.page_size))
+    return minimum
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(label: str, result: SyncResult, minimum: dict[str, int] | None) -> None:
+    seconds = (result.finished_at - result.started_at).total_seconds()
+    print(f"\n{label}: {result.status} in {seconds:.1f}s, {result.records:,} records "
+          f"({result.records / max(seconds, 1e-9):,.0f}/s), {result.requests:,} requests, "
+          f"peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+    print(f"  {'stream':<18}{'records':>9}{'requests':>10}{'minimum':>9}{'seconds':>9}")
+    total_min = 0
+    for stream in result.streams:
+        floor = None
+        if minimum is not None:
+            floor = minimum.get(stream.name)
+            if floor == -1:
+                floor = stream.expected_requests or stream.requests
+            total_min += floor or 0
+        elapsed = (stream.finished or 0) - (stream.started or 0)
+        print(f"  {stream.name:<18}{stream.records:>9,}{stream.requests:>10,}"
+              f"{'' if floor is None else f'{floor:,}':>9}{elapsed:>9.2f}")  # fmt: skip
+    if minimum is not None:
+        overhead = result.requests - total_min
+        share = overhead / max(total_min, 1)
+        print(f"  requests {result.requests:,} vs minimum {total_min:,} "
+              f"(+{overhead} = {share:.1%}; /v2/time not counted)")  # fmt: skip
+
+
+async def mutate(base: str, store_hash: str, changes: int) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as control:
+        for kind, action in [
+            ("product", "update"),
+            ("variant", "update"),
+            ("order", "update"),
+            ("order", "create"),
+            ("customer", "update"),
+        ]:
+            body = {"store": store_hash, "kind": kind, "action": action, "count": changes}
+            (await control.post("/_sandbox/mutate", json=body)).raise_for_status()
+
+
+async def main(args: argparse.Namespace) -> None:
+    _pin(1)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, args)
+    try:
+        started = time.monotonic()
+        stores = await wait_ready(base, server)
+        ready_s = time.monotonic() - started
+        print(f"sandbox ready in {ready_s:.0f}s: {args.products} products, {args.orders} orders, "
+              f"{args.customers} customers, {args.latency_ms} ms latency")  # fmt: skip
+        store = stores["stores"][0]
+        token = next(a["access_token"] for a in store["accounts"] if a["name"] == "full")
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.database_url or f"sqlite:///{tmp}/bench.db"
+            db = create_engine_for(url)
+            migrate(db)
+            with db.begin() as conn:
+                connection_id = connection_repo.insert_connection(
+                    conn, name=f"bench-{port}", kind="api_account", store_hash=store["hash"],
+                    api_url=base, client_id=None, granted_scopes=None, features=[],
+                )  # fmt: skip
+            creds = StoreCredentials(store_hash=store["hash"], access_token=token)
+            async with BigCommerceClient(creds, base_url=base) as client:
+
+                async def sync(**options: Any) -> SyncResult:
+                    engine = SyncEngine(
+                        db, client, connection_id=connection_id, options=SyncOptions(**options)
+                    )
+                    return await engine.run()
+
+                full = await sync(full=True)
+                report("full sync", full, minimum_requests(db, connection_id))
+                await mutate(base, store["hash"], args.changes)
+                incremental = await sync(scan_every=timedelta(days=365))
+                report(f"incremental after {args.changes} changes of 5 kinds (no scans)",
+                       incremental, None)  # fmt: skip
+                scanned = await sync(scan_every=timedelta(0))
+                report("incremental with the periodic scans", scanned, None)
+            db.dispose()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--orders", type=int, default=30_000)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--database-url", default=None)
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,34 @@
+"""The BigCommerce client: the only code in bigsync that speaks HTTP to BigCommerce.
+
+credentials.py  StoreCredentials; parse_store_hash() for every form a merchant pastes
+client.py       BigCommerceClient: requests, retries, pages; ClientOptions, RequestStats
+mapping.py      answers and httpx exceptions -> bigsync.errors (the one place)
+retry.py        the pure retry decision
+ratelimit.py    X-Rate-Limit-* arithmetic and the per-store RateGovernor
+pagination.py   paginators (no I/O): v3 offset, v3 cursor, v2
+scopes.py       scope catalogue (used by the connection test)
+"""
+
+from bigsync.bigcommerce.client import (
+    ApiResponse,
+    BigCommerceClient,
+    ClientOptions,
+    RequestStats,
+)
+from bigsync.bigcommerce.credentials import StoreCredentials, parse_store_hash
+from bigsync.bigcommerce.pagination import Page
+from bigsync.bigcommerce.ratelimit import RateGovernor, governor_for
+from bigsync.bigcommerce.retry import RetryPolicy
+
+__all__ = [
+    "ApiResponse",
+    "BigCommerceClient",
+    "ClientOptions",
+    "Page",
+    "RateGovernor",
+    "RequestStats",
+    "RetryPolicy",
+    "StoreCredentials",
+    "governor_for",
+    "parse_store_hash",
+]

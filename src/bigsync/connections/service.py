@@ -1,0 +1,418 @@
+"""The connection use-cases: add, get, list, update, test, remove; every one audited.
+
+The CLI, the web UI and the REST API all call these. Secrets go in sealed and come out only
+through `credentials()`, which the code building a BigCommerce client calls.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from bigsync.bigcommerce import StoreCredentials
+from bigsync.bigcommerce.scopes import Feature, parse_features, parse_granted_scopes
+from bigsync.connections import inputs
+from bigsync.connections.model import (
+    UNSET,
+    AddResult,
+    ConnectionChanges,
+    ConnectionKind,
+    ConnectionView,
+    NewConnection,
+    RemoveResult,
+    SecretPurpose,
+    mask,
+)
+from bigsync.connections.report import TestReport
+from bigsync.connections.testing import ClientFactory, default_client_factory, run_test
+from bigsync.errors import (
+    BigsyncError,
+    ConnectionExistsError,
+    ConnectionNotFoundError,
+    InputError,
+)
+from bigsync.store import connection_repo as repo
+from bigsync.store.purge import delete_connection_data
+from bigsync.vault import RotationResult, SealedSecret, Vault, rotate, secret_context
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.bigcommerce.com"
+
+
+@dataclass(frozen=True)
+class _Secrets:
+    """Cleaned secrets to seal, by purpose (never logged or shown)."""
+
+    values: Mapping[SecretPurpose, str]
+
+    def __repr__(self) -> str:
+        return f"_Secrets({sorted(self.values)})"
+
+
+class ConnectionService:
+    """Connection use-cases over one database and one vault, acting as `actor`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        vault: Vault,
+        *,
+        actor: str = "system",
+        default_api_url: str = DEFAULT_API_URL,
+        client_factory: ClientFactory = default_client_factory,
+    ) -> None:
+        self.engine = engine
+        self.vault = vault
+        self.actor = actor
+        self.default_api_url = default_api_url.rstrip("/")
+        self.client_factory = client_factory
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, name: str) -> ConnectionView:
+        """The connection called `name`."""
+        with self.engine.connect() as conn:
+            return self._view(conn, self._row(conn, name))
+
+    def get_by_id(self, connection_id: int) -> ConnectionView:
+        """The connection with this id (what mirrored rows reference)."""
+        with self.engine.connect() as conn:
+            row = repo.get_connection(conn, connection_id=connection_id)
+            if row is None:
+                raise ConnectionNotFoundError(f"no connection with id {connection_id}")
+            return self._view(conn, row)
+
+    def list(self) -> builtins.list[ConnectionView]:
+        """Every connection, by name."""
+        with self.engine.connect() as conn:
+            return [self._view(conn, row) for row in repo.list_connections(conn)]
+
+    def audit(self, name: str | None = None, *, limit: int = 100) -> builtins.list[repo.AuditEntry]:
+        """The newest audit-log entries, for one connection or all."""
+        with self.engine.connect() as conn:
+            connection_id = self._row(conn, name).id if name else None
+            return repo.list_audit(conn, connection_id=connection_id, limit=limit)
+
+    def credentials(self, name: str) -> StoreCredentials:
+        """The opened credentials of `name`, for the code that builds a BigCommerce client."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, name)
+            return self._credentials(conn, row)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def add(self, new: NewConnection) -> AddResult:
+        """Check, seal and store a new connection."""
+        name = inputs.clean_name(new.name)
+        kind = ConnectionKind(new.kind)
+        client_id = inputs.clean_client_id(new.client_id)
+        if kind is ConnectionKind.BASIC and client_id is None:
+            raise InputError("the basic form needs the client id as the username")
+        token = inputs.clean_secret(new.access_token, client_id=client_id)
+        store = inputs.clean_store_hash(new.store, token=token.value)
+        secrets = self._clean_secrets(token.value, new.client_secret, new.webhook_secret)
+        features = _features(new.features)
+        granted = parse_granted_scopes(new.granted_scopes)
+        with self.engine.begin() as conn:
+            if repo.get_connection(conn, name=name) is not None:
+                raise ConnectionExistsError(f"a connection named {name!r} already exists")
+            try:
+                connection_id = repo.insert_connection(
+                    conn,
+                    name=name,
+                    kind=kind.value,
+                    store_hash=store.value,
+                    api_url=(new.api_url or self.default_api_url).rstrip("/"),
+                    client_id=client_id,
+                    granted_scopes=sorted(granted) if granted is not None else None,
+                    features=[f.value for f in features],
+                )
+            except sa.exc.IntegrityError:
+                raise ConnectionExistsError(f"a connection named {name!r} already exists") from None
+            self._seal_all(conn, connection_id, secrets)
+            self._audit(
+                conn, "created", connection_id, name, detail=f"{kind.value} for store {store.value}"
+            )
+            view = self._view(conn, self._row(conn, name))
+        log.info("connection %s added (store %s)", name, store.value)
+        return AddResult(view, token.notices + store.notices)
+
+    def update(self, name: str, changes: ConnectionChanges) -> AddResult:
+        """Edit a connection; credential changes need the access token re-entered."""
+        if changes.touches_credentials and changes.access_token is None:
+            raise InputError(
+                "changing the store, kind, client id, API URL or scopes needs the access token "
+                "entered again"
+            )
+        with self.engine.begin() as conn:
+            row = self._row(conn, name)
+            edit = _plan_edit(row, changes)
+            new_name = str(edit.values.get("name", row.name))
+            if new_name != row.name and repo.get_connection(conn, name=new_name) is not None:
+                raise ConnectionExistsError(f"a connection named {new_name!r} already exists")
+            secrets = self._clean_secrets(edit.token, changes.client_secret, changes.webhook_secret)
+            if edit.values:
+                repo.update_connection(conn, row.id, **edit.values)
+            self._seal_all(conn, row.id, secrets)
+            changed = [*edit.changed, *(p.replace("_", " ") for p in secrets.values)]
+            detail = "changed: " + (", ".join(changed) or "nothing")
+            self._audit(conn, "edited", row.id, new_name, detail=detail)
+            view = self._view(conn, self._row(conn, new_name))
+        return AddResult(view, edit.notices)
+
+    def remove(self, name: str, *, purge_data: bool = False) -> RemoveResult:
+        """Remove a connection and its secrets; its mirrored data too when `purge_data`.
+
+        Kept data stays attached to an archived connection row (renamed so that the name is
+        free again), because mirrored rows reference it.
+        """
+        with self.engine.begin() as conn:
+            row = self._row(conn, name)
+            secrets = repo.delete_secrets(conn, row.id)
+            if purge_data:
+                deleted = delete_connection_data(conn, row.id)
+                repo.delete_connection(conn, row.id)
+                detail = f"secrets deleted; mirrored data deleted ({_counts(deleted)})"
+            else:
+                deleted = {}
+                now = datetime.now(UTC)
+                archived = f"{row.name[:60]}~removed-{row.id}"
+                repo.update_connection(
+                    conn, row.id, name=archived, removed_at=now, features=[], disabled_features={}
+                )
+                detail = "secrets deleted; mirrored data kept"
+            self._audit(conn, "removed", row.id, row.name, detail=detail)
+        log.info("connection %s removed (%s)", row.name, detail)
+        return RemoveResult(row.name, secrets, deleted, data_kept=not purge_data)
+
+    async def test(self, name: str) -> TestReport:
+        """Test `name`: host, token, store info, scopes; disable features whose scopes are
+        missing and re-enable the others. The CLI, the UI's Test button and the API share it."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, name)
+            try:
+                credentials = self._credentials(conn, row)
+            except BigsyncError as error:
+                self._audit_now("tested", row.id, row.name, outcome="failed", detail=str(error))
+                raise
+        granted = frozenset(row.granted_scopes) if row.granted_scopes is not None else None
+        report = await run_test(
+            credentials,
+            api_url=row.api_url,
+            features=_features(row.features),
+            granted=granted,
+            client_factory=self.client_factory,
+        )
+        with self.engine.begin() as conn:
+            values: dict[str, object] = {
+                "last_test": report.to_json(),
+                "last_tested_at": datetime.now(UTC),
+            }
+            if report.ok:
+                disabled = {
+                    f.feature: f.disabled_reason for f in report.features if f.disabled_reason
+                }
+                values["disabled_features"] = disabled
+                newly = sorted(set(disabled) - set(row.disabled_features))
+                if newly:
+                    reasons = "; ".join(f"{f}: {disabled[f]}" for f in newly)
+                    self._audit(conn, "disabled", row.id, row.name, detail=reasons)
+            repo.update_connection(conn, row.id, **values)
+            self._audit(
+                conn,
+                "tested",
+                row.id,
+                row.name,
+                outcome="ok" if report.ok else "failed",
+                detail=_summary(report),
+            )
+        return report
+
+    def rotate_keys(self, *, batch_size: int = 50) -> RotationResult:
+        """Re-seal every secret under a new master key (or resume an interrupted rotation)."""
+        try:
+            result = rotate(self.vault, self.engine, batch_size=batch_size)
+        except BigsyncError as error:
+            self._audit_now("rotated", None, None, outcome="failed", detail=str(error))
+            raise
+        detail = f"re-sealed {result.resealed} secrets under key {result.key_id}"
+        if result.resumed:
+            detail += " (resumed an interrupted rotation)"
+        self._audit_now("rotated", None, None, detail=detail)
+        return result
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _row(self, conn: sa.Connection, name: str | None) -> repo.ConnectionRow:
+        row = repo.get_connection(conn, name=name.strip()) if name else None
+        if row is None:
+            raise ConnectionNotFoundError(f"no connection named {name!r}")
+        return row
+
+    def _view(self, conn: sa.Connection, row: repo.ConnectionRow) -> ConnectionView:
+        hints = {p: mask(s.last4) for p, s in repo.get_secrets(conn, row.id).items()}
+        return ConnectionView(
+            id=row.id,
+            name=row.name,
+            kind=ConnectionKind(row.kind),
+            store_hash=row.store_hash,
+            api_url=row.api_url,
+            client_id=row.client_id,
+            granted_scopes=row.granted_scopes,
+            features=row.features,
+            disabled_features=row.disabled_features,
+            secret_hints=hints,
+            last_test=TestReport.from_json(row.last_test) if row.last_test else None,
+            last_tested_at=row.last_tested_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def _credentials(self, conn: sa.Connection, row: repo.ConnectionRow) -> StoreCredentials:
+        secret = repo.get_secrets(conn, row.id).get(SecretPurpose.ACCESS_TOKEN)
+        if secret is None:
+            raise ConnectionNotFoundError(f"connection {row.name!r} has no access token")
+        sealed = SealedSecret(
+            key_id=secret.key_id, nonce=secret.nonce, ciphertext=secret.ciphertext
+        )
+        token = self.vault.open(sealed, context=secret_context(row.id, SecretPurpose.ACCESS_TOKEN))
+        return StoreCredentials(
+            store_hash=row.store_hash, access_token=token, client_id=row.client_id
+        )
+
+    def _clean_secrets(
+        self, token: str | None, client_secret: str | None, webhook_secret: str | None
+    ) -> _Secrets:
+        values: dict[SecretPurpose, str] = {}
+        if token is not None:
+            values[SecretPurpose.ACCESS_TOKEN] = token
+        if client_secret:
+            values[SecretPurpose.CLIENT_SECRET] = inputs.clean_secret(
+                client_secret, what="client secret"
+            ).value
+        if webhook_secret:
+            values[SecretPurpose.WEBHOOK_SECRET] = inputs.clean_secret(
+                webhook_secret, what="webhook secret"
+            ).value
+        return _Secrets(values)
+
+    def _seal_all(self, conn: sa.Connection, connection_id: int, secrets: _Secrets) -> None:
+        for purpose, value in secrets.values.items():
+            sealed = self.vault.seal(value, context=secret_context(connection_id, purpose))
+            repo.put_secret(
+                conn,
+                connection_id,
+                purpose,
+                key_id=sealed.key_id,
+                nonce=sealed.nonce,
+                ciphertext=sealed.ciphertext,
+                last4=value[-4:],
+            )
+
+    def _audit(
+        self,
+        conn: sa.Connection,
+        action: str,
+        connection_id: int | None,
+        name: str | None,
+        *,
+        outcome: str = "ok",
+        detail: str = "",
+    ) -> None:
+        entry = repo.AuditEntry(
+            actor=self.actor,
+            action=action,
+            outcome=outcome,
+            detail=detail,
+            connection_id=connection_id,
+            connection_name=name,
+        )
+        repo.append_audit(conn, entry)
+
+    def _audit_now(
+        self,
+        action: str,
+        connection_id: int | None,
+        name: str | None,
+        *,
+        outcome: str = "ok",
+        detail: str = "",
+    ) -> None:
+        with self.engine.begin() as conn:
+            self._audit(conn, action, connection_id, name, outcome=outcome, detail=detail)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """Column values and the new token an edit amounts to."""
+
+    values: Mapping[str, object]
+    changed: tuple[str, ...]
+    token: str | None = field(default=None, repr=False)
+    notices: tuple[str, ...] = ()
+
+
+def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
+    values: dict[str, object] = {}
+    changed: list[str] = []
+    if changes.name is not None and inputs.clean_name(changes.name) != row.name:
+        values["name"] = inputs.clean_name(changes.name)
+        changed.append("name")
+    kind = ConnectionKind(changes.kind or row.kind)
+    client_id = row.client_id
+    if changes.client_id is not UNSET:
+        client_id = inputs.clean_client_id(changes.client_id)
+        values["client_id"] = client_id
+        changed.append("client id")
+    if kind is ConnectionKind.BASIC and client_id is None:
+        raise InputError("the basic form needs the client id as the username")
+    if changes.kind is not None:
+        values["kind"] = kind.value
+        changed.append("kind")
+    if changes.api_url is not None:
+        values["api_url"] = changes.api_url.rstrip("/")
+        changed.append("API URL")
+    if changes.granted_scopes is not UNSET:
+        granted = parse_granted_scopes(changes.granted_scopes)
+        values["granted_scopes"] = sorted(granted) if granted is not None else None
+        changed.append("granted scopes")
+    if changes.features is not None:
+        values["features"] = [f.value for f in _features(changes.features)]
+        changed.append("features")
+    if changes.access_token is None:
+        return _Edit(values, tuple(changed))
+    token = inputs.clean_secret(changes.access_token, client_id=client_id)
+    notices = token.notices
+    if changes.store is not None:
+        store = inputs.clean_store_hash(changes.store, token=token.value)
+        values["store_hash"] = store.value
+        notices += store.notices
+        changed.append("store hash")
+    return _Edit(values, tuple(changed), token.value, notices)
+
+
+def _features(names: Sequence[Feature | str]) -> tuple[Feature, ...]:
+    try:
+        return parse_features(str(n) for n in names)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def _counts(deleted: Mapping[str, int]) -> str:
+    return ", ".join(f"{table}: {n}" for table, n in sorted(deleted.items())) or "none"
+
+
+def _summary(report: TestReport) -> str:
+    failed = [c for c in report.checks if c.ok is not True]
+    if failed:
+        return "; ".join(f"{c.name}: {c.message}" for c in failed)
+    disabled = [f.feature for f in report.features if f.disabled_reason]
+    enabled = [f.feature for f in report.features if not f.disabled_reason]
+    return f"enabled: {', '.join(enabled) or 'none'}; disabled: {', '.join(disabled) or 'none'}"

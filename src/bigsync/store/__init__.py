@@ -1,0 +1,1 @@
+"""The local database: engine, schema (SQLAlchemy Core), repositories, Alembic migrations."""

@@ -1,0 +1,76 @@
+"""Engines and migrations: the one place that knows SQLite from PostgreSQL.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, so a
+web process, a sync and the CLI can share one file. PostgreSQL is reached through psycopg 3
+(`postgresql+psycopg://`); plain `postgresql://` and `postgres://` URLs are accepted too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine, make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> sa.URL:
+    """`url` as a SQLAlchemy URL, with PostgreSQL URLs pointed at the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine_for(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url` (SQLite file or PostgreSQL), configured the way bigsync needs it."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: sa.URL, *, echo: bool) -> Engine:
+    database = url.database
+    in_memory = not database or database == ":memory:" or "mode=memory" in str(url)
+    if database and not in_memory:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    engine = sa.create_engine(url, echo=echo, connect_args=connect_args)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return engine
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration, built in code (bigsync ships no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine_or_url: Engine | str, *, revision: str = "head") -> None:
+    """Bring the database up to `revision` (default: the newest); safe to call on every start."""
+    engine = create_engine_for(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    config = alembic_config()
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        if isinstance(engine_or_url, str):
+            engine.dispose()

@@ -1,0 +1,393 @@
+"""The SQL of the mirror and of the sync engine's state. Every function takes an open
+connection; the caller owns the transaction (the engine commits a page's rows, its
+checkpoint and its lease renewal in one).
+
+Upserts are `INSERT … ON CONFLICT (key) DO UPDATE` through the SQLite and PostgreSQL
+dialects, executed as one executemany per table and page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bigsync.store.mirror import MIRROR_TABLES, sync_locks, sync_runs, sync_state
+from bigsync.streams.spec import Batch, Owned, Row
+
+# --- mirrored rows ----------------------------------------------------------------------------
+
+
+def key_columns(table: sa.Table) -> list[str]:
+    """The primary key of a mirror table (connection_id first)."""
+    return [column.name for column in table.primary_key.columns]
+
+
+def _insert(conn: sa.Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upserts are not implemented for {conn.dialect.name}")
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Row],
+    *,
+    connection_id: int,
+    now: datetime,
+) -> int:
+    """Insert or update `rows` (by primary key) for `connection_id`; returns the row count."""
+    if not rows:
+        return 0
+    keys = key_columns(table)
+    statement = _insert(conn, table)
+    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
+    payload = [{**row, "connection_id": connection_id, "synced_at": now} for row in rows]
+    conn.execute(statement, payload)
+    return len(payload)
+
+
+def replace_owned(
+    conn: sa.Connection, owned: Owned, rows: Sequence[Row], *, connection_id: int, now: datetime
+) -> None:
+    """Remove the children of `owned.parent_ids` that are not among `rows` (soft-delete when
+    the table has `deleted_at`). The caller upserts `rows` afterwards."""
+    if not owned.parent_ids:
+        return
+    table = MIRROR_TABLES[owned.table]
+    keep = [row["id"] for row in rows]
+    condition = sa.and_(
+        table.c.connection_id == connection_id,
+        table.c[owned.parent_column].in_(owned.parent_ids),
+        table.c.id.not_in(keep) if keep else sa.true(),
+    )
+    if "deleted_at" in table.c:
+        conn.execute(
+            table.update()
+            .where(condition, table.c.deleted_at.is_(None))
+            .values(deleted_at=now, synced_at=now)
+        )
+    else:
+        conn.execute(table.delete().where(condition))
+
+
+def write_batch(conn: sa.Connection, batch: Batch, *, connection_id: int, now: datetime) -> int:
+    """Write one page's rows: replace owned child sets, then upsert every table."""
+    for owned in batch.owned:
+        rows = batch.rows.get(owned.table, ())
+        replace_owned(conn, owned, rows, connection_id=connection_id, now=now)
+    written = 0
+    for name, rows in batch.rows.items():
+        written += upsert(conn, MIRROR_TABLES[name], rows, connection_id=connection_id, now=now)
+    return written
+
+
+def remove_unseen(
+    conn: sa.Connection, table_name: str, *, connection_id: int, since: datetime, now: datetime
+) -> int:
+    """After a complete full scan begun at `since`: remove the rows that scan did not write
+    (soft-delete where the table has `deleted_at`). Returns how many rows went."""
+    table = MIRROR_TABLES[table_name]
+    condition = sa.and_(table.c.connection_id == connection_id, table.c.synced_at < since)
+    if "deleted_at" in table.c:
+        statement = (
+            table.update()
+            .where(condition, table.c.deleted_at.is_(None))
+            .values(deleted_at=now, synced_at=now)
+        )
+        return conn.execute(statement).rowcount
+    return conn.execute(table.delete().where(condition)).rowcount
+
+
+def soft_delete(
+    conn: sa.Connection, table_name: str, ids: Iterable[int], *, connection_id: int, now: datetime
+) -> int:
+    """Mark the rows with `ids` deleted (those not already marked)."""
+    table = MIRROR_TABLES[table_name]
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    statement = (
+        table.update()
+        .where(
+            table.c.connection_id == connection_id,
+            table.c.id.in_(id_list),
+            table.c.deleted_at.is_(None),
+        )
+        .values(deleted_at=now, synced_at=now)
+    )
+    return conn.execute(statement).rowcount
+
+
+def soft_delete_orphans(
+    conn: sa.Connection,
+    child: str,
+    column: str,
+    *,
+    parent: str,
+    connection_id: int,
+    now: datetime,
+) -> int:
+    """Soft-delete the live rows of `child` whose `column` points at a deleted `parent` row."""
+    child_table, parent_table = MIRROR_TABLES[child], MIRROR_TABLES[parent]
+    deleted_parents = sa.select(parent_table.c.id).where(
+        parent_table.c.connection_id == connection_id, parent_table.c.deleted_at.is_not(None)
+    )
+    statement = (
+        child_table.update()
+        .where(
+            child_table.c.connection_id == connection_id,
+            child_table.c.deleted_at.is_(None),
+            child_table.c[column].in_(deleted_parents),
+        )
+        .values(deleted_at=now, synced_at=now)
+    )
+    return conn.execute(statement).rowcount
+
+
+def live_ids_between(
+    conn: sa.Connection, table_name: str, *, connection_id: int, after: int, upto: int | None
+) -> list[int]:
+    """Ids of live (not soft-deleted) rows with `after < id <= upto` (no upper bound: None)."""
+    table = MIRROR_TABLES[table_name]
+    query = sa.select(table.c.id).where(table.c.connection_id == connection_id, table.c.id > after)
+    if upto is not None:
+        query = query.where(table.c.id <= upto)
+    if "deleted_at" in table.c:
+        query = query.where(table.c.deleted_at.is_(None))
+    return list(conn.scalars(query.order_by(table.c.id)))
+
+
+def parent_ids(conn: sa.Connection, table_name: str, *, connection_id: int) -> list[int]:
+    """Every live id of a (small) parent table, ascending."""
+    return live_ids_between(conn, table_name, connection_id=connection_id, after=-1, upto=None)
+
+
+def orders_after(
+    conn: sa.Connection,
+    *,
+    connection_id: int,
+    after: tuple[datetime, int] | None,
+    created_since: datetime | None,
+    limit: int,
+) -> list[tuple[int, datetime]]:
+    """Mirrored orders in `(date_modified, id)` order strictly after `after`, optionally
+    only those created since `created_since`: `(id, date_modified)` pairs."""
+    orders = MIRROR_TABLES["orders"]
+    query = sa.select(orders.c.id, orders.c.date_modified).where(
+        orders.c.connection_id == connection_id, orders.c.date_modified.is_not(None)
+    )
+    if after is not None:
+        query = query.where(
+            sa.tuple_(orders.c.date_modified, orders.c.id) > sa.tuple_(after[0], after[1])
+        )
+    if created_since is not None:
+        query = query.where(orders.c.date_created >= created_since)
+    query = query.order_by(orders.c.date_modified, orders.c.id).limit(limit)
+    return [(row.id, row.date_modified) for row in conn.execute(query)]
+
+
+def count_rows(conn: sa.Connection, table_name: str, *, connection_id: int) -> int:
+    """Live rows of one mirror table for a connection."""
+    table = MIRROR_TABLES[table_name]
+    query = sa.select(sa.func.count()).select_from(table)
+    query = query.where(table.c.connection_id == connection_id)
+    if "deleted_at" in table.c:
+        query = query.where(table.c.deleted_at.is_(None))
+    return int(conn.scalar(query) or 0)
+
+
+def iter_rows(conn: sa.Connection, table_name: str, *, connection_id: int) -> Iterator[Row]:
+    """Every row of a mirror table for one connection, as dicts, in key order."""
+    table = MIRROR_TABLES[table_name]
+    keys = [table.c[name] for name in key_columns(table)]
+    query = table.select().where(table.c.connection_id == connection_id).order_by(*keys)
+    for row in conn.execute(query):
+        yield dict(row._mapping)
+
+
+# --- sync state -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """One stream's row of `sync_state`."""
+
+    stream: str
+    status: str
+    cursor: datetime | None
+    checkpoint: dict[str, Any] | None
+    records_total: int
+    last_run_records: int
+    last_error: str | None
+    last_started_at: datetime | None
+    last_success_at: datetime | None
+    last_scan_at: datetime | None
+    updated_at: datetime
+
+
+def _state_row(row: sa.Row[Any]) -> StreamState:
+    m = row._mapping
+    return StreamState(**{name: m[name] for name in StreamState.__dataclass_fields__})
+
+
+def load_states(conn: sa.Connection, *, connection_id: int) -> dict[str, StreamState]:
+    """Every stream state of a connection, by stream name."""
+    query = sync_state.select().where(sync_state.c.connection_id == connection_id)
+    return {row.stream: _state_row(row) for row in conn.execute(query)}
+
+
+def save_state(
+    conn: sa.Connection, *, connection_id: int, stream: str, now: datetime, **values: Any
+) -> None:
+    """Create or update a stream's state with `values` (columns of `sync_state`)."""
+    statement = _insert(conn, sync_state)
+    row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
+    row["updated_at"] = now
+    updates = {name: statement.excluded[name] for name in (*values, "updated_at")}
+    conn.execute(
+        statement.values(**row).on_conflict_do_update(
+            index_elements=["connection_id", "stream"], set_=updates
+        )
+    )
+
+
+def add_records(conn: sa.Connection, *, connection_id: int, stream: str, count: int) -> None:
+    """Add `count` to a stream's record counters (this run's and the all-time total)."""
+    conn.execute(
+        sync_state.update()
+        .where(sync_state.c.connection_id == connection_id, sync_state.c.stream == stream)
+        .values(
+            records_total=sync_state.c.records_total + count,
+            last_run_records=sync_state.c.last_run_records + count,
+        )
+    )
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def start_run(
+    conn: sa.Connection, *, connection_id: int, mode: str, streams: Sequence[str], now: datetime
+) -> int:
+    """Record a sync run as started; returns its id."""
+    result = conn.execute(
+        sync_runs.insert().values(
+            connection_id=connection_id,
+            mode=mode,
+            streams=list(streams),
+            status="running",
+            started_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def finish_run(
+    conn: sa.Connection,
+    run_id: int,
+    *,
+    status: str,
+    records: int,
+    requests: int,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """Record how a run ended."""
+    conn.execute(
+        sync_runs.update()
+        .where(sync_runs.c.id == run_id)
+        .values(status=status, records=records, requests=requests, error=error, finished_at=now)
+    )
+
+
+def recent_runs(
+    conn: sa.Connection, *, connection_id: int, limit: int = 5
+) -> list[Mapping[str, Any]]:
+    """The newest runs of a connection, newest first."""
+    query = (
+        sync_runs.select()
+        .where(sync_runs.c.connection_id == connection_id)
+        .order_by(sync_runs.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+# --- the per-connection lease -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds a connection's sync lease, and until when."""
+
+    owner: str | None
+    expires_at: datetime | None
+
+
+def try_acquire(
+    conn: sa.Connection, *, connection_id: int, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take the connection's lease for `owner` when it is free, expired, or already ours.
+
+    One conditional UPDATE decides, so two processes racing for it cannot both win.
+    """
+    conn.execute(
+        _insert(conn, sync_locks)
+        .values(connection_id=connection_id)
+        .on_conflict_do_nothing(index_elements=["connection_id"])
+    )
+    statement = (
+        sync_locks.update()
+        .where(
+            sync_locks.c.connection_id == connection_id,
+            sa.or_(
+                sync_locks.c.owner.is_(None),
+                sync_locks.c.expires_at < now,
+                sync_locks.c.owner == owner,
+            ),
+        )
+        .values(owner=owner, acquired_at=now, expires_at=now + ttl)
+    )
+    return conn.execute(statement).rowcount == 1
+
+
+def renew(
+    conn: sa.Connection, *, connection_id: int, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Extend our lease; False when it is no longer ours (it expired and was taken)."""
+    statement = (
+        sync_locks.update()
+        .where(sync_locks.c.connection_id == connection_id, sync_locks.c.owner == owner)
+        .values(expires_at=now + ttl)
+    )
+    return conn.execute(statement).rowcount == 1
+
+
+def release(conn: sa.Connection, *, connection_id: int, owner: str) -> None:
+    """Give the lease back (no-op when it is not ours)."""
+    conn.execute(
+        sync_locks.update()
+        .where(sync_locks.c.connection_id == connection_id, sync_locks.c.owner == owner)
+        .values(owner=None, expires_at=None)
+    )
+
+
+def current_lease(conn: sa.Connection, *, connection_id: int) -> Lease:
+    """The connection's lease as stored (owner None: free)."""
+    row = conn.execute(
+        sa.select(sync_locks.c.owner, sync_locks.c.expires_at).where(
+            sync_locks.c.connection_id == connection_id
+        )
+    ).first()
+    return Lease(owner=row.owner, expires_at=row.expires_at) if row else Lease(None, None)

@@ -1,0 +1,178 @@
+"""`bigsync sync`, `bigsync status` and `bigsync demo`: thin shells over the sync use-cases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bigsync.config import get_settings
+from bigsync.connections import ConnectionService
+from bigsync.errors import BigsyncError
+from bigsync.sandbox.generator import StoreSizes
+from bigsync.store.db import create_engine_for, migrate
+from bigsync.streams import select_streams
+from bigsync.sync.demo import run_demo
+from bigsync.sync.engine import SyncOptions
+from bigsync.sync.progress import SyncProgress, summary_table
+from bigsync.sync.service import mirror_status, sync_connection
+from bigsync.vault import Vault
+
+
+@contextmanager
+def _service(actor: str) -> Iterator[ConnectionService]:
+    """Connection use-cases over the configured database; errors become clean exits."""
+    settings = get_settings()
+    console = Console(stderr=True)
+    try:
+        engine = create_engine_for(settings.resolved_database_url)
+        try:
+            migrate(engine)
+            yield ConnectionService(
+                engine, Vault.from_settings(settings), actor=actor, default_api_url=settings.api_url
+            )
+        finally:
+            engine.dispose()
+    except BigsyncError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _names(service: ConnectionService, name: str | None) -> list[str]:
+    if name:
+        return [service.get(name).name]
+    names = [view.name for view in service.list()]
+    if not names:
+        raise typer.BadParameter("no connections yet: add one with `bigsync connect`")
+    return names
+
+
+def sync(
+    name: Annotated[str | None, typer.Argument(help="Connection to sync (default: all).")] = None,
+    *,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read everything, not only changes.")
+    ] = False,
+    streams: Annotated[
+        str | None, typer.Option(help="Comma-separated streams (default: all).")
+    ] = None,
+    scan: Annotated[
+        bool,
+        typer.Option("--scan", help="Re-read products and customers now (variant edits, deletes)."),
+    ] = False,
+) -> None:
+    """Mirror a connected store into the local database (only what changed, unless --full)."""
+    console = Console()
+    try:
+        selected = select_streams(streams)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    options = SyncOptions(full=full, streams=selected)
+    if scan:
+        options = SyncOptions(full=full, streams=selected, scan_every=timedelta(0))
+    failed = False
+    with _service("cli:sync") as service:
+        for connection in _names(service, name):
+            console.print(f"Syncing [bold]{connection}[/bold]...")
+            with SyncProgress(console) as progress:
+                result = asyncio.run(
+                    sync_connection(
+                        service,
+                        connection,
+                        options=options,
+                        on_progress=progress,
+                        on_client=progress.attach,
+                    )
+                )
+            console.print(summary_table(result))
+            failed = failed or result.status != "ok"
+    if failed:
+        raise typer.Exit(1)
+
+
+def status(
+    name: Annotated[str | None, typer.Argument(help="Connection (default: all).")] = None,
+    *,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show what is mirrored: streams, cursors, last runs, row counts."""
+    console = Console()
+    with _service("cli:status") as service:
+        reports = [
+            mirror_status(service.engine, connection_id=service.get(n).id, name=n)
+            for n in _names(service, name)
+        ]
+    if as_json:
+        typer.echo(json.dumps(reports if name is None else reports[0], indent=2))
+        return
+    for report in reports:
+        _print_status(console, report)
+
+
+def _print_status(console: Console, report: dict[str, Any]) -> None:
+    lease = report["lease"]
+    running = f"running ({lease['owner']})" if report["running"] else "idle"
+    console.print(f"[bold]{report['connection']}[/bold]: {running}")
+    table = Table(title="Streams", title_justify="left")
+    for column in ("stream", "status", "cursor", "records", "last success", "error"):
+        table.add_column(column, overflow="fold")
+    for stream in report["streams"]:
+        table.add_row(
+            stream["stream"],
+            stream["status"] + (" (resumable)" if stream["resumable"] else ""),
+            stream["cursor"] or "",
+            f"{stream['records_total']:,}",
+            stream["last_success_at"] or "",
+            stream["last_error"] or "",
+        )
+    console.print(table)
+    rows = Table(title="Mirrored rows", title_justify="left")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for table_name, count in report["tables"].items():
+        rows.add_row(table_name, f"{count:,}")
+    console.print(rows)
+    for run in report["runs"][:3]:
+        console.print(
+            f"run #{run['id']} {run['mode']} {run['status']}: {run['records']:,} records, "
+            f"{run['requests']:,} requests, {run['started_at']} → {run['finished_at'] or '…'}"
+            + (f" [red]{run['error']}[/red]" if run["error"] else ""),
+            highlight=False,
+        )
+
+
+def demo(
+    *,
+    products: Annotated[int, typer.Option(min=1, help="Products in the demo store.")] = 200,
+    orders: Annotated[int, typer.Option(min=1, help="Orders in the demo store.")] = 500,
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the demo store.")] = 200,
+    plan: Annotated[str, typer.Option(help="Sandbox plan (sets the request quota).")] = (
+        "unlimited"
+    ),
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Keep the sandbox up after the sync.")
+    ] = False,
+) -> None:
+    """Try bigsync end to end: a local sandbox store, connected and mirrored."""
+    console = Console()
+    sizes = StoreSizes(products=products, orders=orders, customers=customers)
+    with _service("cli:demo") as service:
+        result = run_demo(
+            console, service, get_settings(), sizes=sizes, plan=plan, keep_running=keep_running
+        )
+    if result.status != "ok":
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main `bigsync` app."""
+    app.command()(sync)
+    app.command()(status)
+    app.command()(demo)

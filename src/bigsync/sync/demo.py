@@ -1,0 +1,196 @@
+"""`bigsync demo`: a sandbox store served on 127.0.0.1, connected as `demo`, mirrored into the
+configured database, then a few queries to show what the mirror holds."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from contextlib import closing, suppress
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from bigsync.config import Settings
+from bigsync.connections import ConnectionService, NewConnection
+from bigsync.errors import BigsyncError, ConnectionNotFoundError
+from bigsync.sandbox.app import create_app
+from bigsync.sandbox.backend import BuildSpec, Sandbox
+from bigsync.sandbox.builder import build_sandbox
+from bigsync.sandbox.generator import StoreSizes
+from bigsync.sync.engine import SyncOptions, SyncResult
+from bigsync.sync.progress import SyncProgress, summary_table
+from bigsync.sync.service import sync_connection
+
+DEMO_NAME = "demo"
+SANDBOX_PORT = 5780  # `bigsync sandbox`'s default: the same seed serves the same store later
+
+EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "Orders by status",
+        "SELECT o.status, count(*) AS orders, round(sum(o.total_inc_tax), 2) AS revenue\n"
+        "FROM orders o WHERE o.connection_id = :c GROUP BY o.status ORDER BY orders DESC",
+    ),
+    (
+        "Best-selling variants",
+        "SELECT p.sku, p.name, sum(p.quantity) AS units\n"
+        "FROM order_products p WHERE p.connection_id = :c\n"
+        "GROUP BY p.sku, p.name ORDER BY units DESC LIMIT 5",
+    ),
+    (
+        "Stock per location",
+        "SELECT l.label AS location, count(*) AS items, sum(i.available_to_sell) AS available\n"
+        "FROM inventory_levels i JOIN locations l\n"
+        "  ON l.connection_id = i.connection_id AND l.id = i.location_id\n"
+        "WHERE i.connection_id = :c GROUP BY l.label",
+    ),
+)
+
+
+@dataclass
+class BackgroundSandbox:
+    """A sandbox served by uvicorn in a daemon thread on 127.0.0.1."""
+
+    sandbox: Sandbox
+    port: int
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout_s: float = 10.0) -> None:
+        config = uvicorn.Config(
+            create_app(self.sandbox),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="sandbox", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise BigsyncError(f"the sandbox could not listen on {self.url}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=5)
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` when it is free on 127.0.0.1, else any free port."""
+    for port in (preferred, 0):
+        with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise BigsyncError("no free port on 127.0.0.1")
+
+
+def connect_demo(service: ConnectionService, sandbox: Sandbox, url: str) -> None:
+    """(Re)create the `demo` connection to the sandbox's first store."""
+    store = next(iter(sandbox.stores.values()))
+    token = next(a.access_token for a in store.accounts.values() if a.name == "full")
+    with suppress(ConnectionNotFoundError):
+        service.remove(DEMO_NAME, purge_data=True)
+    service.add(NewConnection(name=DEMO_NAME, store=store.hash, access_token=token, api_url=url))
+
+
+def run_demo(
+    console: Console,
+    service: ConnectionService,
+    settings: Settings,
+    *,
+    sizes: StoreSizes,
+    plan: str = "unlimited",
+    seed: int = 1,
+    keep_running: bool = False,
+) -> SyncResult:
+    """Serve a sandbox store, connect it, mirror it in full, and show what to explore."""
+    with console.status("Generating a sandbox store..."):
+        sandbox = build_sandbox(BuildSpec(seed=seed, stores=1, sizes=sizes, plan=plan))
+    server = BackgroundSandbox(sandbox, free_port(SANDBOX_PORT))
+    server.start()
+    try:
+        store = next(iter(sandbox.stores.values()))
+        console.print(
+            f"Sandbox store [bold]{store.name}[/bold] ({store.hash}, plan {plan}) at {server.url}: "
+            f"{sizes.products} products, {sizes.orders} orders, {sizes.customers} customers"
+        )
+        connect_demo(service, sandbox, server.url)
+        console.print(f"Connected as [bold]{DEMO_NAME}[/bold]. Mirroring it (full sync)...")
+        with SyncProgress(console) as progress:
+            result = asyncio.run(
+                sync_connection(
+                    service,
+                    DEMO_NAME,
+                    options=SyncOptions(full=True),
+                    on_progress=progress,
+                    on_client=progress.attach,
+                )
+            )
+        console.print(summary_table(result))
+        explain(console, service, settings)
+        if keep_running:
+            console.print(
+                f"The sandbox keeps running at {server.url} (Ctrl-C to stop). Try "
+                f"[bold]bigsync sync {DEMO_NAME}[/bold] in another terminal."
+            )
+            _wait_forever()
+        return result
+    finally:
+        server.stop()
+
+
+def _wait_forever() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return
+
+
+def explain(console: Console, service: ConnectionService, settings: Settings) -> None:
+    """Run the example queries on the mirror and print how to explore it further."""
+    connection_id = service.get(DEMO_NAME).id
+    with service.engine.connect() as conn:
+        for title, query in EXAMPLE_QUERIES:
+            result = conn.execute(sa.text(query), {"c": connection_id})
+            table = Table(title=title, title_justify="left")
+            columns = list(result.keys())
+            for column in columns:
+                table.add_column(str(column))
+            for row in result:
+                table.add_row(*("" if v is None else str(v) for v in row))
+            console.print(table)
+            console.print(f"[dim]{query}[/dim]", highlight=False)
+    url = settings.resolved_database_url
+    console.print("\n[bold]Explore the mirror[/bold]", highlight=False)
+    if url.startswith("sqlite:///"):
+        console.print(f"  sqlite3 {url.removeprefix('sqlite:///')}", highlight=False)
+    else:
+        console.print(f"  database: {url}", highlight=False)
+    console.print(
+        "  tables: products, variants, categories, brands, locations, inventory_levels, orders,\n"
+        "          order_products, order_shipping_addresses, order_statuses, transactions,\n"
+        "          customers, customer_groups, shipping_zones, shipping_methods, channels,\n"
+        "          store_info (typed columns + the full API document in `raw`)",
+        highlight=False,
+    )
+    console.print(f"  bigsync status {DEMO_NAME}        what was synced, cursors, last runs")
+    console.print(
+        f"  bigsync demo --keep-running   keep the sandbox up, then: bigsync sync {DEMO_NAME}"
+    )

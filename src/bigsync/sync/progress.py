@@ -1,0 +1,131 @@
+"""Rich progress for a running sync: one line per stream (records, requests, rate-limit
+waits, ETA) while it runs, and a summary table when it ends."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from bigsync.sync.engine import StreamProgress, SyncResult
+
+STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow", "running": "cyan"}
+
+
+class SyncProgress:
+    """A live display fed by the engine's progress callback (use as a context manager)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.client_stats: Any = None
+        self.progress = Progress(
+            TextColumn("{task.fields[name]:<17}"),
+            BarColumn(bar_width=28),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("[dim]{task.fields[requests]} req"),
+            TextColumn("[yellow]{task.fields[waits]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def attach(self, client: Any) -> None:
+        """Show the rate-limit waits of `client` (a BigCommerceClient; reads `stats`)."""
+        self.client_stats = client.stats
+
+    def waited_s(self) -> float:
+        return float(getattr(self.client_stats, "waited_s", 0.0))
+
+    def __call__(self, stream: StreamProgress) -> None:
+        """The engine's progress callback."""
+        task = self.tasks.get(stream.name)
+        if task is None:
+            task = self.progress.add_task(
+                "", total=None, name=stream.name, counts="", requests=0, waits=""
+            )
+            self.tasks[stream.name] = task
+        total, completed = _totals(stream)
+        if stream.status in ("ok", "skipped", "failed"):
+            total = completed = max(completed, 1) if total is None else max(total, completed)
+        waited = self.waited_s()
+        self.progress.update(
+            task,
+            total=total,
+            completed=completed,
+            counts=_counts(stream),
+            requests=stream.requests,
+            waits=f"rate-limit waits {waited:.1f}s" if waited >= 0.05 else "",
+        )
+
+
+def _totals(stream: StreamProgress) -> tuple[float | None, float]:
+    if stream.expected_requests is not None:
+        return float(stream.expected_requests), float(stream.requests)
+    if stream.expected is not None:
+        return float(max(stream.expected, stream.records)), float(stream.records)
+    return None, float(stream.records)
+
+
+def _counts(stream: StreamProgress) -> str:
+    style = STATUS_STYLE.get(stream.status, "")
+    text = f"{stream.records:,}"
+    if stream.expected is not None and stream.status == "running":
+        text += f"/{max(stream.expected, stream.records):,}"
+    if stream.status != "running":
+        text += f" [{style}]{stream.status}[/{style}]" if style else f" {stream.status}"
+    return text
+
+
+def summary_table(result: SyncResult) -> Table:
+    """One row per stream: status, records, requests, deletes, time, note or error."""
+    mode = "full" if result.full else "incremental"
+    seconds = (result.finished_at - result.started_at).total_seconds()
+    table = Table(
+        title=f"Sync #{result.run_id} ({mode}): {result.status}, {result.records:,} records, "
+        f"{result.requests:,} requests in {seconds:.1f}s",
+        title_justify="left",
+    )
+    for column in ("stream", "status", "records", "requests", "deleted", "seconds"):
+        table.add_column(column, justify="right" if column not in ("stream", "status") else "left")
+    table.add_column("note", overflow="fold")
+    for stream in result.streams:
+        style = STATUS_STYLE.get(stream.status, "")
+        elapsed = (
+            f"{stream.finished - stream.started:.2f}"
+            if stream.started is not None and stream.finished is not None
+            else ""
+        )
+        table.add_row(
+            stream.name,
+            f"[{style}]{stream.status}[/{style}]" if style else stream.status,
+            f"{stream.records:,}",
+            f"{stream.requests:,}",
+            f"{stream.deleted:,}" if stream.deleted else "",
+            elapsed,
+            stream.error or stream.note or "",
+        )
+    return table

@@ -1,0 +1,94 @@
+"""Sync use-cases over a database and the connection service: run a sync of a named
+connection with a real client, and report the mirror's state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bigsync.bigcommerce import BigCommerceClient, ClientOptions
+from bigsync.connections import ConnectionService
+from bigsync.store import mirror_repository as repo
+from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
+
+
+async def sync_connection(
+    service: ConnectionService,
+    name: str,
+    *,
+    options: SyncOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+    client_options: ClientOptions | None = None,
+    on_client: Any = None,
+) -> SyncResult:
+    """Sync the connection called `name` (raises SyncLockedError when one is running).
+
+    `on_client(client)` is called once the client exists (progress displays read its stats).
+    """
+    view = service.get(name)
+    credentials = service.credentials(name)
+    async with BigCommerceClient(
+        credentials, base_url=view.api_url, options=client_options
+    ) as client:
+        if on_client is not None:
+            on_client(client)
+        engine = SyncEngine(
+            service.engine,
+            client,
+            connection_id=view.id,
+            options=options,
+            on_progress=on_progress,
+        )
+        return await engine.run()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any]:
+    """The state of one connection's mirror as plain JSON-able data."""
+    with db.connect() as conn:
+        lease = repo.current_lease(conn, connection_id=connection_id)
+        states = repo.load_states(conn, connection_id=connection_id)
+        runs = repo.recent_runs(conn, connection_id=connection_id, limit=5)
+        counts = {
+            table: repo.count_rows(conn, table, connection_id=connection_id)
+            for table in MIRROR_TABLES
+        }
+    return {
+        "connection": name,
+        "running": lease.owner is not None,
+        "lease": {"owner": lease.owner, "expires_at": _iso(lease.expires_at)},
+        "streams": [
+            {
+                "stream": s.stream,
+                "status": s.status,
+                "cursor": _iso(s.cursor),
+                "resumable": bool(s.checkpoint) and s.status != "ok",
+                "records_total": s.records_total,
+                "last_run_records": s.last_run_records,
+                "last_success_at": _iso(s.last_success_at),
+                "last_scan_at": _iso(s.last_scan_at),
+                "last_error": s.last_error,
+            }
+            for s in sorted(states.values(), key=lambda s: s.stream)
+        ],
+        "runs": [
+            {
+                "id": run["id"],
+                "mode": run["mode"],
+                "status": run["status"],
+                "records": run["records"],
+                "requests": run["requests"],
+                "started_at": _iso(run["started_at"]),
+                "finished_at": _iso(run["finished_at"]),
+                "error": run["error"],
+            }
+            for run in runs
+        ],
+        "tables": counts,
+    }

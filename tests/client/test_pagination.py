@@ -1,0 +1,184 @@
+"""Paginators read answers and plan requests; no I/O, so every case is a plain function call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bigsync.bigcommerce.pagination import (
+    CursorPaginator,
+    PageRequest,
+    V2Paginator,
+    V3OffsetPaginator,
+    pages_for,
+    with_limit,
+)
+
+
+def v3_body(page: int, *, total: int, per_page: int = 250) -> dict[str, Any]:
+    total_pages = pages_for(total, per_page)
+    start = (page - 1) * per_page
+    data = [{"id": i} for i in range(start + 1, min(total, start + per_page) + 1)]
+    return {
+        "data": data,
+        "meta": {
+            "pagination": {
+                "total": total,
+                "count": len(data),
+                "per_page": per_page,
+                "current_page": page,
+                "total_pages": total_pages,
+                "links": {"current": f"?page={page}&limit={per_page}"},
+            }
+        },
+    }
+
+
+def numbers(requests: list[PageRequest]) -> list[int]:
+    return [r.number for r in requests]
+
+
+def test_limit_is_250_unless_the_caller_chose() -> None:
+    assert with_limit({"include": "variants"}) == {"include": "variants", "limit": 250}
+    assert with_limit({"limit": 10}) == {"limit": 10}
+    assert with_limit(None) == {"limit": 250}
+
+
+def test_v3_first_page_plans_every_other_page() -> None:
+    paginator = V3OffsetPaginator({"include": "variants"})
+    [first] = paginator.first()
+    assert first.params == {"include": "variants", "limit": 250, "page": 1}
+    page, more = paginator.read(first, 200, v3_body(1, total=1001))
+    assert (page.number, len(page.items), page.total, page.total_pages) == (1, 250, 1001, 5)
+    assert numbers(more) == [2, 3, 4, 5]
+    assert more[-1].params["page"] == 5
+    for request in more:
+        _, again = paginator.read(request, 200, v3_body(request.number, total=1001))
+        assert again == []
+
+
+def test_v3_plans_more_pages_when_the_list_grows_during_the_crawl() -> None:
+    paginator = V3OffsetPaginator()
+    [first] = paginator.first()
+    _, more = paginator.read(first, 200, v3_body(1, total=500))
+    assert numbers(more) == [2]
+    _, grown = paginator.read(more[0], 200, v3_body(2, total=760))
+    assert numbers(grown) == [3, 4]
+
+
+def test_v3_single_and_empty_lists() -> None:
+    paginator = V3OffsetPaginator()
+    [first] = paginator.first()
+    page, more = paginator.read(first, 200, v3_body(1, total=3))
+    assert (len(page.items), more) == (3, [])
+    empty = V3OffsetPaginator()
+    page, more = empty.read(empty.first()[0], 200, v3_body(1, total=0))
+    assert (page.items, page.total, more) == ([], 0, [])
+
+
+def test_v3_without_pagination_meta_goes_on_while_pages_are_full() -> None:
+    paginator = V3OffsetPaginator({"limit": 2})
+    [first] = paginator.first()
+    _, more = paginator.read(first, 200, {"data": [{"id": 1}, {"id": 2}], "meta": {}})
+    assert numbers(more) == [2]
+    _, more = paginator.read(more[0], 200, {"data": [{"id": 3}], "meta": {}})
+    assert more == []
+    _, more = paginator.read(first, 204, None)
+    assert more == []
+
+
+def test_v3_resumes_at_a_start_page() -> None:
+    paginator = V3OffsetPaginator(start_page=3)
+    [first] = paginator.first()
+    assert first.number == 3
+    _, more = paginator.read(first, 200, v3_body(3, total=1100))
+    assert numbers(more) == [4, 5]
+    with pytest.raises(ValueError, match="start_page"):
+        V3OffsetPaginator(start_page=0)
+
+
+def cursor_body(ids: list[int], *, end: str | None, has_next: bool) -> dict[str, Any]:
+    links = {"current": "?limit=250"} | ({"next": f"?limit=250&after={end}"} if has_next else {})
+    cursor = {"count": len(ids), "per_page": 250, "links": links}
+    if end:
+        cursor |= {"start_cursor": "s", "end_cursor": end}
+    return {"data": [{"id": i} for i in ids], "meta": {"cursor_pagination": cursor}}
+
+
+def test_cursor_follows_end_cursor_until_no_next_link() -> None:
+    paginator = CursorPaginator({"page": 4, "sort": "date_modified:asc"})
+    [first] = paginator.first()
+    assert first.params == {"sort": "date_modified:asc", "limit": 250}
+    page, more = paginator.read(first, 200, cursor_body([1, 2], end="c1", has_next=True))
+    assert page.next_cursor == "c1"
+    assert [(r.number, r.params["after"]) for r in more] == [(2, "c1")]
+    page, more = paginator.read(more[0], 200, cursor_body([3], end="c2", has_next=False))
+    assert (page.next_cursor, more) == ("c2", [])
+
+
+def test_cursor_stops_without_end_cursor_or_items() -> None:
+    paginator = CursorPaginator()
+    [first] = paginator.first()
+    _, more = paginator.read(first, 200, cursor_body([], end=None, has_next=True))
+    assert more == []
+    _, more = paginator.read(first, 200, cursor_body([1], end=None, has_next=True))
+    assert more == []
+
+
+def test_cursor_resumes_after_a_given_cursor() -> None:
+    [first] = CursorPaginator({"after": "c9"}).first()
+    assert first.params["after"] == "c9"
+
+
+def v2_items(n: int) -> list[dict[str, int]]:
+    return [{"id": i} for i in range(n)]
+
+
+def test_v2_without_count_pages_until_a_short_page() -> None:
+    paginator = V2Paginator()
+    [first] = paginator.first()
+    page, more = paginator.read(first, 200, v2_items(250))
+    assert (page.total, numbers(more)) == (None, [2])
+    _, more = paginator.read(more[0], 200, v2_items(249))
+    assert more == []
+
+
+@pytest.mark.parametrize("end", [(204, None), (200, []), (200, "")])
+def test_v2_without_count_stops_on_204_or_empty(end: tuple[int, Any]) -> None:
+    paginator = V2Paginator()
+    [first] = paginator.first()
+    _, more = paginator.read(first, 200, v2_items(250))
+    page, after = paginator.read(more[0], *end)
+    assert (page.items, after) == ([], [])
+
+
+def test_v2_with_count_plans_every_page_and_asks_for_nothing_more() -> None:
+    paginator = V2Paginator({"sort": "id:asc"}, count=750)
+    planned = paginator.first()
+    assert numbers(planned) == [1, 2, 3]
+    for request in planned:
+        page, more = paginator.read(request, 200, v2_items(250))
+        assert (page.total, page.total_pages, more) == (750, 3, [])
+
+
+def test_v2_with_count_goes_on_when_the_list_grew() -> None:
+    paginator = V2Paginator(count=510)
+    planned = paginator.first()
+    assert numbers(planned) == [1, 2, 3]
+    for request in planned[:2]:
+        assert paginator.read(request, 200, v2_items(250))[1] == []
+    _, more = paginator.read(planned[2], 200, v2_items(250))  # 10 predicted, 250 came
+    assert numbers(more) == [4]
+    assert paginator.read(more[0], 200, v2_items(3))[1] == []
+
+
+def test_v2_with_zero_count_asks_for_nothing() -> None:
+    assert V2Paginator(count=0).first() == []
+
+
+def test_v2_resume_with_count() -> None:
+    paginator = V2Paginator(count=1000, start_page=3)
+    assert numbers(paginator.first()) == [3, 4]
+    beyond = V2Paginator(count=100, start_page=2)
+    assert numbers(beyond.first()) == [2]

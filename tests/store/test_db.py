@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bigsync.store.db import create_engine_for, migrate, normalize_url
+from bigsync.store.schema import metadata
+
+OWN_TABLES = {"connections", "connection_secrets", "audit_log"}
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"):
+        assert normalize_url(url).drivername == "postgresql+psycopg"
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:
+    engine = create_engine_for(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    engine.dispose()
+
+
+def test_migrate_is_idempotent_and_matches_the_schema(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    migrate(database_url)  # a second start finds nothing to do
+    with engine.connect() as connection:
+        assert set(sa.inspect(connection).get_table_names()) >= OWN_TABLES
+        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert version is not None
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    own_diff = [d for d in diff if _table_of(d) in OWN_TABLES]
+    assert own_diff == []
+    engine.dispose()
+
+
+def _table_of(diff: object) -> str | None:
+    """The table an autogenerate diff entry is about (modify_* entries come grouped in lists)."""
+    entry = diff[0] if isinstance(diff, list) else diff
+    assert isinstance(entry, tuple)
+    for item in entry[1:]:
+        if isinstance(item, sa.Table):
+            return item.name
+        table = getattr(item, "table", None)
+        if isinstance(table, sa.Table):
+            return table.name
+    return entry[2] if len(entry) > 2 and isinstance(entry[2], str) else None

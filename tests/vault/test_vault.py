@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import base64
+import stat
+from pathlib import Path
+
+import pytest
+
+from bigsync.config import Settings
+from bigsync.errors import VaultKeyError, VaultTamperedError
+from bigsync.vault import (
+    KeyFile,
+    Keyring,
+    SealedSecret,
+    Vault,
+    generate_key,
+    key_id_of,
+    secret_context,
+)
+from bigsync.vault.keys import decode_key
+
+TOKEN = "fake0token0for0vault0tests00001"
+
+
+def file_vault(tmp_path: Path) -> Vault:
+    return Vault.from_settings(Settings(data_dir=tmp_path / "data", secret_key=None))
+
+
+def test_round_trip_creates_a_0600_key_file(tmp_path: Path) -> None:
+    vault = file_vault(tmp_path)
+    sealed = vault.seal(TOKEN, context=secret_context(1, "access_token"))
+    assert vault.open(sealed, context=secret_context(1, "access_token")) == TOKEN
+    key_file = tmp_path / "data" / "vault-keys.json"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert TOKEN.encode() not in sealed.ciphertext
+    assert TOKEN not in repr(sealed)
+    # A second vault over the same data directory reads the same key.
+    assert file_vault(tmp_path).open(sealed, context=secret_context(1, "access_token")) == TOKEN
+
+
+def test_every_seal_uses_a_fresh_96_bit_nonce(tmp_path: Path) -> None:
+    vault = file_vault(tmp_path)
+    first = vault.seal(TOKEN, context=b"c")
+    second = vault.seal(TOKEN, context=b"c")
+    assert len(first.nonce) == 12
+    assert first.nonce != second.nonce
+    assert first.ciphertext != second.ciphertext
+
+
+@pytest.mark.parametrize("part", ["ciphertext", "nonce"])
+def test_tampered_secret_is_refused(tmp_path: Path, part: str) -> None:
+    vault = file_vault(tmp_path)
+    sealed = vault.seal(TOKEN, context=b"ctx")
+    data = bytearray(getattr(sealed, part))
+    data[0] ^= 0x01
+    tampered = SealedSecret(
+        key_id=sealed.key_id,
+        nonce=bytes(data) if part == "nonce" else sealed.nonce,
+        ciphertext=bytes(data) if part == "ciphertext" else sealed.ciphertext,
+    )
+    with pytest.raises(VaultTamperedError, match="altered"):
+        vault.open(tampered, context=b"ctx")
+
+
+def test_secret_is_bound_to_its_connection_and_purpose(tmp_path: Path) -> None:
+    vault = file_vault(tmp_path)
+    sealed = vault.seal(TOKEN, context=secret_context(7, "access_token"))
+    with pytest.raises(VaultTamperedError):
+        vault.open(sealed, context=secret_context(8, "access_token"))
+    with pytest.raises(VaultTamperedError):
+        vault.open(sealed, context=secret_context(7, "client_secret"))
+
+
+def test_wrong_key_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    sealed = file_vault(tmp_path / "a").seal(TOKEN, context=b"ctx")
+    other = Vault(key_file=None, env_keyring=Keyring.of(generate_key()))
+    with pytest.raises(VaultKeyError) as caught:
+        other.open(sealed, context=b"ctx")
+    message = str(caught.value)
+    assert sealed.key_id in message
+    assert "BIGSYNC_SECRET_KEY" in message
+    assert "not in the keyring" in message
+
+
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_env_key_accepts_both_base64_alphabets_with_or_without_padding(encode: object) -> None:
+    key = bytes(range(256))[-32:]  # contains bytes that differ between the alphabets
+    text = encode(key).decode()  # type: ignore[operator]
+    for variant in (text, text.rstrip("="), f"  {text}\n"):
+        vault = Vault.from_settings(Settings(secret_key=variant))  # type: ignore[arg-type]
+        assert vault.keyring().primary_id == key_id_of(key)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (base64.b64encode(b"x" * 16).decode(), "decodes to 16 bytes; expected 32"),
+        ("not base64 at all!", "is not base64"),
+    ],
+)
+def test_malformed_env_key_is_refused_without_echoing_it(text: str, message: str) -> None:
+    with pytest.raises(VaultKeyError, match=message) as caught:
+        Vault.from_settings(Settings(secret_key=text)).keyring()  # type: ignore[arg-type]
+    assert text not in str(caught.value)
+
+
+def test_env_key_seals_and_old_keys_still_open(tmp_path: Path) -> None:
+    old, new = generate_key(), generate_key()
+    enc = base64.urlsafe_b64encode
+    before = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(old).decode()))  # type: ignore[arg-type]
+    sealed = before.seal(TOKEN, context=b"ctx")
+    both = f"{enc(new).decode()},{enc(old).decode()}"
+    after = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=both))  # type: ignore[arg-type]
+    assert after.open(sealed, context=b"ctx") == TOKEN
+    assert after.seal(TOKEN, context=b"ctx").key_id == key_id_of(new)
+    assert not (tmp_path / "vault-keys.json").exists()  # env mode never writes a key file
+
+
+def test_running_vault_follows_key_file_changes(tmp_path: Path) -> None:
+    running = file_vault(tmp_path)
+    running.seal(TOKEN, context=b"ctx")
+    key_file = KeyFile.in_dir(tmp_path / "data")
+    # Another process adds a key (as `keys rotate` does) and seals with it.
+    key_file.save(key_file.load().with_primary(generate_key()))
+    sealed_elsewhere = file_vault(tmp_path).seal(TOKEN, context=b"ctx")
+    assert running.open(sealed_elsewhere, context=b"ctx") == TOKEN
+    assert running.seal(TOKEN, context=b"ctx").key_id == sealed_elsewhere.key_id
+
+
+def test_key_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "vault-keys.json").write_text("{}")
+    with pytest.raises(VaultKeyError, match="not a bigsync key file"):
+        file_vault(tmp_path).keyring()
+
+
+def test_decode_key_round_trips_generated_keys() -> None:
+    key = generate_key()
+    assert decode_key(base64.urlsafe_b64encode(key).decode(), origin="test") == key
+
+
+def test_a_key_file_readable_by_others_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    file_vault(tmp_path).keyring()
+    key_file = tmp_path / "data" / "vault-keys.json"
+    key_file.chmod(0o644)
+    with caplog.at_level("WARNING", logger="bigsync.vault"):
+        file_vault(tmp_path).keyring()
+    assert f"key file {key_file} has mode 644; it should be 0600" in caplog.text
