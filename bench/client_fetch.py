@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
+from bigsync.bigcommerce import BigCommerceClient, ClientOptions, RateGovernor, StoreCredentials
 from bigsync.bigcommerce.ratelimit import reserve_of
 
 BIGSYNC = Path(sys.executable).with_name("bigsync")
@@ -130,7 +130,11 @@ async def run_plan(base: str, store: dict[str, Any], plan: str, args: argparse.N
         await control.delete("/_sandbox/stats")
         credentials = StoreCredentials(store_hash=store["hash"], access_token=token)
         options = ClientOptions(max_concurrency=args.concurrency, reserve_share=args.reserve)
-        async with BigCommerceClient(credentials, base_url=base, options=options) as client:
+        # A governor of its own per run: what one plan taught it must not carry over.
+        governor = RateGovernor(max_concurrency=args.concurrency, reserve_share=args.reserve)
+        async with BigCommerceClient(
+            credentials, base_url=base, options=options, governor=governor
+        ) as client:
             started = time.perf_counter()
             products, orders, unique = await crawl(client)
             wall = time.perf_counter() - started

@@ -8,13 +8,14 @@ import time
 import httpx
 import pytest
 
-from bigsync.bigcommerce import BigCommerceClient, ClientOptions
+from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.bigcommerce.client import USER_AGENT
 from bigsync.bigcommerce.retry import RetryPolicy
 from bigsync.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
+    HttpStatusError,
     MalformedResponseError,
     NetworkError,
     NotFoundError,
@@ -54,6 +55,15 @@ async def test_request_returns_status_headers_and_body(make_client: ClientFactor
     assert response.headers["X-Rate-Limit-Requests-Quota"]  # case-insensitive
     assert response.body["count"] == 610
     assert (gone.status, gone.body) == (204, None)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"max_concurrency": 0}, {"lookahead": 0}, {"reserve_share": 1.0}, {"reserve_share": -0.1}],
+)
+def test_options_are_checked(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        ClientOptions(**bad)  # type: ignore[arg-type]
 
 
 async def test_paths_must_name_the_api_version(make_client: ClientFactory) -> None:
@@ -106,6 +116,17 @@ async def test_404_and_422_are_not_retried(make_client: ClientFactory) -> None:
     assert client.stats.requests == 3
     assert "price" in caught.value.field_errors
     assert set(v2.value.field_errors) == {"name", "type"}
+
+
+async def test_variant_batch_errors_are_keyed_by_index(make_client: ClientFactory) -> None:
+    async with make_client() as client:
+        [variant] = (await client.get("/v3/catalog/variants", params={"limit": 1}))["data"]
+        batch = [{"id": variant["id"], "sku": "DUP-1"}, {"id": variant["id"], "sku": "dup-1"}]
+        with pytest.raises(UnprocessableError) as caught:
+            await client.request("PUT", "/v3/catalog/variants", json=batch, idempotent=True)
+    assert caught.value.field_errors
+    assert all(key.startswith("[") for key in caught.value.field_errors)
+    assert client.stats.retries == 0
 
 
 async def test_429_storm_with_headers_waits_the_reset_then_recovers(
@@ -255,8 +276,6 @@ async def test_headers_sent(app: object, store: StoreState, tokens: dict[str, st
             seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
         await app(scope, receive, send)  # type: ignore[operator]
 
-    from bigsync.bigcommerce import StoreCredentials
-
     credentials = StoreCredentials(store_hash=store.hash, access_token=tokens["full"])
     transport = httpx.ASGITransport(app=recording)  # type: ignore[arg-type]
     async with BigCommerceClient(credentials, base_url="http://x", transport=transport) as client:
@@ -267,6 +286,26 @@ async def test_headers_sent(app: object, store: StoreState, tokens: dict[str, st
     assert headers["x-auth-token"] == tokens["full"]
     assert headers["accept"] == "application/json"
     assert "gzip" in headers["accept-encoding"]
+
+
+async def test_a_redirect_is_an_error_not_a_success(store: StoreState) -> None:
+    """BigCommerce answers http:// with 301 to https://; the client must not follow it blindly
+    (the token would go wherever the redirect points) nor take it for a success."""
+    from starlette.applications import Starlette
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Route
+
+    async def to_https(request: object) -> RedirectResponse:
+        return RedirectResponse("https://api.example.test/v2/store", status_code=301)
+
+    redirecting = Starlette(routes=[Route("/stores/{hash}/v2/store", to_https)])
+    credentials = StoreCredentials(store_hash=store.hash, access_token="x" * 30)
+    transport = httpx.ASGITransport(app=redirecting)
+    async with BigCommerceClient(credentials, base_url="http://x", transport=transport) as client:
+        with pytest.raises(HttpStatusError, match="base URL") as caught:
+            await client.get("/v2/store")
+    assert caught.value.status == 301
+    assert client.stats.requests == 1
 
 
 async def test_token_never_in_repr_logs_or_errors(

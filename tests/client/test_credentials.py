@@ -29,6 +29,7 @@ FORMS = (
     "https://store-{h}.mybigcommerce.com/api/v2",
     "store-{h}.mybigcommerce.com",
     "HTTPS://STORE-{h}.MYBIGCOMMERCE.COM/manage",
+    "HTTPS://API.BIGCOMMERCE.COM/STORES/{h}/V3/",
 )
 
 
@@ -115,6 +116,7 @@ def test_custom_domains_are_refused_with_guidance(label: str, tld: str, path: st
         ("https://shop.example.com", "custom domain"),
         ("not/a/path", "not a store hash"),
         ("abc#123", "letters and digits only"),
+        ("https://[::1/manage", "not a store hash"),
     ],
 )
 def test_mistakes_get_a_message_that_says_what_to_paste(pasted: str, says: str) -> None:

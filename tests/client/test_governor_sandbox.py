@@ -81,3 +81,30 @@ async def test_429s_in_a_window_are_at_most_one_per_client_burst(
         await asyncio.gather(*(client.get("/v2/time") for _ in range(20)))
     assert client.stats.rate_limited <= 4  # at most the requests already in flight
     assert client.stats.by_status[200] == 21
+
+
+async def test_a_window_begun_by_another_app_is_believed(
+    make_client: ClientFactory,
+    control: httpx.AsyncClient,
+    store: StoreState,
+    tokens: dict[str, str],
+    app: object,
+) -> None:
+    await standard_plan(control, store)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    other_app = httpx.AsyncClient(
+        transport=transport,
+        base_url=f"http://sandbox/stores/{store.hash}",
+        headers={"X-Auth-Token": tokens["read-only"]},
+    )
+    async with other_app, make_client() as client:
+        await client.get("/v2/time")
+        await asyncio.sleep(WINDOW_S + 0.1)  # our window is over; we are idle
+        began = time.monotonic()
+        for _ in range(QUOTA - 2):  # another app begins the next window and spends it
+            assert (await other_app.get("/v2/time")).status_code == 200
+        # Our first request comes more than half a window after that window began.
+        await asyncio.sleep(max(0.0, began + WINDOW_S * 0.7 - time.monotonic()))
+        await asyncio.gather(*(client.get("/v2/time") for _ in range(20)))
+    assert client.stats.rate_limited == 0
+    assert (await sandbox_stats(control, store.hash))["throttled"] == 0

@@ -67,6 +67,16 @@ def test_one_table_maps_every_status(
     assert str(error).startswith(f"GET /v3/catalog/products answered {status}")
 
 
+def test_a_redirect_points_at_the_base_url() -> None:
+    error = error_for_status(
+        301, method="GET", path="/v2/store", headers={"location": "https://x/v2/store"}, body=None
+    )
+    assert type(error) is HttpStatusError
+    assert "redirected to https://x/v2/store" in str(error)
+    assert "base URL" in str(error)
+    assert not is_retriable(error)
+
+
 def test_v3_422_carries_title_and_field_errors() -> None:
     body = {
         "status": 422,
@@ -93,6 +103,15 @@ def test_v3_batch_errors_are_keyed_by_index() -> None:
     }
     assert field_errors(body) == {"[0].sku": "Duplicate SKU", "[1]": "Price must be positive"}
     assert error_title(body) == ""
+
+
+def test_v2_customer_group_errors_object() -> None:
+    body = {"errors": [{"status": 400, "message": "Required fields missing [name]"}]}
+    assert field_errors(body) == {"name": "Required fields missing [name]"}
+
+
+def test_unknown_paths_have_no_scope() -> None:
+    assert required_scope("GET", "/v3/something/new") is None
 
 
 def test_v2_messages_name_their_fields() -> None:

@@ -182,3 +182,5 @@ def test_v2_resume_with_count() -> None:
     assert numbers(paginator.first()) == [3, 4]
     beyond = V2Paginator(count=100, start_page=2)
     assert numbers(beyond.first()) == [2]
+    with pytest.raises(ValueError, match="start_page"):
+        V2Paginator(start_page=0)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bigsync.bigcommerce import ClientOptions, Page
+from bigsync.bigcommerce import ClientOptions, Page, RetryPolicy
 from bigsync.sandbox.backend import StoreState
 from tests.client.conftest import FAST_RETRIES, SIZES, ClientFactory, add_fault, sandbox_stats
 
@@ -187,10 +187,29 @@ async def test_a_page_that_keeps_failing_ends_the_crawl_loudly(
     from bigsync.errors import ServerError
 
     await add_fault(control, kind="error", status=503, path=PRODUCTS, rate=0.5, seed=9)
-    options = ClientOptions(retry=FAST_RETRIES.__class__(max_attempts=1))
+    options = ClientOptions(retry=RetryPolicy(max_attempts=1))
     seen: list[int] = []
     async with make_client(options=options) as client:
         pages = client.paginate_v3(PRODUCTS, params={"limit": 25})
         with pytest.raises(ServerError):
             await consume(pages, seen)
     assert seen == list(range(1, len(seen) + 1))  # no page skipped before the failure
+
+
+async def test_a_count_path_without_a_count_is_malformed(make_client: ClientFactory) -> None:
+    from bigsync.errors import MalformedResponseError
+
+    async with make_client() as client:
+        with pytest.raises(MalformedResponseError, match="count"):
+            await collect(client.paginate_v2("/v2/orders", count_path="/v2/store"))
+
+
+async def test_query_values_are_sent_as_the_api_spells_them(make_client: ClientFactory) -> None:
+    async with make_client() as client:
+        visible = await client.get(PRODUCTS, params={"is_visible": True, "limit": 50})
+        hidden = await client.get(PRODUCTS, params={"is_visible": False, "limit": 50})
+        ids = [p["id"] for p in visible["data"][:3]]
+        chosen = await client.get(PRODUCTS, params={"id:in": ids, "sku": None})
+    assert all(p["is_visible"] for p in visible["data"])
+    assert not any(p["is_visible"] for p in hidden["data"])
+    assert [p["id"] for p in chosen["data"]] == ids

@@ -56,37 +56,64 @@ def test_reserve_share() -> None:
 
 
 def test_budget_from_headers_subtracts_requests_sent_since() -> None:
-    budget = budget_after_answer(None, read_rate_headers(FULL), received_at=100.0, sent_since=5)
-    assert budget == Budget(quota=150, window_s=30.0, left=30, resets_at=115.0)
+    budget = budget_after_answer(
+        None, read_rate_headers(FULL), received_at=100.0, sequence=7, sent_since=5
+    )
+    assert budget == Budget(quota=150, window_s=30.0, left=30, resets_at=115.0, since=7)
 
 
 def test_incomplete_headers_leave_the_budget_alone() -> None:
     budget = Budget(quota=150, window_s=30.0, left=30, resets_at=115.0)
-    assert budget_after_answer(budget, RateHeaders(left=3), received_at=101, sent_since=0) is budget
-    assert budget_after_answer(None, RateHeaders(), received_at=101, sent_since=0) is None
+    assert (
+        budget_after_answer(budget, RateHeaders(left=3), received_at=101, sequence=0, sent_since=0)
+        is budget
+    )
+    assert (
+        budget_after_answer(None, RateHeaders(), received_at=101, sequence=0, sent_since=0) is None
+    )
 
 
 def test_same_window_answers_only_lower_left_and_push_the_reset_later() -> None:
     budget = Budget(quota=150, window_s=30.0, left=30, resets_at=115.0)
     later_higher = read_rate_headers({**FULL, "X-Rate-Limit-Requests-Left": "80"})
-    merged = budget_after_answer(budget, later_higher, received_at=100.5, sent_since=0)
+    merged = budget_after_answer(budget, later_higher, received_at=100.5, sequence=3, sent_since=0)
     assert merged == Budget(quota=150, window_s=30.0, left=30, resets_at=115.5)
     lower = read_rate_headers({**FULL, "X-Rate-Limit-Requests-Left": "10"})
-    merged = budget_after_answer(budget, lower, received_at=99.0, sent_since=0)
+    merged = budget_after_answer(budget, lower, received_at=99.0, sequence=4, sent_since=0)
     assert merged == Budget(quota=150, window_s=30.0, left=10, resets_at=115.0)
 
 
 def test_next_window_replaces_and_stale_window_is_ignored() -> None:
-    budget = Budget(quota=150, window_s=30.0, left=2, resets_at=115.0)
+    budget = Budget(quota=150, window_s=30.0, left=2, resets_at=115.0, since=0)
     fresh = read_rate_headers(
         {**FULL, "X-Rate-Limit-Time-Reset-Ms": "29900", "X-Rate-Limit-Requests-Left": "149"}
     )
-    assert budget_after_answer(budget, fresh, received_at=116.0, sent_since=0) == Budget(
-        quota=150, window_s=30.0, left=149, resets_at=145.9
-    )
-    now_budget = Budget(quota=150, window_s=30.0, left=140, resets_at=145.9)
+    replaced = budget_after_answer(budget, fresh, received_at=116.0, sequence=9, sent_since=0)
+    assert replaced == Budget(quota=150, window_s=30.0, left=149, resets_at=145.9, since=9)
+    # A late answer to request 8, sent before the window that began with request 9.
     stale = read_rate_headers({**FULL, "X-Rate-Limit-Time-Reset-Ms": "100"})
-    assert budget_after_answer(now_budget, stale, received_at=116.0, sent_since=0) is now_budget
+    assert budget_after_answer(replaced, stale, received_at=116.0, sequence=8, sent_since=1) is (
+        replaced
+    )
+
+
+def test_a_window_another_app_began_replaces_our_guess() -> None:
+    """After a pause we assume a full, fresh window from our first request; the answer shows
+    another app began the window 25 s ago and spent most of it: the answer wins."""
+    guess = Budget(quota=150, window_s=30.0, left=149, resets_at=530.0, since=40)
+    busy = read_rate_headers(
+        {**FULL, "X-Rate-Limit-Time-Reset-Ms": "5000", "X-Rate-Limit-Requests-Left": "12"}
+    )
+    seen = budget_after_answer(guess, busy, received_at=500.1, sequence=40, sent_since=0)
+    assert seen == Budget(quota=150, window_s=30.0, left=12, resets_at=505.1, since=40)
+    at, _, _ = schedule_send(seen, now=500.2, not_before=0.0, reserve_share=0.1)
+    assert at == 505.1  # 12 left is inside the reserve: wait for the refill
+
+
+def test_rolling_into_a_new_window_records_where_it_began() -> None:
+    spent = Budget(quota=150, window_s=30.0, left=15, resets_at=115.0, since=0)
+    _, _, after = schedule_send(spent, now=120.0, not_before=0.0, reserve_share=0.1, sequence=77)
+    assert after == Budget(quota=150, window_s=30.0, left=149, resets_at=150.0, since=77)
 
 
 def test_no_budget_means_no_pacing() -> None:
@@ -108,7 +135,7 @@ def test_a_spent_window_waits_for_the_reset() -> None:
     budget = Budget(quota=150, window_s=30.0, left=15, resets_at=115.0)
     at, next_at, after = schedule_send(budget, now=100.0, not_before=0.0, reserve_share=0.1)
     assert at == 115.0
-    assert after == Budget(quota=150, window_s=30.0, left=149, resets_at=145.0)
+    assert after == Budget(quota=150, window_s=30.0, left=149, resets_at=145.0, since=0)
     assert next_at == pytest.approx(115.0 + 30.0 / 135)
 
 
@@ -166,6 +193,25 @@ async def test_governor_holds_everyone_after_a_429() -> None:
         pass
     assert loop.time() - start >= 0.19
     assert ticket.waited_s == pytest.approx(0.2, abs=0.02)
+
+
+async def test_a_hold_stops_requests_already_waiting_for_their_turn() -> None:
+    loop = asyncio.get_running_loop()
+    governor = RateGovernor(max_concurrency=4, reserve_share=0.0, clock=loop.time)
+    start = loop.time()
+    governor.budget = Budget(quota=10, window_s=1.0, left=10, resets_at=start + 1.0)
+    entered: list[float] = []
+
+    async def request() -> None:
+        async with governor.slot():
+            entered.append(loop.time() - start)
+
+    tasks = [asyncio.create_task(request()) for _ in range(3)]  # paced ~0.11 s apart
+    await asyncio.sleep(0.05)
+    governor.hold(0.3)  # a 429 arrives for the first one
+    await asyncio.gather(*tasks)
+    assert entered[0] < 0.05
+    assert all(t >= 0.34 for t in entered[1:])
 
 
 def test_governor_rejects_bad_settings() -> None:

@@ -96,6 +96,13 @@ def test_429_without_headers_backs_off_with_jitter() -> None:
     assert all(d is not None and 0 <= d <= 4.0 for d in draws)
 
 
+def test_policies_are_checked() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="negative"):
+        RetryPolicy(backoff_base_s=-1)
+
+
 def test_retries_are_bounded_in_time() -> None:
     error = RateLimitedError("slow down", status=429)
     headers = {"X-Rate-Limit-Time-Reset-Ms": "30000"}

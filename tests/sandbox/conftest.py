@@ -7,6 +7,8 @@
     client        httpx.AsyncClient over ASGITransport, base_url http://sandbox, full-access token
     live_url      the same app served by uvicorn on 127.0.0.1 (random free port), e.g. for
                   dropped connections; use it with your own httpx.AsyncClient
+    events        every event the sandbox emits during the test, as (scope, data)
+    base          `/stores/{store_hash}` (the orders tests narrow it to `.../v2`)
 
 Paths are absolute (`/stores/{store_hash}/v3/...`), so `tests.sandbox.schema.assert_matches_spec`
 can validate any answer. Plan `unlimited` keeps the quota out of the way; rate-limit tests
@@ -15,19 +17,18 @@ switch the store's plan with `store.set_plan(...)`.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from bigsync.sandbox import Sandbox, create_app
 from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from tests.sandbox.live import serve
 
 SPEC = BuildSpec(
     seed=7, stores=2, sizes=StoreSizes(products=30, orders=40, customers=20), plan="unlimited"
@@ -71,20 +72,18 @@ async def client(app: Starlette, tokens: dict[str, str]) -> AsyncIterator[httpx.
 @pytest.fixture
 async def live_url(app: Starlette) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on a free 127.0.0.1 port for the duration of the test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def events(sandbox: Sandbox) -> list[tuple[str, dict[str, Any]]]:
+    """Every event the sandbox emits from now on, as (scope, data)."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
+    return seen
+
+
+@pytest.fixture
+def base(store_hash: str) -> str:
+    return f"/stores/{store_hash}"

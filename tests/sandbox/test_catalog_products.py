@@ -19,18 +19,6 @@ PRODUCTS = "/v3/catalog/products"
 BATCH_IDS_ARE_READ_ONLY_IN_SPEC = False
 
 
-@pytest.fixture
-def events(sandbox: Sandbox) -> list[tuple[str, dict[str, Any]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
-@pytest.fixture
-def base(store_hash: str) -> str:
-    return f"/stores/{store_hash}"
-
-
 async def get_products(client: httpx.AsyncClient, base: str, **params: Any) -> httpx.Response:
     response = await client.get(base + PRODUCTS, params=params)
     assert_catalog_spec(response)

@@ -5,27 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
-from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import StoreState
 from tests.sandbox.catalog_spec import assert_catalog_spec
 
 CATEGORIES = "/v3/catalog/categories"
 TREE_CATEGORIES = "/v3/catalog/trees/categories"
 BRANDS = "/v3/catalog/brands"
-
-
-@pytest.fixture
-def events(sandbox: Sandbox) -> list[tuple[str, dict[str, Any]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
-@pytest.fixture
-def base(store_hash: str) -> str:
-    return f"/stores/{store_hash}"
 
 
 async def test_categories_list_and_filters(

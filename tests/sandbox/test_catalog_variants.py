@@ -22,18 +22,6 @@ BATCH_IDS_ARE_READ_ONLY_IN_SPEC = False
 
 
 @pytest.fixture
-def events(sandbox: Sandbox) -> list[tuple[str, dict[str, Any]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
-@pytest.fixture
-def base(store_hash: str) -> str:
-    return f"/stores/{store_hash}"
-
-
-@pytest.fixture
 def optioned(store: StoreState) -> Product:
     return next(p for p in store.catalog.products.values() if p.options)
 

@@ -22,13 +22,6 @@ def url(store_hash: str) -> str:
     return f"/stores/{store_hash}/v3/customers"
 
 
-@pytest.fixture
-def events(sandbox: Sandbox) -> Events:
-    seen: Events = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
 async def walk_forward(
     client: httpx.AsyncClient, url: str, **params: Any
 ) -> tuple[list[int], dict[str, Any], list[int]]:

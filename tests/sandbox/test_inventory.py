@@ -14,24 +14,13 @@ from bigsync.sandbox.backend import StoreState
 from bigsync.sandbox.catalog.inventory import adjust, record_sale
 from bigsync.sandbox.catalog.models import Product
 from tests.sandbox.catalog_spec import assert_catalog_spec
+from tests.sandbox.samples import LOCATION_ADDRESS
 
 ITEMS = "/v3/inventory/items"
 ABSOLUTE = "/v3/inventory/adjustments/absolute"
 RELATIVE = "/v3/inventory/adjustments/relative"
 LOCATIONS = "/v3/inventory/locations"
 SETTINGS_IDENTITY_IS_AMBIGUOUS_IN_SPEC = False  # see tests/sandbox/catalog_spec.py
-
-
-@pytest.fixture
-def events(sandbox: Sandbox) -> list[tuple[str, dict[str, Any]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
-@pytest.fixture
-def base(store_hash: str) -> str:
-    return f"/stores/{store_hash}"
 
 
 @pytest.fixture
@@ -251,15 +240,7 @@ async def test_locations_crud(
     listed = await client.get(base + LOCATIONS)
     assert_catalog_spec(listed)
     assert [loc["id"] for loc in listed.json()["data"]] == [1, 2]
-    address = {
-        "address1": "9 Pier",
-        "city": "Boston",
-        "state": "MA",
-        "zip": "02110",
-        "email": "pier@example.com",
-        "geo_coordinates": {"latitude": 42.3, "longitude": -71.0},
-        "country_code": "US",
-    }
+    address = LOCATION_ADDRESS
     created = await client.post(
         base + LOCATIONS, json=[{"code": "PIER-9", "label": "Pier 9", "address": address}]
     )

@@ -13,6 +13,7 @@ import pytest
 from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import StoreState
 from bigsync.sandbox.dates import rfc2822
+from tests.sandbox.samples import ORDER_ADDRESS
 from tests.sandbox.schema import assert_matches_spec
 
 Events = list[tuple[str, dict[str, Any]]]
@@ -21,13 +22,6 @@ Events = list[tuple[str, dict[str, Any]]]
 @pytest.fixture
 def base(store_hash: str) -> str:
     return f"/stores/{store_hash}/v2"
-
-
-@pytest.fixture
-def events(sandbox: Sandbox) -> Events:
-    seen: Events = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
 
 
 def dates(orders: list[dict[str, Any]], name: str) -> list[datetime]:
@@ -295,17 +289,7 @@ async def test_create_order_with_catalog_and_custom_products(
     client: httpx.AsyncClient, base: str, store: StoreState, events: Events
 ) -> None:
     item = store.catalog.sellable_items()[0]
-    address = {
-        "first_name": "Jane",
-        "last_name": "Doe",
-        "street_1": "123 Main Street",
-        "city": "Austin",
-        "state": "Texas",
-        "zip": "78751",
-        "country": "United States",
-        "country_iso2": "US",
-        "email": "janedoe@example.com",
-    }
+    address = ORDER_ADDRESS
     body = {
         "customer_id": 0,
         "billing_address": address,

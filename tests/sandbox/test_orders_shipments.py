@@ -24,13 +24,6 @@ def base(store_hash: str) -> str:
 
 
 @pytest.fixture
-def events(sandbox: Sandbox) -> Events:
-    seen: Events = []
-    sandbox.event_sinks.append(lambda _store, scope, data: seen.append((scope, data)))
-    return seen
-
-
-@pytest.fixture
 def unshipped(store: StoreState) -> Order:
     """An order with nothing shipped and more than one unit to ship."""
     return next(

@@ -47,3 +47,16 @@ async def test_incremental_requests_send_explicit_offsets_encoded(world: World) 
     assert b"+" not in products
     order_paths = [u.path for u in transport.urls if "/transactions" in u.path]
     assert order_paths == [f"/stores/{world.store.hash}/v3/orders/{changed[0]}/transactions"]
+
+
+async def test_streams_the_token_cannot_read_are_skipped_not_fatal(world: World) -> None:
+    token = next(t for t, a in world.store.accounts.items() if a.name == "catalog-only")
+    credentials = StoreCredentials(store_hash=world.store.hash, access_token=token)
+    transport = httpx.ASGITransport(app=world.app)
+    async with BigCommerceClient(credentials, base_url=BASE_URL, transport=transport) as api:
+        result = await SyncEngine(world.db, api, connection_id=world.connection_id).run()
+    by_name = {s.name: s for s in result.streams}
+    assert by_name["products"].status == "ok"
+    assert by_name["orders"].status == "skipped"
+    assert "scope" in (by_name["orders"].error or "")
+    assert result.status == "ok"

@@ -70,6 +70,12 @@ class ClientOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http2: bool = False
 
+    def __post_init__(self) -> None:
+        if self.max_concurrency < 1 or (self.lookahead is not None and self.lookahead < 1):
+            raise ValueError("max_concurrency and lookahead must be at least 1")
+        if not 0.0 <= self.reserve_share < 1.0:
+            raise ValueError("reserve_share must be in [0, 1)")
+
 
 @dataclass(frozen=True)
 class ApiResponse:
@@ -207,22 +213,29 @@ class BigCommerceClient:
             try:
                 return await self._send(method, path, params=params, json=json)
             except ApiError as error:
-                wait = retry_wait(
-                    error,
-                    attempt=attempt,
-                    headers=getattr(error, "headers", None),
-                    elapsed_s=time.monotonic() - started,
-                    repeatable=repeatable,
-                    policy=self.options.retry,
-                )
-                if isinstance(error, RateLimitedError):
-                    self.governor.hold(wait if wait is not None else error.retry_after_s or 0.0)
+                wait = self._retry_wait(error, attempt, started=started, repeatable=repeatable)
                 if wait is None:
                     raise
                 self.stats.retries += 1
                 log.info("retrying %s %s in %.2fs after: %s", method, path, wait, error)
-                if not isinstance(error, RateLimitedError):
+                if not isinstance(error, RateLimitedError):  # the governor holds after a 429
                     await asyncio.sleep(wait)
+
+    def _retry_wait(
+        self, error: ApiError, attempt: int, *, started: float, repeatable: bool
+    ) -> float | None:
+        wait = retry_wait(
+            error,
+            attempt=attempt,
+            headers=getattr(error, "headers", None),
+            elapsed_s=time.monotonic() - started,
+            repeatable=repeatable,
+            policy=self.options.retry,
+        )
+        if isinstance(error, RateLimitedError):
+            # Every request to the store waits, whether this one is repeated or not.
+            self.governor.hold(wait if wait is not None else error.retry_after_s or 0.0)
+        return wait
 
     async def _send(
         self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any
@@ -248,7 +261,7 @@ class BigCommerceClient:
             raise MalformedResponseError(
                 f"{method} {path}: {error}", method=method, url=self._url(path)
             ) from None
-        if status >= 400:
+        if not 200 <= status < 300:
             if status == 429:
                 self.stats.rate_limited += 1
             raise error_for_status(

@@ -30,7 +30,7 @@ WHERE_TO_FIND = (
 )
 
 _HASH = re.compile(r"[a-z0-9]+")
-_STORES_SEGMENT = re.compile(r"(?:^|/)stores/([^/?#]*)")
+_STORES_SEGMENT = re.compile(r"(?:^|/)stores/([^/?#]*)", re.IGNORECASE)
 _STORE_HOST = re.compile(r"store-([^.]*)\.mybigcommerce\.com")
 _STORE_PREFIX = re.compile(r"store-(.*)")
 _BIGCOMMERCE_HOST = re.compile(r"(?:^|\.)(?:my)?bigcommerce\.com$")

@@ -103,10 +103,13 @@ def error_for_status(
     headers: Mapping[str, str] | None = None,
     body: Any = None,
 ) -> HttpStatusError:
-    """The error for an answer with an error `status` (4xx or 5xx)."""
+    """The error for an answer that is not a success (3xx, 4xx or 5xx)."""
     headers = headers or {}
     title = error_title(body)
     message = f"{method} {path} answered {status}" + (f": {title}" if title else "")
+    if 300 <= status < 400:
+        where = headers.get("location", "elsewhere")
+        message += f" (redirected to {where}: check the API base URL, e.g. https:// not http://)"
     common: dict[str, Any] = {
         "status": status,
         "method": method,

@@ -76,6 +76,7 @@ class Budget:
     window_s: float
     left: int  # requests the store has left in this window, minus the ones we sent since
     resets_at: float
+    since: int = 0  # sequence number of our first request known to fall in this window
 
 
 def reserve_of(quota: int, share: float) -> int:
@@ -84,14 +85,20 @@ def reserve_of(quota: int, share: float) -> int:
 
 
 def budget_after_answer(
-    budget: Budget | None, read: RateHeaders, *, received_at: float, sent_since: int
+    budget: Budget | None,
+    read: RateHeaders,
+    *,
+    received_at: float,
+    sequence: int,
+    sent_since: int,
 ) -> Budget | None:
-    """`budget` updated by an answer's headers, conservatively.
+    """`budget` updated by the headers of the answer to our request number `sequence`.
 
-    `sent_since` counts our requests started after the answered one: the store may not have
-    counted them yet, so they are taken off `left`. An answer from the same window lowers
-    `left` (never raises it) and pushes `resets_at` later (never earlier); an answer from a
-    later window replaces the budget; a late answer from an earlier window is ignored.
+    `sent_since` counts our requests started after that one: the store may not have counted
+    them yet, so they are taken off `left`. An answer from the same window (reset times within
+    half a window) lowers `left` (never raises it) and pushes `resets_at` later (never
+    earlier). An answer that describes another window replaces the budget, unless its request
+    was sent before the budget's window began (a late answer from an earlier window).
     """
     quota, left, window_ms, reset_ms = read.quota, read.left, read.window_ms, read.reset_ms
     if quota is None or left is None or window_ms is None or reset_ms is None or quota < 1:
@@ -102,11 +109,12 @@ def budget_after_answer(
         window_s=window_s,
         left=max(0, left - sent_since),
         resets_at=received_at + reset_ms / 1000.0,
+        since=sequence,
     )
-    if budget is None or seen.resets_at > budget.resets_at + window_s / 2:
+    if budget is None:
         return seen
-    if seen.resets_at < budget.resets_at - window_s / 2:
-        return budget
+    if abs(seen.resets_at - budget.resets_at) > window_s / 2:
+        return seen if sequence >= budget.since else budget
     return replace(
         budget,
         quota=seen.quota,
@@ -117,10 +125,15 @@ def budget_after_answer(
 
 
 def schedule_send(
-    budget: Budget | None, *, now: float, not_before: float, reserve_share: float
+    budget: Budget | None,
+    *,
+    now: float,
+    not_before: float,
+    reserve_share: float,
+    sequence: int = 0,
 ) -> tuple[float, float, Budget | None]:
-    """When the next request may start, the earliest start for the one after it, and the
-    budget once it is sent.
+    """When our request number `sequence` may start, the earliest start for the one after it,
+    and the budget once it is sent.
 
     The usable requests left (left minus the reserve) are spread evenly over the time left in
     the window; none usable means waiting for the window to refill. Without a budget (no
@@ -130,11 +143,11 @@ def schedule_send(
     if budget is None:
         return at, at, None
     if at >= budget.resets_at:
-        budget = _fresh_window(budget, at)
+        budget = _fresh_window(budget, at, sequence)
     reserve = min(reserve_of(budget.quota, reserve_share), budget.quota - 1)
     if budget.left - reserve <= 0:
         at = budget.resets_at
-        budget = _fresh_window(budget, at)
+        budget = _fresh_window(budget, at, sequence)
     spent = replace(budget, left=budget.left - 1)
     usable_after = spent.left - reserve
     if usable_after <= 0:
@@ -142,8 +155,9 @@ def schedule_send(
     return at, at + (spent.resets_at - at) / (usable_after + 1), spent
 
 
-def _fresh_window(budget: Budget, at: float) -> Budget:
-    return replace(budget, left=budget.quota, resets_at=at + budget.window_s)
+def _fresh_window(budget: Budget, at: float, sequence: int) -> Budget:
+    # Assumed full until an answer says otherwise (another app may have started it already).
+    return replace(budget, left=budget.quota, resets_at=at + budget.window_s, since=sequence)
 
 
 @dataclass(frozen=True)
@@ -155,7 +169,6 @@ class Ticket:
 
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], object]
 
 
 class RateGovernor:
@@ -181,7 +194,6 @@ class RateGovernor:
         self.budget: Budget | None = None
         self._clock = clock
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._lock = asyncio.Lock()
         self._next_at = -math.inf
         self._held_until = -math.inf
         self._sent = 0
@@ -191,18 +203,21 @@ class RateGovernor:
         """Wait for a concurrency slot and the paced send time; yields the request's ticket."""
         async with self._slots:
             started = self._clock()
-            async with self._lock:
-                at, self._next_at, self.budget = schedule_send(
-                    self.budget,
-                    now=started,
-                    not_before=max(self._next_at, self._held_until),
-                    reserve_share=self.reserve_share,
-                )
-                sequence = self._sent
-                self._sent += 1
+            sequence = self._sent  # no await from here to the increment: slots never overlap
+            at, self._next_at, self.budget = schedule_send(
+                self.budget,
+                now=started,
+                not_before=max(self._next_at, self._held_until),
+                reserve_share=self.reserve_share,
+                sequence=sequence,
+            )
+            self._sent += 1
             if at > started:
                 await asyncio.sleep(at - started)
-            yield Ticket(sequence=sequence, waited_s=max(0.0, at - started))
+            # A 429 may have come while this request waited; the hold can grow while it sleeps.
+            while (now := self._clock()) < self._held_until:  # noqa: ASYNC110
+                await asyncio.sleep(self._held_until - now)
+            yield Ticket(sequence=sequence, waited_s=max(0.0, self._clock() - started))
 
     def observe(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
         """Fold an answer's rate-limit headers into the budget."""
@@ -210,16 +225,13 @@ class RateGovernor:
             self.budget,
             read_rate_headers(headers),
             received_at=self._clock(),
+            sequence=ticket.sequence,
             sent_since=self._sent - ticket.sequence - 1,
         )
 
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` from now (after a 429)."""
-        until = self._clock() + max(0.0, seconds)
-        self._held_until = max(self._held_until, until)
-        if self.budget is not None and seconds > 0:
-            # The window refills when the 429 said; start counting afresh from there.
-            self.budget = replace(self.budget, left=0, resets_at=until)
+        self._held_until = max(self._held_until, self._clock() + max(0.0, seconds))
 
     @property
     def sent(self) -> int:

@@ -36,6 +36,12 @@ class RetryPolicy:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts counts the first attempt: at least 1")
+        if min(self.max_elapsed_s, self.backoff_base_s, self.backoff_max_s) < 0:
+            raise ValueError("retry times cannot be negative")
+
 
 NO_RETRIES = RetryPolicy(max_attempts=1)
 

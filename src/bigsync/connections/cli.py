@@ -64,17 +64,33 @@ def _user() -> str:
 
 
 def connect(
-    name: Annotated[str, typer.Argument(help="A unique name for this connection.")],
+    name_argument: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="NAME", help="A unique name for this connection.", show_default=False
+        ),
+    ] = None,
     *,
+    name_option: Annotated[
+        str | None, typer.Option("--name", help="The same as NAME.", show_default=False)
+    ] = None,
     store: Annotated[
         str | None,
         typer.Option(
-            help="Store hash, API path (https://api.bigcommerce.com/stores/…/v3/) or store URL."
+            "--store",
+            "--store-hash",
+            "--api-path",
+            help="Store hash, API path (https://api.bigcommerce.com/stores/…/v3/) or store URL.",
         ),
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option(help="Access token (asked for, hidden, when not given).", show_default=False),
+        typer.Option(
+            "--token",
+            "--access-token",
+            help="Access token (asked for, hidden, when not given).",
+            show_default=False,
+        ),
     ] = None,
     client_id: Annotated[
         str | None, typer.Option(help="Client id (the username in the basic form).")
@@ -98,6 +114,9 @@ def connect(
 ) -> None:
     """Connect a BigCommerce store (or edit a connection with --update)."""
     console = Console(soft_wrap=True)
+    name = name_option or name_argument
+    if name is None or (name_option and name_argument and name_option != name_argument):
+        raise typer.BadParameter("give the connection's name once, as NAME or --name")
     if store is None and not update:
         store = typer.prompt("Store hash or API path")
     if token is None and (not update or store is not None or client_id is not None):

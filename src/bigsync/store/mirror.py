@@ -7,6 +7,12 @@ keyed by `(connection_id, id)` (or by its natural key where the API has no id). 
 people filter and join on have typed columns; `raw` holds the whole API document, so
 nothing BigCommerce returned is lost. `synced_at` is when bigsync last wrote the row.
 
+Shapes of `raw`: what the endpoint returned, except that `products.raw` has no `variants`
+(they are rows of `variants`) and `orders.raw` no `consignments` (their line items are rows
+of `order_products`, their shipping consignments rows of `order_shipping_addresses`, whose
+`raw` is the consignment's shape plus `order_id`). `inventory_levels.raw` is one location
+entry of `/v3/inventory/items` plus the item's `identity`.
+
 Deletes: products, variants, categories, brands and customers are soft-deleted
 (`deleted_at` set, row kept) when bigsync learns they are gone. Archived orders stay, with
 `is_deleted` true, as BigCommerce keeps them. Other tables are replaced by each full scan.

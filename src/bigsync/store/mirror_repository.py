@@ -176,11 +176,13 @@ def orders_after(
     *,
     connection_id: int,
     after: tuple[datetime, int] | None,
+    before: datetime | None = None,
     created_since: datetime | None,
     limit: int,
 ) -> list[tuple[int, datetime]]:
-    """Mirrored orders in `(date_modified, id)` order strictly after `after`, optionally
-    only those created since `created_since`: `(id, date_modified)` pairs."""
+    """Mirrored orders in `(date_modified, id)` order strictly after `after` and modified
+    strictly before `before`, optionally only those created since `created_since`:
+    `(id, date_modified)` pairs."""
     orders = MIRROR_TABLES["orders"]
     query = sa.select(orders.c.id, orders.c.date_modified).where(
         orders.c.connection_id == connection_id, orders.c.date_modified.is_not(None)
@@ -189,6 +191,8 @@ def orders_after(
         query = query.where(
             sa.tuple_(orders.c.date_modified, orders.c.id) > sa.tuple_(after[0], after[1])
         )
+    if before is not None:
+        query = query.where(orders.c.date_modified < before)
     if created_since is not None:
         query = query.where(orders.c.date_created >= created_since)
     query = query.order_by(orders.c.date_modified, orders.c.id).limit(limit)

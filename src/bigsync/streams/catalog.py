@@ -144,6 +144,7 @@ TRANSACTIONS = StreamSpec(
     kind=StreamKind.PER_PARENT,
     parent="orders",
     depends_on=("orders",),
+    trails="orders",
     to_batch=rows.transactions_batch,
     description="Payment transactions (one request per order)",
 )

@@ -98,6 +98,8 @@ class StreamSpec:
     depends_on: tuple[str, ...] = ()
     covered_by: str | None = None
     cascade: tuple[tuple[str, str], ...] = ()
+    # Runs alongside this INCREMENTAL stream, behind its committed frontier.
+    trails: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

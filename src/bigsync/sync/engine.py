@@ -12,6 +12,13 @@ transaction; a sync whose lease expired and was taken by another cannot commit a
 Deletes: full-scan streams remove what a complete scan did not see; products and customers
 are soft-deleted when a full read did not write them, or when a periodic SCAN in id order
 finds their id missing from a page's id range (`streams.catalog` explains the choice).
+
+Streams run concurrently, each as soon as the streams it depends on are done; the client's
+per-store governor bounds the requests in flight. Within a stream, the next page is fetched
+while the current one is written. Transactions trail the orders stream: they read the
+orders committed below its frontier while it runs, so the one-request-per-order cost
+overlaps the orders read instead of following it. Pages are processed one at a time, so
+memory does not grow with the store.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -38,77 +46,20 @@ from bigsync.errors import (
 )
 from bigsync.store import mirror_repository as repo
 from bigsync.store.mirror import MIRROR_TABLES
-from bigsync.streams.catalog import STREAMS
 from bigsync.streams.dates import format_filter, parse_timestamp
-from bigsync.streams.spec import Api, Batch, Json, Owned, StreamKind, StreamSpec
+from bigsync.streams.spec import Api, Batch, Json, StreamKind, StreamSpec
 from bigsync.sync import bookmark
 from bigsync.sync.bookmark import Checkpoint
+from bigsync.sync.model import (
+    ProgressCallback,
+    StoreApi,
+    StreamProgress,
+    SyncOptions,
+    SyncResult,
+)
+from bigsync.sync.pages import chunks, end_cursor_of, items_of, merge_batches, total_of
 
 log = logging.getLogger(__name__)
-
-
-class StoreApi(Protocol):
-    """The part of `BigCommerceClient` the engine uses."""
-
-    async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
-        """GET a store path (`/v3/...`, `/v2/...`); the decoded body, None for 204."""
-        ...
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    """How a sync runs. Defaults favour an exact mirror after every sync."""
-
-    full: bool = False
-    streams: tuple[StreamSpec, ...] = STREAMS
-    overlap: timedelta = bookmark.DEFAULT_OVERLAP
-    # Transactions cost one request per order: a first sync reads them for this window.
-    transactions_window: timedelta = timedelta(days=90)
-    # Periodic re-reads (products with variants, customers): variant edits and deletes.
-    # 0 = every sync; between scans, incremental syncs cost only what changed.
-    scan_every: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=2)
-    concurrency: int = 8
-
-
-@dataclass
-class StreamProgress:
-    """Live figures of one stream in a run (sent to the progress callback)."""
-
-    name: str
-    status: str = "pending"  # pending | running | ok | skipped | failed
-    records: int = 0  # API records read (products, not products + variants)
-    requests: int = 0
-    expected: int | None = None  # records the stream expects to read, when known
-    expected_requests: int | None = None  # for one-request-per-parent streams
-    deleted: int = 0
-    started: float | None = None
-    finished: float | None = None
-    error: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """How a run went."""
-
-    run_id: int
-    status: str  # ok | failed
-    full: bool
-    streams: tuple[StreamProgress, ...]
-    started_at: datetime
-    finished_at: datetime
-
-    @property
-    def records(self) -> int:
-        return sum(s.records for s in self.streams)
-
-    @property
-    def requests(self) -> int:
-        return sum(s.requests for s in self.streams)
-
-
-ProgressCallback = Callable[[StreamProgress], None]
 
 
 def default_owner() -> str:
@@ -132,6 +83,16 @@ class _Run:
     states: dict[str, repo.StreamState]
     full_streams: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
+    finished: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Per INCREMENTAL stream: every record modified before this instant is committed.
+    frontier: dict[str, datetime | None] = field(default_factory=dict)
+    advanced: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def publish(self, stream: str, frontier: datetime | None) -> None:
+        """A page of `stream` was committed: streams trailing it may go on."""
+        self.frontier[stream] = frontier
+        if stream in self.advanced:
+            self.advanced[stream].set()
 
 
 class SyncEngine:
@@ -156,6 +117,7 @@ class SyncEngine:
         self.owner = owner or default_owner()
         self.clock = clock
         self.progress = {spec.name: StreamProgress(spec.name) for spec in self.options.streams}
+        self._writer = ThreadPoolExecutor(max_workers=1)
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -163,9 +125,11 @@ class SyncEngine:
         """Run every selected stream once; raises SyncLockedError when another sync of the
         connection holds the lease. Stream errors are recorded, not raised."""
         self._acquire()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigsync-writer")
         try:
             return await self._run()
         finally:
+            self._writer.shutdown(wait=True)
             with self.db.begin() as conn:
                 repo.release(conn, connection_id=self.connection_id, owner=self.owner)
 
@@ -238,18 +202,22 @@ class SyncEngine:
             return fallback.replace(microsecond=0)
 
     async def _run_streams(self, run: _Run) -> None:
-        """Run every stream as soon as the streams it depends on are done, concurrently with
-        the others (the client bounds the requests in flight for the store)."""
-        done = {spec.name: asyncio.Event() for spec in self.options.streams}
+        """Run every stream as soon as the streams it depends on are done (or at once, for a
+        stream that trails another), concurrently with the others; the client bounds the
+        requests in flight for the store."""
+        names = [spec.name for spec in self.options.streams]
+        run.finished = {name: asyncio.Event() for name in names}
+        run.advanced = {name: asyncio.Event() for name in names}
 
         async def one(spec: StreamSpec) -> None:
             for name in spec.depends_on:
-                if name in done:
-                    await done[name].wait()
+                if name in run.finished and name != spec.trails:
+                    await run.finished[name].wait()
             try:
                 await self._run_stream(spec, run)
             finally:
-                done[spec.name].set()
+                run.finished[spec.name].set()
+                run.advanced[spec.name].set()
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -298,7 +266,7 @@ class SyncEngine:
             await self._full_scan(spec, run, progress)
         elif spec.kind is StreamKind.SINGLE:
             await self._single(spec, run, progress)
-        elif spec.name == "transactions":
+        elif spec.trails is not None:  # transactions, behind the orders stream
             await self._transactions(spec, run, progress)
         else:
             await self._per_parent(spec, run, progress)
@@ -365,7 +333,8 @@ class SyncEngine:
                 )
                 return written
 
-        await asyncio.to_thread(write)
+        # One writer thread: pages of concurrent streams are written one after another.
+        await asyncio.get_running_loop().run_in_executor(self._writer, write)
         progress.records += records
         self.on_progress(progress)
 
@@ -415,6 +384,7 @@ class SyncEngine:
                 params[spec.cursor_param] = format_filter(cp.bound)
             pending.append(asyncio.ensure_future(self._page(spec, progress, params)))
 
+        run.publish(spec.name, checkpoint.bound)
         fetch(checkpoint)
         try:
             done = False
@@ -441,6 +411,7 @@ class SyncEngine:
                     spec, progress, batch, records=len(items), finish=finish, **state
                 )
                 checkpoint = next_cp
+                run.publish(spec.name, next_cp.bound)
         finally:
             for future in pending:
                 future.cancel()
@@ -569,33 +540,45 @@ class SyncEngine:
         ) or self.clock()
         page = int(checkpoint.get("page", 0)) + 1 if resumed and checkpoint else 1
         self._begin_state(spec, resumed=resumed)
-        while True:
+        pending: list[asyncio.Future[tuple[list[Json], int | None]]] = []
+
+        def fetch(number: int) -> None:
             params: dict[str, Any] = {}
             if spec.page_size:
-                params = {**spec.params, "limit": spec.page_size, "page": page}
-            items, total = await self._page(spec, progress, params)
-            if total is not None:
-                progress.expected = total
-            batch = spec.to_batch(items, None)
-            done = not spec.page_size or len(items) < spec.page_size
-            if total is not None and (page - 1) * spec.page_size + len(items) >= total:
-                done = True  # the last page was full: no need to ask for an empty one
-            if done:
-                await self._commit(
-                    spec,
-                    progress,
-                    batch,
-                    records=len(items),
-                    finish=self._remover(spec, scan_started),
-                    checkpoint=None,
-                    status="ok",
-                    last_success_at=self.clock(),
-                    last_scan_at=self.clock(),
-                )
-                return
-            marker = {"scan_started_at": scan_started.isoformat(), "page": page}
-            await self._commit(spec, progress, batch, records=len(items), checkpoint=marker)
-            page += 1
+                params = {**spec.params, "limit": spec.page_size, "page": number}
+            pending.append(asyncio.ensure_future(self._page(spec, progress, params)))
+
+        fetch(page)
+        try:
+            while True:
+                items, total = await pending.pop()
+                if total is not None:
+                    progress.expected = total
+                done = not spec.page_size or len(items) < spec.page_size
+                if total is not None and (page - 1) * spec.page_size + len(items) >= total:
+                    done = True  # the last page was full: no need to ask for an empty one
+                if not done:  # the next page is fetched while this one is written
+                    fetch(page + 1)
+                batch = spec.to_batch(items, None)
+                if done:
+                    await self._commit(
+                        spec,
+                        progress,
+                        batch,
+                        records=len(items),
+                        finish=self._remover(spec, scan_started),
+                        checkpoint=None,
+                        status="ok",
+                        last_success_at=self.clock(),
+                        last_scan_at=self.clock(),
+                    )
+                    return
+                marker = {"scan_started_at": scan_started.isoformat(), "page": page}
+                await self._commit(spec, progress, batch, records=len(items), checkpoint=marker)
+                page += 1
+        finally:
+            for future in pending:
+                future.cancel()
 
     def _remover(
         self, spec: StreamSpec, since: datetime
@@ -644,10 +627,10 @@ class SyncEngine:
         with self.db.connect() as conn:
             parents = repo.parent_ids(conn, spec.parent, connection_id=self.connection_id)
         progress.expected_requests = len(parents)
-        chunks = list(_chunks(parents, self.options.concurrency * 4)) or [[]]
-        for index, chunk in enumerate(chunks):
+        groups = chunks(parents, self.options.concurrency * 4) or [[]]
+        for index, chunk in enumerate(groups):
             batch = await self._children(spec, progress, chunk)
-            last = index == len(chunks) - 1
+            last = index == len(groups) - 1
             if last:
                 await self._commit(
                     spec,
@@ -663,7 +646,11 @@ class SyncEngine:
 
     async def _transactions(self, spec: StreamSpec, run: _Run, progress: StreamProgress) -> None:
         """Transactions of the orders new or changed since the last run, in
-        `(date_modified, id)` order; a first run only covers orders created in the window."""
+        `(date_modified, id)` order; a first run only covers orders created in the window.
+
+        It runs alongside the orders stream, behind that stream's committed frontier (orders
+        modified before it are final for this run), and finishes after it. The requests of
+        one chunk of orders are sent while the previous chunk is written."""
         state = run.states.get(spec.name)
         after: tuple[datetime, int] | None = None
         created_since: datetime | None = None
@@ -674,82 +661,78 @@ class SyncEngine:
         self._begin_state(spec, resumed=False)
         cap = (run.started_at, 0)  # orders stamped in the start's second are read again
         chunk_size = self.options.concurrency * 4
-        while True:
-            with self.db.connect() as conn:
-                orders = repo.orders_after(
-                    conn,
-                    connection_id=self.connection_id,
-                    after=after,
-                    created_since=created_since,
-                    limit=chunk_size,
-                )
-            batch = await self._children(spec, progress, [order_id for order_id, _ in orders])
-            if orders:
-                last_id, last_modified = orders[-1]
-                after = (last_modified, last_id)
-            done = len(orders) < chunk_size
-            keyset = min(after, cap) if after is not None else None
+        parent = spec.trails or "orders"
+        committed = after
+        inflight: list[tuple[tuple[datetime, int] | None, asyncio.Future[Batch], bool]] = []
+
+        async def commit() -> None:
+            nonlocal committed
+            keyset, task, final = inflight.pop()
+            batch = await task
+            committed = keyset or committed
+            capped = min(committed, cap) if committed is not None else None
             values: dict[str, Any] = {
-                "cursor": keyset[0] if keyset else None,
-                "checkpoint": {"after_id": keyset[1]} if keyset else None,
+                "cursor": capped[0] if capped else None,
+                "checkpoint": {"after_id": capped[1]} if capped else None,
             }
-            if done:
+            if final:
                 values.update(status="ok", last_success_at=self.clock())
-                if keyset is None:  # nothing to read yet: start from the window next time
+                if capped is None:  # nothing read yet: start from the window next time
                     values = {"status": "ok", "last_success_at": self.clock()}
             await self._commit(spec, progress, batch, records=batch.count, **values)
-            if done:
-                return
 
+        try:
+            while True:
+                if parent in run.advanced:  # cleared before reading: no progress is missed
+                    run.advanced[parent].clear()
+                orders, parent_done = self._next_orders(
+                    run, parent, after=after, created_since=created_since, limit=chunk_size
+                )
+                final = parent_done and len(orders) < chunk_size
+                if not orders and not final:
+                    if inflight:
+                        await commit()
+                    await run.advanced[parent].wait()
+                    continue
+                keyset = (orders[-1][1], orders[-1][0]) if orders else None
+                after = keyset or after
+                ids = [order_id for order_id, _ in orders]
+                task = asyncio.ensure_future(self._children(spec, progress, ids))
+                if inflight:
+                    await commit()
+                inflight.append((keyset, task, final))
+                if final:
+                    await commit()
+                    return
+        finally:
+            for _, pending, _ in inflight:
+                pending.cancel()
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def items_of(body: Any, api: Api) -> list[Json]:
-    """The records of a list response: v3 `data`, a v2 bare array; none for 204 / empty."""
-    if not body:
-        return []
-    if api is Api.V3 and isinstance(body, dict):
-        data = body.get("data")
-        return list(data) if isinstance(data, list) else []
-    return list(body) if isinstance(body, list) else []
-
-
-def end_cursor_of(body: Any) -> str | None:
-    """`meta.cursor_pagination.end_cursor` when the response has a next page."""
-    if not isinstance(body, dict):
-        return None
-    cursor = (body.get("meta") or {}).get("cursor_pagination") or {}
-    if not (cursor.get("links") or {}).get("next"):
-        return None
-    end = cursor.get("end_cursor")
-    return str(end) if end else None
-
-
-def total_of(body: Any) -> int | None:
-    """`meta.pagination.total` of a v3 list response, when present."""
-    if not isinstance(body, dict):
-        return None
-    pagination = (body.get("meta") or {}).get("pagination") or {}
-    total = pagination.get("total")
-    return int(total) if isinstance(total, int) else None
-
-
-def merge_batches(batches: Sequence[Batch]) -> Batch:
-    """One batch holding the rows and owned child sets of several."""
-    rows: dict[str, list[Any]] = {}
-    parents: dict[tuple[str, str], list[int]] = {}
-    for batch in batches:
-        for name, table_rows in batch.rows.items():
-            rows.setdefault(name, []).extend(table_rows)
-        for owned in batch.owned:
-            parents.setdefault((owned.table, owned.parent_column), []).extend(owned.parent_ids)
-    merged = tuple(Owned(table, column, tuple(ids)) for (table, column), ids in parents.items())
-    return Batch(rows, merged)
-
-
-def _chunks(values: Sequence[int], size: int) -> list[list[int]]:
-    return [list(values[i : i + size]) for i in range(0, len(values), size)]
+    def _next_orders(
+        self,
+        run: _Run,
+        parent: str,
+        *,
+        after: tuple[datetime, int] | None,
+        created_since: datetime | None,
+        limit: int,
+    ) -> tuple[list[tuple[int, datetime]], bool]:
+        """The next mirrored orders after `after` that are final for this run (below the
+        orders stream's frontier while it runs), and whether that stream is done."""
+        parent_done = run.finished[parent].is_set() if parent in run.finished else True
+        before = None if parent_done else run.frontier.get(parent)
+        if not parent_done and before is None:
+            return [], False
+        with self.db.connect() as conn:
+            orders = repo.orders_after(
+                conn,
+                connection_id=self.connection_id,
+                after=after,
+                before=before,
+                created_since=created_since,
+                limit=limit,
+            )
+        return orders, parent_done
 
 
 async def run_sync(

@@ -177,11 +177,8 @@ async def list_products(request: Request) -> Response:
 
 
 async def get_product(request: Request) -> Response:
-    wanted = int(request.path_params["product_id"])
-    for product in _order(request).products:
-        if product.id == wanted:
-            return json_response(views.order_product_json(product))
-    raise ApiProblem(404, "The requested resource was not found.")
+    line = ops.find_by_id(_order(request).products, int(request.path_params["product_id"]))
+    return json_response(views.order_product_json(line))
 
 
 async def list_coupons(request: Request) -> Response:

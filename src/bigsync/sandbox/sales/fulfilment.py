@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bigsync.sandbox.responses import ApiProblem
 from bigsync.sandbox.sales.orders import (
     as_int,
     bad_request,
     cents,
+    find_by_id,
     touch,
 )
 from bigsync.sandbox.sales.records import (
@@ -124,10 +124,7 @@ def _apply_shipment_fields(shipment: Shipment, body: Json) -> None:
 
 def get_shipment(order: Order, shipment_id: int) -> Shipment:
     """One of the order's shipments; 404 when it has no such shipment."""
-    for shipment in order.shipments:
-        if shipment.id == shipment_id:
-            return shipment
-    raise ApiProblem(404, "The requested resource was not found.")
+    return find_by_id(order.shipments, shipment_id)
 
 
 def update_shipment(

@@ -7,9 +7,10 @@ emits the webhook events BigCommerce documents for it. Shipments and transaction
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bigsync.sandbox.catalog.state import SellableItem, variant_price
 from bigsync.sandbox.responses import ApiProblem
@@ -105,6 +106,23 @@ def as_int(value: Any, name: str, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise bad_request(f"The field '{name}' must be an integer.") from None
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def find_by_id(records: Iterable[R], record_id: int) -> R:
+    """The record of `records` (an order's lines, addresses, shipments) with id `record_id`;
+    404 when there is none."""
+    for record in records:
+        if record.id == record_id:
+            return record
+    raise ApiProblem(404, "The requested resource was not found.")
 
 
 def get_order(store: StoreState, order_id: int) -> Order:
@@ -357,10 +375,7 @@ def update_order(sandbox: Sandbox, store: StoreState, order: Order, body: Any) -
 
 def get_shipping_address(order: Order, address_id: int) -> ShippingAddress:
     """One of the order's shipping addresses; 404 when it has no such address."""
-    for address in order.shipping_addresses:
-        if address.id == address_id:
-            return address
-    raise ApiProblem(404, "The requested resource was not found.")
+    return find_by_id(order.shipping_addresses, address_id)
 
 
 def update_shipping_address(

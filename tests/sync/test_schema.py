@@ -1,0 +1,35 @@
+"""The mirror's migration creates exactly the tables `store.mirror` declares."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bigsync.store.db import alembic_config, create_engine_for, migrate
+from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.store.purge import tables_owned_by_connection
+from bigsync.store.schema import metadata
+
+
+def test_migration_matches_the_models_and_downgrades(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        config = alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0001_connections")
+        names = set(sa.inspect(engine).get_table_names())
+        assert names.isdisjoint(MIRROR_TABLES)
+        assert "connections" in names
+    finally:
+        engine.dispose()
+
+
+def test_every_mirror_table_is_purged_with_its_connection() -> None:
+    owned = {table.name for table in tables_owned_by_connection()}
+    assert set(MIRROR_TABLES) | {"sync_state", "sync_runs", "sync_locks"} <= owned
