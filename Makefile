@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench install
+.PHONY: demo test lint install
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,3 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(BIN)/.installed
-	$(BIN)/python -m bench

@@ -2,12 +2,14 @@
 minimum, records/s, peak RSS.
 
     .venv/bin/python bench/sync_full.py [--products 10000] [--orders 30000] [--customers 10000]
-        [--latency-ms 50] [--changes 100] [--database-url sqlite:///...]
+        [--latency-ms 50] [--plan unlimited] [--changes 100 | --change-pct 1]
+        [--database-url sqlite:///...]
 
-Starts `bigsync sandbox` in its own process (one uvicorn worker, plan unlimited, added
+Starts `bigsync sandbox` in its own process (one uvicorn worker, `--plan`'s quota, added
 latency; pinned to CPU 0 when there are two), then in this process (pinned to CPU 1) runs the
 sync engine through BigCommerceClient over a real socket: a full sync, then `--changes`
-mutations of each kind (products, variants, orders, customers) through the control API and an
+mutations of each kind (products, variants, orders, customers; or `--change-pct` percent of
+each kind's records) through the control API and an
 incremental sync with the periodic scans off, then one with the scans on. Only talks to
 127.0.0.1.
 
@@ -68,7 +70,7 @@ def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]
         f"--orders={args.orders}",
         f"--customers={args.customers}",
         f"--latency-ms={args.latency_ms}",
-        "--plan=unlimited",
+        f"--plan={args.plan}",
     ]
     return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
         command,
@@ -147,16 +149,27 @@ def report(label: str, result: SyncResult, minimum: dict[str, int] | None) -> No
               f"(+{overhead} = {share:.1%}; /v2/time not counted)")  # fmt: skip
 
 
-async def mutate(base: str, store_hash: str, changes: int) -> None:
+def change_counts(args: argparse.Namespace) -> list[tuple[str, str, int]]:
+    """(kind, action, count) of the mutations between the full and the incremental sync."""
+
+    def count(size: int) -> int:
+        if args.change_pct is None:
+            return int(args.changes)
+        return max(1, round(size * args.change_pct / 100))
+
+    return [
+        ("product", "update", count(args.products)),
+        ("variant", "update", count(args.products)),
+        ("order", "update", count(args.orders)),
+        ("order", "create", count(args.orders)),
+        ("customer", "update", count(args.customers)),
+    ]
+
+
+async def mutate(base: str, store_hash: str, changes: list[tuple[str, str, int]]) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=120) as control:
-        for kind, action in [
-            ("product", "update"),
-            ("variant", "update"),
-            ("order", "update"),
-            ("order", "create"),
-            ("customer", "update"),
-        ]:
-            body = {"store": store_hash, "kind": kind, "action": action, "count": changes}
+        for kind, action, count in changes:
+            body = {"store": store_hash, "kind": kind, "action": action, "count": count}
             (await control.post("/_sandbox/mutate", json=body)).raise_for_status()
 
 
@@ -170,7 +183,8 @@ async def main(args: argparse.Namespace) -> None:
         stores = await wait_ready(base, server)
         ready_s = time.monotonic() - started
         print(f"sandbox ready in {ready_s:.0f}s: {args.products} products, {args.orders} orders, "
-              f"{args.customers} customers, {args.latency_ms} ms latency")  # fmt: skip
+              f"{args.customers} customers, {args.latency_ms} ms latency, "
+              f"plan {args.plan}")  # fmt: skip
         store = stores["stores"][0]
         token = next(a["access_token"] for a in store["accounts"] if a["name"] == "full")
         with tempfile.TemporaryDirectory() as tmp:
@@ -193,10 +207,11 @@ async def main(args: argparse.Namespace) -> None:
 
                 full = await sync(full=True)
                 report("full sync", full, minimum_requests(db, connection_id))
-                await mutate(base, store["hash"], args.changes)
+                changes = change_counts(args)
+                await mutate(base, store["hash"], changes)
+                what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
                 incremental = await sync(scan_every=timedelta(days=365))
-                report(f"incremental after {args.changes} changes of 5 kinds (no scans)",
-                       incremental, None)  # fmt: skip
+                report(f"incremental after {what} (no scans)", incremental, None)
                 scanned = await sync(scan_every=timedelta(0))
                 report("incremental with the periodic scans", scanned, None)
             db.dispose()
@@ -211,6 +226,8 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=30_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--plan", default="unlimited", help="sandbox plan (request quota)")
     parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--change-pct", type=float, default=None, help="percent of each kind")
     parser.add_argument("--database-url", default=None)
     asyncio.run(main(parser.parse_args()))

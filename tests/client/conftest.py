@@ -11,14 +11,11 @@ Sizes put every list on several 250-record pages with a short last page.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
@@ -27,6 +24,7 @@ from bigsync.sandbox import Sandbox, create_app
 from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from tests.sandbox.live import serve
 
 SIZES = StoreSizes(products=520, orders=610, customers=510)
 SPEC = BuildSpec(seed=5, stores=2, sizes=SIZES, plan="unlimited")
@@ -72,9 +70,11 @@ def make_client(app: Starlette, store: StoreState, tokens: dict[str, str]) -> Cl
         *,
         options: ClientOptions | None = None,
         base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> BigCommerceClient:
         credentials = StoreCredentials(store_hash=store.hash, access_token=tokens[token])
-        transport = None if base_url else httpx.ASGITransport(app=app)
+        if transport is None and not base_url:
+            transport = httpx.ASGITransport(app=app)
         return BigCommerceClient(
             credentials,
             base_url=base_url or SANDBOX_URL,
@@ -83,6 +83,25 @@ def make_client(app: Starlette, store: StoreState, tokens: dict[str, str]) -> Cl
         )
 
     return make
+
+
+class InFlightCounter(httpx.AsyncBaseTransport):
+    """Passes requests to `inner` and records the most that were in flight at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            return response
+        finally:
+            self.in_flight -= 1
 
 
 async def add_fault(control: httpx.AsyncClient, **spec: Any) -> dict[str, Any]:
@@ -103,20 +122,5 @@ async def sandbox_stats(control: httpx.AsyncClient, store_hash: str) -> dict[str
 @pytest.fixture
 async def live_url(app: Starlette) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on a free 127.0.0.1 port for the duration of the test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve(app) as url:
+        yield url

@@ -71,7 +71,8 @@ async def test_429_with_headers_waits_the_reset(
         await client.get("/v2/time")
         elapsed = time.monotonic() - started
     # X-Rate-Limit-Time-Reset-Ms is at most 200 ms here; X-Retry-After (whole seconds) says 1.
-    assert 1.0 <= elapsed < 1.5
+    assert elapsed >= 1.0
+    assert client.stats.waited_s == pytest.approx(1.0, abs=0.4)
     assert client.stats.rate_limited == 1
 
 

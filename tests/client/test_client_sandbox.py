@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.bigcommerce.client import USER_AGENT
@@ -141,9 +143,10 @@ async def test_429_storm_with_headers_waits_the_reset_then_recovers(
     assert len(body["data"]) == 5
     assert client.stats.rate_limited == 2
     assert client.stats.retries == 2
-    # The sandbox's window is 0.4 s, but X-Retry-After says 1 s (whole seconds): the longer.
-    assert 2.0 <= elapsed < 3.0
-    assert client.stats.waited_s == pytest.approx(elapsed, abs=0.2)
+    # The sandbox's window is 0.4 s, but X-Retry-After says 1 s (whole seconds): the longer,
+    # twice. The waits are the client's own (no extra backoff on top of them).
+    assert elapsed >= 2.0
+    assert client.stats.waited_s == pytest.approx(2.0, abs=0.5)
 
 
 async def test_429_storm_without_headers_backs_off_with_jitter(
@@ -166,6 +169,34 @@ async def test_429s_that_never_end_give_up_within_the_bounds(
         with pytest.raises(RateLimitedError):
             await client.get(PRODUCTS)
     assert client.stats.requests == 3
+
+
+class OneAbsurd429(httpx.AsyncBaseTransport):
+    """Passes requests to `inner`, except the first, answered by a 429 asking for a day."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent == 1:
+            return httpx.Response(429, headers={"X-Retry-After": "86400"})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_429_asking_for_a_day_holds_the_store_no_longer_than_the_retry_bound(
+    make_client: ClientFactory, app: Starlette
+) -> None:
+    options = ClientOptions(retry=RetryPolicy(max_elapsed_s=0.3, backoff_base_s=0.01))
+    transport = OneAbsurd429(httpx.ASGITransport(app=app))
+    async with make_client(options=options, transport=transport) as client:
+        with pytest.raises(RateLimitedError):
+            await client.get(PRODUCTS)  # a day is past the bound: given up at once
+        started = time.monotonic()
+        store = await asyncio.wait_for(client.get("/v2/store"), timeout=5)
+    assert store["id"]
+    assert time.monotonic() - started < 2.0
 
 
 async def test_5xx_burst_is_retried(make_client: ClientFactory, control: httpx.AsyncClient) -> None:
@@ -291,7 +322,6 @@ async def test_headers_sent(app: object, store: StoreState, tokens: dict[str, st
 async def test_a_redirect_is_an_error_not_a_success(store: StoreState) -> None:
     """BigCommerce answers http:// with 301 to https://; the client must not follow it blindly
     (the token would go wherever the redirect points) nor take it for a success."""
-    from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
     from starlette.routing import Route
 

@@ -125,6 +125,29 @@ def test_mistakes_get_a_message_that_says_what_to_paste(pasted: str, says: str) 
     assert "Store-level API accounts" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "abc\u212a12",  # KELVIN SIGN, which lower() turns into an ASCII k
+        "store-abc\u212a12",
+        "stores/abc\u212a12",
+        "https://api.bigcommerce.com/stores/abc\u212a12/v3/",
+        "https://store-abc\u212a12.mybigcommerce.com/manage",
+        "\uff41bc123",  # FULLWIDTH a
+    ],
+)
+def test_look_alike_letters_are_refused_not_folded_into_another_hash(pasted: str) -> None:
+    with pytest.raises(StoreHashError, match="not a store hash"):
+        parse_store_hash(pasted)
+
+
+def test_hashes_longer_than_any_store_hash_are_refused() -> None:
+    assert parse_store_hash("a" * 64) == "a" * 64
+    for pasted in ("a" * 65, f"stores/{'b' * 100_000}", f"store-{'c' * 65}"):
+        with pytest.raises(StoreHashError, match="far longer"):
+            parse_store_hash(pasted)
+
+
 def test_messages_never_repeat_what_was_pasted() -> None:
     token = "k9x2mq7r4tz8wv1np3ls6yb0hd5cfj2"  # a token pasted into the store field
     for pasted in (f"{token} x", f"https://shop.example.com/{token}", f"stores/{token}-x"):

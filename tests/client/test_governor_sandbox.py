@@ -12,7 +12,7 @@ from bigsync.bigcommerce import ClientOptions
 from bigsync.sandbox.backend import StoreState
 from tests.client.conftest import FAST_RETRIES, ClientFactory, sandbox_stats
 
-WINDOW_S = 0.6
+WINDOW_S = 1.0
 QUOTA = 150
 
 
@@ -39,8 +39,10 @@ async def test_a_long_crawl_runs_at_the_quota_pace_without_429(
     assert stats["throttled"] == 0
     assert client.stats.rate_limited == 0
     assert stats["requests"] == requests == 260
-    assert 0.8 * quota_bound <= elapsed <= 1.25 * quota_bound
-    assert client.stats.waited_s > 0.5 * quota_bound
+    # Paced to the quota: not faster than it allows, and the time the client chose to wait
+    # (not the machine's speed, which varies) is close to what the quota requires.
+    assert elapsed >= 0.8 * quota_bound
+    assert 0.5 * quota_bound < client.stats.waited_s <= 1.25 * quota_bound
 
 
 async def test_the_reserve_is_left_to_other_apps(

@@ -14,6 +14,7 @@ from bigsync.bigcommerce.pagination import (
     pages_for,
     with_limit,
 )
+from bigsync.errors import MalformedResponseError
 
 
 def v3_body(page: int, *, total: int, per_page: int = 250) -> dict[str, Any]:
@@ -131,8 +132,28 @@ def test_cursor_resumes_after_a_given_cursor() -> None:
     assert first.params["after"] == "c9"
 
 
-def v2_items(n: int) -> list[dict[str, int]]:
-    return [{"id": i} for i in range(n)]
+def test_cursor_refuses_a_next_page_behind_a_cursor_already_followed() -> None:
+    paginator = CursorPaginator({"after": "c0"})
+    [first] = paginator.first()
+    _, [second] = paginator.read(first, 200, cursor_body([1], end="c1", has_next=True))
+    _, [third] = paginator.read(second, 200, cursor_body([2], end="c2", has_next=True))
+    for repeated in ("c2", "c1", "c0"):  # the same cursor again, or an earlier one: a loop
+        with pytest.raises(MalformedResponseError, match="already followed"):
+            paginator.read(third, 200, cursor_body([3], end=repeated, has_next=True))
+
+
+def test_a_list_that_ignores_page_ends_loudly_instead_of_looping() -> None:
+    full = [{"id": i} for i in range(250)]
+    for paginator in (V3OffsetPaginator(), V2Paginator()):
+        [request] = paginator.first()
+        body: Any = full if isinstance(paginator, V2Paginator) else {"data": full}
+        _, [request] = paginator.read(request, 200, body)  # a full page: the next is asked for
+        with pytest.raises(MalformedResponseError, match="repeats page 1"):
+            paginator.read(request, 200, body)  # ... and is the same page again
+
+
+def v2_items(n: int, *, page: int = 1) -> list[dict[str, int]]:
+    return [{"id": i} for i in range((page - 1) * n, page * n)]
 
 
 def test_v2_without_count_pages_until_a_short_page() -> None:
@@ -158,7 +179,7 @@ def test_v2_with_count_plans_every_page_and_asks_for_nothing_more() -> None:
     planned = paginator.first()
     assert numbers(planned) == [1, 2, 3]
     for request in planned:
-        page, more = paginator.read(request, 200, v2_items(250))
+        page, more = paginator.read(request, 200, v2_items(250, page=request.number))
         assert (page.total, page.total_pages, more) == (750, 3, [])
 
 
@@ -167,8 +188,8 @@ def test_v2_with_count_goes_on_when_the_list_grew() -> None:
     planned = paginator.first()
     assert numbers(planned) == [1, 2, 3]
     for request in planned[:2]:
-        assert paginator.read(request, 200, v2_items(250))[1] == []
-    _, more = paginator.read(planned[2], 200, v2_items(250))  # 10 predicted, 250 came
+        assert paginator.read(request, 200, v2_items(250, page=request.number))[1] == []
+    _, more = paginator.read(planned[2], 200, v2_items(250, page=3))  # 10 predicted, 250 came
     assert numbers(more) == [4]
     assert paginator.read(more[0], 200, v2_items(3))[1] == []
 

@@ -48,6 +48,24 @@ def test_wait_after_429() -> None:
     assert wait_after_429({}) is None
 
 
+def test_contradictory_headers_are_bounded_by_the_window_and_the_quota() -> None:
+    garbled = {
+        **FULL,
+        "X-Rate-Limit-Time-Reset-Ms": "900000000",  # ten days, in a 30 s window
+        "X-Rate-Limit-Requests-Left": "5000",  # more than the quota
+    }
+    read = read_rate_headers(garbled)
+    assert (read.reset_ms, read.left) == (30000, 150)
+    assert wait_after_429(garbled) == 30.0
+    budget = budget_after_answer(None, read, received_at=100.0, sequence=0, sent_since=0)
+    assert budget is not None
+    spent = Budget(quota=150, window_s=30.0, left=0, resets_at=budget.resets_at)
+    at, _, _ = schedule_send(spent, now=100.0, not_before=0.0, reserve_share=0.1)
+    assert at <= 130.0  # waits at most one window, not ten days
+    zero_window = read_rate_headers({**garbled, "X-Rate-Limit-Time-Window-Ms": "0"})
+    assert zero_window.reset_ms == 0
+
+
 def test_reserve_share() -> None:
     assert reserve_of(150, 0.1) == 15
     assert reserve_of(450, 0.1) == 45

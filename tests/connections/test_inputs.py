@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bigsync.connections.inputs import clean_client_id, clean_name, clean_secret, clean_store_hash
+from bigsync.connections.inputs import (
+    clean_api_url,
+    clean_client_id,
+    clean_name,
+    clean_secret,
+    clean_store_hash,
+)
 from bigsync.errors import InputError, StoreHashError
 
 TOKEN = "t0k3n0for0input0tests0abcdefgh"  # 30 characters, the shape of a real one
@@ -148,3 +154,20 @@ def test_no_message_ever_repeats_what_was_pasted(pasted: str) -> None:
             messages.append(str(error))
     needle = pasted.strip()
     assert not [m for m in messages if needle and needle in m]
+
+
+def test_api_urls_are_hosts_and_a_pasted_api_path_is_refused() -> None:
+    assert clean_api_url(" https://api.bigcommerce.com/ ") == "https://api.bigcommerce.com"
+    assert clean_api_url("http://127.0.0.1:8765/prefix") == "http://127.0.0.1:8765/prefix"
+    for raw, says in [
+        ("https://api.bigcommerce.com/stores/abc123/v3/", "store field"),
+        ("https://api.bigcommerce.com/stores/abc123", "store field"),
+        ("api.bigcommerce.com", "http"),
+        ("ftp://api.bigcommerce.com", "http"),
+        ("https://", "http"),
+        ("https://api.bigcommerce.com/?x=1", "host only"),
+        ("https://user:pw0secret@api.bigcommerce.com", "host only"),
+    ]:
+        with pytest.raises(InputError, match=says) as caught:
+            clean_api_url(raw)
+        assert "pw0secret" not in str(caught.value)

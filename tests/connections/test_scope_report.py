@@ -7,9 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.bigcommerce.scopes import Feature
 from bigsync.connections import ConnectionChanges, ConnectionKind, ConnectionService, NewConnection
+from bigsync.connections.testing import TEST_RETRY
 from bigsync.sandbox import Sandbox
 from tests.connections.conftest import create_account
 
@@ -295,3 +298,40 @@ async def test_server_error_on_the_store_endpoint_is_not_blamed_on_the_token(
     assert not report.ok
     assert [(c.name, c.ok) for c in report.checks] == [("host", True), ("token", None)]
     assert "BigCommerce answered 500; try again later" in report.checks[1].message
+
+
+class SparseStoreAnswer(httpx.AsyncBaseTransport):
+    """The sandbox, except that GET /v2/store answers with most fields missing or null."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/v2/store"):
+            return httpx.Response(200, json={"name": None, "plan_name": None, "timezone": None})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_store_answer_without_its_fields_reads_as_blank_not_none(
+    service: ConnectionService, sandbox_store: dict[str, Any], sandbox_app: Starlette
+) -> None:
+    def client_factory(credentials: StoreCredentials, base_url: str) -> BigCommerceClient:
+        transport = SparseStoreAnswer(httpx.ASGITransport(app=sandbox_app))
+        options = ClientOptions(retry=TEST_RETRY)
+        return BigCommerceClient(
+            credentials, base_url=base_url, options=options, transport=transport
+        )
+
+    service.client_factory = client_factory
+    add(service, sandbox_store, sandbox_store["by_name"]["full"]["access_token"])
+    report = await service.test("shop")
+    assert report.ok
+    assert report.store is not None
+    assert (report.store.store_hash, report.store.name, report.store.plan) == (
+        sandbox_store["hash"],
+        "",
+        "",
+    )
+    check = report.check("store_info")
+    assert check is not None
+    assert check.message == f"store {sandbox_store['hash']}"

@@ -89,6 +89,43 @@ def test_names_are_unique(plain_service: ConnectionService) -> None:
         plain_service.add(new(name=" shop "))
 
 
+def test_names_differing_only_in_case_or_normal_form_are_one_name(
+    plain_service: ConnectionService,
+) -> None:
+    decomposed, composed = "Cafe\u0301 Shop", "Caf\u00e9 shop"
+    plain_service.add(new(name=decomposed))
+    for clash in (composed, "CAFÉ SHOP"):
+        with pytest.raises(ConnectionExistsError, match="already exists"):
+            plain_service.add(new(name=clash))
+    assert [v.name for v in plain_service.list()] == ["Caf\u00e9 Shop"]
+    assert plain_service.get(composed).name == "Caf\u00e9 Shop"
+    plain_service.add(new(name="other"))
+    with pytest.raises(ConnectionExistsError, match="already exists"):
+        plain_service.update("other", ConnectionChanges(name="café SHOP"))
+    renamed = plain_service.update(composed, ConnectionChanges(name="CAFÉ SHOP")).connection
+    assert renamed.name == "CAFÉ SHOP"  # a change of case is a rename of the same connection
+
+
+def test_a_name_cannot_take_the_one_a_removed_connection_will_keep(
+    plain_service: ConnectionService,
+) -> None:
+    shop = plain_service.add(new()).connection
+    with pytest.raises(InputError, match="kept for removed connections"):
+        plain_service.add(new(name=f"shop~removed-{shop.id}"))
+    assert plain_service.remove("shop").data_kept
+    assert plain_service.add(new(name="shop~removed")).connection.name == "shop~removed"
+
+
+def test_an_api_path_pasted_as_the_api_url_is_refused(plain_service: ConnectionService) -> None:
+    with pytest.raises(InputError, match="store field"):
+        plain_service.add(new(api_url="https://api.bigcommerce.com/stores/abc123/v3/"))
+    plain_service.add(new())
+    with pytest.raises(InputError, match="store field"):
+        plain_service.update(
+            "shop", ConnectionChanges(api_url="https://x.test/stores/abc123", access_token=TOKEN)
+        )
+
+
 def test_basic_form_needs_the_client_id_as_username(plain_service: ConnectionService) -> None:
     with pytest.raises(InputError, match="username"):
         plain_service.add(new(kind=ConnectionKind.BASIC))

@@ -91,3 +91,15 @@ def test_the_cli_module_loads_the_sandbox_only_in_its_command() -> None:
     ]
     assert top_level
     assert [m for m in top_level if m.startswith("bigsync.sandbox")] == []
+
+
+def test_importing_the_cli_does_not_load_the_sandbox() -> None:
+    """The whole import of `bigsync.cli` (every command's module) leaves the sandbox out."""
+    code = (
+        "import sys, bigsync.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bigsync.sandbox', 'uvicorn'))))"
+    )
+    loaded = subprocess.run(  # noqa: S603 -- our own interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

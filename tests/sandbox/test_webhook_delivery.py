@@ -155,12 +155,13 @@ async def test_an_api_change_is_delivered_over_real_sockets(
         products = await api.get(f"/stores/{store.hash}/v3/catalog/products", params={"limit": 1})
         product_id = products.json()["data"][0]["id"]
         started = time.perf_counter()
-        receiver.delays.append(0.6)  # a slow receiver must not slow the API down
+        sandbox.webhooks.configure(timeout=10.0)
+        receiver.delays.append(3.0)  # a slow receiver must not slow the API down
         updated = await api.put(
             f"/stores/{store.hash}/v3/catalog/products/{product_id}", json={"name": "Renamed"}
         )
         assert updated.status_code == 200
-        assert time.perf_counter() - started < 0.5
+        assert time.perf_counter() - started < 2.0
         await settle()
 
     assert [r.json()["scope"] for r in receiver.received] == ["store/product/updated"]
@@ -351,7 +352,7 @@ async def test_emitting_never_waits_for_the_receiver(
     started = time.perf_counter()
     for order_id in range(20):
         sandbox.emit(store, "store/order/created", {"type": "order", "id": order_id})
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0  # delivering in line would take 6 s
     assert sandbox.webhooks.pending == 20
     await settle()
     assert sorted(r.json()["data"]["id"] for r in receiver.received) == list(range(20))

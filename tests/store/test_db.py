@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bigsync.errors import ConfigError
 from bigsync.store.db import create_engine_for, migrate, normalize_url
 from bigsync.store.schema import metadata
 
@@ -13,6 +15,21 @@ OWN_TABLES = {"connections", "connection_secrets", "audit_log"}
 def test_postgres_urls_use_psycopg3() -> None:
     for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"):
         assert normalize_url(url).drivername == "postgresql+psycopg"
+
+
+def test_every_postgres_spelling_uses_psycopg3_and_other_databases_fail_clearly() -> None:
+    for url in (
+        "postgresql+psycopg2://u@h/db",
+        "postgres+psycopg://u@h/db",
+        "POSTGRESQL://u@h/db",
+        "postgresql+asyncpg://u@h/db",
+    ):
+        assert normalize_url(url).drivername == "postgresql+psycopg"
+    assert normalize_url("SQLITE:///x.db").drivername == "sqlite"
+    for url in ("mysql://u:pw0secret@h/db", "postgresql//u:pw0secret@h/db", "nonsense"):
+        with pytest.raises(ConfigError, match=r"SQLite or PostgreSQL|cannot be read") as caught:
+            create_engine_for(url)
+        assert "pw0secret" not in str(caught.value)
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:

@@ -32,8 +32,20 @@ SPEC = BuildSpec(
     seed=11, stores=1, sizes=StoreSizes(products=40, orders=80, customers=40), plan="unlimited"
 )
 BASE_URL = "http://sandbox"
-# Retries as in production, with the waits shrunk so fault tests stay fast.
-FAST_RETRIES = RetryPolicy(max_attempts=5, backoff_base_s=0.001, backoff_max_s=0.005)
+# Retries as in production, with the waits shrunk so fault tests stay fast; generous in
+# attempts, so a seeded fault rate can never exhaust them on a slow, loaded machine.
+FAST_RETRIES = RetryPolicy(
+    max_attempts=12, max_elapsed_s=60.0, backoff_base_s=0.001, backoff_max_s=0.005
+)
+# Every sync test is bounded. The thread method ends a test even when it is blocked in a
+# thread join, a subprocess wait or a database lock, where a signal would not get through.
+TEST_DEADLINE_S = 120
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/sync/" in item.nodeid and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_DEADLINE_S, method="thread"))
 
 
 @dataclass

@@ -4,10 +4,16 @@ a socket, a real SQLite file, the vault's key file in a temporary data directory
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -45,7 +51,7 @@ def run(*args: str) -> Any:
 
 @pytest.mark.usefixtures("cli_env")
 def test_demo_mirrors_a_sandbox_store_and_shows_what_to_explore() -> None:
-    result = run("demo", "--products", "15", "--orders", "25", "--customers", "10")
+    result = run("demo", "--products", "15", "--orders", "25", "--customers", "10", "--exit")
     assert result.exit_code == 0, result.output
     assert "Sync #1 (full): ok" in result.output
     assert "Explore the mirror" in result.output
@@ -87,3 +93,115 @@ def test_sync_refuses_unknown_streams() -> None:
     result = run("sync", "--streams", "orders,bogus")
     assert result.exit_code == 2
     assert "bogus" in result.output
+
+
+CURL = re.compile(r"^curl -H 'X-Auth-Token: (\S+)' '(http://127\.0\.0\.1:\d+/\S+)'$")
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.timeout(90, method="thread")
+def test_demo_keeps_serving_until_ctrl_c(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "BIGSYNC_DATA_DIR": str(tmp_path / "data"),
+        "BIGSYNC_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db",
+    }
+    env.pop("BIGSYNC_SECRET_KEY", None)
+    bigsync = Path(sys.executable).with_name("bigsync")
+    command = [str(bigsync), "demo", "--products=6", "--orders=6", "--customers=4"]
+    with subprocess.Popen(  # noqa: S603 -- our own CLI
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        # Python turns SIGINT into KeyboardInterrupt only when it starts with SIGINT at its
+        # default: undo a SIG_IGN inherited from a test runner started in the background.
+        preexec_fn=_default_sigint,  # noqa: PLW1509 -- only resets one signal
+    ) as process:
+        try:
+            assert process.stdout is not None
+            printed: list[str] = []
+            while not (match := CURL.match(printed[-1].strip() if printed else "")):
+                line = process.stdout.readline()
+                assert line, "the demo exited early:\n" + "".join(printed)
+                printed.append(line)
+            token, url = match.groups()
+            response = httpx.get(url, headers={"X-Auth-Token": token}, timeout=30)
+            process.send_signal(signal.SIGINT)
+            rest, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 3
+    assert "Sync #1 (full): ok" in "".join(printed)
+    assert process.returncode == 0, rest
+    assert "Stopping the sandbox" in rest
+
+
+def _connect(server: BackgroundSandbox, account: str, *options: str) -> None:
+    store = next(iter(server.sandbox.stores.values()))
+    token = next(a.access_token for a in store.accounts.values() if a.name == account)
+    connected = run(
+        "connect", "shop", "--store", store.hash, "--token", token,
+        "--api-url", server.url, *options,
+    )  # fmt: skip
+    assert connected.exit_code == 0, connected.output
+
+
+def _stream_states(name: str) -> dict[str, dict[str, Any]]:
+    report = json.loads(run("status", name, "--json").output)
+    return {s["stream"]: s for s in report["streams"]}
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_streams_of_features_the_test_disabled_are_skipped_with_the_reason(
+    live_sandbox: BackgroundSandbox,
+) -> None:
+    _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders,read_customers")
+    synced = run("sync", "shop")
+    assert synced.exit_code == 0, synced.output  # a warning, not a failure
+    assert "(incremental): warning" in synced.output
+    states = _stream_states("shop")
+    assert states["products"]["status"] == "ok"
+    customers = states["customers"]
+    assert customers["status"] == "skipped"
+    assert customers["last_error"] == (
+        "skipped: feature Read customers is disabled — missing scope: Customers: read-only; "
+        "run `bigsync test shop` after fixing"
+    )
+    assert "feature Read orders is disabled" in states["orders"]["last_error"]
+    # Inventory was not enabled: skipped, and no warning of its own.
+    assert states["locations"]["last_error"] == (
+        "skipped: feature Read inventory is not enabled on this connection"
+    )
+    run_row = json.loads(run("status", "shop", "--json").output)["runs"][0]
+    assert run_row["status"] == "warning"
+    assert "customers: skipped: feature Read customers is disabled" in run_row["error"]
+    assert "locations" not in run_row["error"]
+    assert "Read customers is disabled" in run("status", "shop").output
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_403_during_the_sync_is_recorded_on_the_stream_as_a_warning(
+    live_sandbox: BackgroundSandbox,
+) -> None:
+    # Never tested: the connection claims read_orders, the token cannot read orders.
+    _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders", "--no-test")
+    synced = run("sync", "shop")
+    assert synced.exit_code == 0, synced.output
+    assert "(incremental): warning" in synced.output
+    states = _stream_states("shop")
+    assert states["products"]["status"] == "ok"
+    assert states["orders"]["status"] == "skipped"
+    assert states["orders"]["last_error"] == (
+        "the store refused /v2/orders (403): the token lacks a scope feature Read orders "
+        "needs; run `bigsync test shop` after fixing"
+    )
+    run_row = json.loads(run("status", "shop", "--json").output)["runs"][0]
+    assert run_row["status"] == "warning"

@@ -16,7 +16,7 @@ from bigsync.sandbox.faults import FaultSpec
 from bigsync.store import mirror_repository as repo
 from bigsync.streams import STREAMS
 from bigsync.sync.engine import SyncEngine, SyncOptions
-from tests.sync.conftest import Oracle, World
+from tests.sync.conftest import FAST_RETRIES, Oracle, World
 from tests.sync.mirror_check import (
     assert_mirror_matches,
     assert_transactions_match,
@@ -174,12 +174,16 @@ async def test_store_changing_during_the_sync_is_exact_after_the_next_sync(
 
 
 async def test_sync_rides_out_transient_faults(world: World, oracle: Oracle, rows_of: Any) -> None:
-    for kind in ("error", "drop", "truncate"):
-        spec = {"kind": kind, "path": "*", "rate": 0.03}
+    # Seeded random faults (≈9% of requests), plus two certain ones so retries always happen.
+    # The fixture's client allows 12 attempts: a request fails for good with p ≈ 0.09**12.
+    faults = [{"kind": "error", "status": 503, "path": "/v2/time", "count": 2}]
+    for seed, kind in enumerate(("error", "drop", "truncate"), start=1):
+        faults.append({"kind": kind, "path": "*", "rate": 0.03, "seed": seed})
+    for spec in faults:
         world.sandbox.faults.add(FaultSpec.from_json(spec), now=world.sandbox.now())
     result = await world.sync(streams=SMALL_PAGES)
     assert result.status == "ok", [(s.name, s.error) for s in result.streams if s.error]
-    assert world.api.stats.retries > 0
+    assert world.api.stats.retries >= 2
     world.sandbox.faults.clear()
     await assert_mirror_matches(world, oracle, rows_of)
 
@@ -188,7 +192,9 @@ async def test_failed_streams_resume_after_faults_clear(
     world: World, oracle: Oracle, rows_of: Any
 ) -> None:
     faults = world.sandbox.faults
-    spec = {"kind": "error", "status": 500, "path": "/v2/orders", "rate": 1.0, "count": 8}
+    # More errors in a row than the client's attempts: the orders stream fails.
+    count = FAST_RETRIES.max_attempts + 3
+    spec = {"kind": "error", "status": 500, "path": "/v2/orders", "rate": 1.0, "count": count}
     fault = faults.add(FaultSpec.from_json(spec), now=world.sandbox.now())
     # Let a few pages through first, so the failed stream has a checkpoint to resume from.
     first = await world.sync(streams=SMALL_PAGES)

@@ -29,6 +29,8 @@ from tests.sync.conftest import BASE_URL, Oracle, World, make_db, mirror_reader
 from tests.sync.mirror_check import assert_mirror_matches
 
 PAGE = 5
+STALL_AFTER = 4  # orders pages the child fetches before it stalls
+DEADLINE_S = 60  # bound on every wait of the test
 CHILD = """
 import asyncio, dataclasses, sys
 from datetime import timedelta
@@ -37,17 +39,31 @@ from bigsync.store.db import create_engine_for
 from bigsync.streams import STREAMS
 from bigsync.sync.engine import SyncEngine, SyncOptions
 
-db_url, api_url, store_hash, token, connection_id, page = sys.argv[1:]
+db_url, api_url, store_hash, token, connection_id, page, stall = sys.argv[1:]
+STALL_AFTER = int(stall)
 streams = tuple(
     dataclasses.replace(s, page_size=int(page)) if s.page_size == 250 else s for s in STREAMS
 )
+
+# The real client, except that the orders stream stalls after a few pages: the parent kills
+# this process while it waits, however slow the machine is.
+class StallingApi:
+    def __init__(self, client):
+        self.client, self.orders_pages = client, 0
+
+    async def get(self, path, *, params=None):
+        if path == "/v2/orders":
+            self.orders_pages += 1
+            if self.orders_pages > STALL_AFTER:
+                await asyncio.sleep(3600)
+        return await self.client.get(path, params=params)
 
 async def main():
     creds = StoreCredentials(store_hash=store_hash, access_token=token)
     async with BigCommerceClient(creds, base_url=api_url) as client:
         options = SyncOptions(streams=streams, lease=timedelta(seconds=0.5))
-        engine = SyncEngine(create_engine_for(db_url), client, connection_id=int(connection_id),
-                            options=options)
+        engine = SyncEngine(create_engine_for(db_url), StallingApi(client),
+                            connection_id=int(connection_id), options=options)
         await engine.run()
 
 asyncio.run(main())
@@ -72,6 +88,11 @@ async def live(tmp_path: Path) -> AsyncIterator[tuple[BackgroundSandbox, World]]
     db.dispose()
 
 
+def _orders_committed(world: World) -> int:
+    with world.db.connect() as conn:
+        return repo.count_rows(conn, "orders", connection_id=world.connection_id)
+
+
 def _orders_checkpoint(db: sa.Engine, connection_id: int) -> dict[str, object] | None:
     with db.connect() as conn:
         state = repo.load_states(conn, connection_id=connection_id).get("orders")
@@ -85,17 +106,22 @@ async def test_sigkill_mid_stream_then_resume(
     token = world.api.credentials.access_token
     args = [str(world.db.url), server.url, world.store.hash, token, str(world.connection_id)]
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, *args, str(PAGE),
+        sys.executable, "-c", CHILD, *args, str(PAGE), str(STALL_AFTER),
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while _orders_checkpoint(world.db, world.connection_id) is None:
-        assert child.returncode is None, "the sync finished before it could be killed"
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)  # a few more pages
-    child.send_signal(signal.SIGKILL)
-    assert await child.wait() == -signal.SIGKILL
+    try:
+        # The child commits pages until it stalls on orders page STALL_AFTER + 1.
+        deadline = time.monotonic() + DEADLINE_S
+        while _orders_committed(world) < (STALL_AFTER - 1) * PAGE:
+            assert child.returncode is None, "the sync child exited before it was killed"
+            assert time.monotonic() < deadline, "the sync child made no progress"
+            await asyncio.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+        assert await asyncio.wait_for(child.wait(), DEADLINE_S) == -signal.SIGKILL
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await asyncio.wait_for(child.wait(), DEADLINE_S)
     checkpoint = _orders_checkpoint(world.db, world.connection_id)
     assert checkpoint is not None
     with world.db.connect() as conn:

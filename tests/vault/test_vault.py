@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import base64
+import os
 import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -36,6 +41,18 @@ def test_round_trip_creates_a_0600_key_file(tmp_path: Path) -> None:
     assert TOKEN not in repr(sealed)
     # A second vault over the same data directory reads the same key.
     assert file_vault(tmp_path).open(sealed, context=secret_context(1, "access_token")) == TOKEN
+
+
+def test_the_key_file_is_0600_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o277)  # would leave the owner unable to write
+    try:
+        key_file = KeyFile.in_dir(tmp_path / "data")
+        key_file.load_or_create()
+        assert stat.S_IMODE(key_file.path.stat().st_mode) == 0o600
+        key_file.save(key_file.load().with_primary(generate_key()))  # a rotation's rewrite
+        assert stat.S_IMODE(key_file.path.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
 
 
 def test_every_seal_uses_a_fresh_96_bit_nonce(tmp_path: Path) -> None:
@@ -127,6 +144,28 @@ def test_running_vault_follows_key_file_changes(tmp_path: Path) -> None:
     assert running.seal(TOKEN, context=b"ctx").key_id == sealed_elsewhere.key_id
 
 
+@dataclass(frozen=True)
+class KeyFileRotatedDuringRead(KeyFile):
+    """A key file that another process rotates right after this one has read it, once."""
+
+    rotated: list[bytes] = field(default_factory=list)
+
+    def load(self) -> Keyring:
+        keyring = super().load()
+        if not self.rotated:
+            self.rotated.append(generate_key())
+            self.save(keyring.with_primary(self.rotated[0]))
+        return keyring
+
+
+def test_a_rotation_while_the_key_file_is_read_is_seen_on_the_next_use(tmp_path: Path) -> None:
+    KeyFile.in_dir(tmp_path).load_or_create()
+    key_file = KeyFileRotatedDuringRead(tmp_path / "vault-keys.json")
+    running = Vault(key_file=key_file)
+    running.keyring()  # reads the old keyring while the file changes under it
+    assert running.keyring().primary_id == key_id_of(key_file.rotated[0])
+
+
 def test_key_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "vault-keys.json").write_text("{}")
@@ -148,3 +187,26 @@ def test_a_key_file_readable_by_others_is_reported(
     with caplog.at_level("WARNING", logger="bigsync.vault"):
         file_vault(tmp_path).keyring()
     assert f"key file {key_file} has mode 644; it should be 0600" in caplog.text
+
+
+def test_processes_starting_together_on_first_run_agree_on_one_key(tmp_path: Path) -> None:
+    start_at = time.time() + 1.5  # every process is up and waiting by then
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from bigsync.vault import KeyFile\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "print(KeyFile.in_dir(Path(sys.argv[1])).load_or_create().primary_id)\n"
+    )
+    runs = [
+        subprocess.Popen(  # noqa: S603 -- this interpreter, our own script
+            [sys.executable, "-c", script, str(tmp_path / "data"), str(start_at)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    ids = {run.communicate(timeout=30)[0].strip() for run in runs}
+    assert all(run.returncode == 0 for run in runs)
+    assert ids == {KeyFile.in_dir(tmp_path / "data").load().primary_id}
+    assert not [p for p in (tmp_path / "data").iterdir() if p.name.endswith(".tmp")]

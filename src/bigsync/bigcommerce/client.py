@@ -233,8 +233,10 @@ class BigCommerceClient:
             policy=self.options.retry,
         )
         if isinstance(error, RateLimitedError):
-            # Every request to the store waits, whether this one is repeated or not.
-            self.governor.hold(wait if wait is not None else error.retry_after_s or 0.0)
+            # Every request to the store waits, whether this one is repeated or not; but never
+            # longer than the policy's time bound, or one absurd header would stall them all.
+            asked = wait if wait is not None else error.retry_after_s or 0.0
+            self.governor.hold(min(asked, self.options.retry.max_elapsed_s))
         return wait
 
     async def _send(

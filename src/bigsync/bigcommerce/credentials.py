@@ -30,9 +30,11 @@ WHERE_TO_FIND = (
 )
 
 _HASH = re.compile(r"[a-z0-9]+")
+HASH_MAX = 64
+"""No store hash is longer (they are about 10 characters; the database keeps up to 64)."""
 _STORES_SEGMENT = re.compile(r"(?:^|/)stores/([^/?#]*)", re.IGNORECASE)
 _STORE_HOST = re.compile(r"store-([^.]*)\.mybigcommerce\.com")
-_STORE_PREFIX = re.compile(r"store-(.*)")
+_STORE_PREFIX = re.compile(r"store-(.*)", re.IGNORECASE)
 _BIGCOMMERCE_HOST = re.compile(r"(?:^|\.)(?:my)?bigcommerce\.com$")
 
 
@@ -63,7 +65,7 @@ def parse_store_hash(pasted: str) -> str:
         return _checked(segment.group(1), what="the part after /stores/")
     bare = text.rstrip("/")
     if bare and not any(ch in bare for ch in "/.:"):
-        prefixed = _STORE_PREFIX.fullmatch(bare.lower())
+        prefixed = _STORE_PREFIX.fullmatch(bare)
         return _checked(prefixed.group(1) if prefixed else bare, what="the store hash")
     return _from_url(text)
 
@@ -71,11 +73,17 @@ def parse_store_hash(pasted: str) -> str:
 def _from_url(text: str) -> str:
     url = text if "://" in text else f"https://{text}"
     try:
-        host = (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
     except ValueError:
         host = ""
     store_host = _STORE_HOST.fullmatch(host)
     if store_host:
+        if not parts.netloc.isascii():  # `hostname` lowers the Kelvin sign K to an ASCII k
+            raise StoreHashError(
+                "the part after store- in the address is not a store hash (store hashes are "
+                f"letters and digits only); {WHERE_TO_FIND}"
+            )
         return _checked(store_host.group(1), what="the part after store- in the address")
     if _BIGCOMMERCE_HOST.search(host):
         raise StoreHashError(
@@ -91,10 +99,14 @@ def _from_url(text: str) -> str:
 
 
 def _checked(candidate: str, *, what: str) -> str:
-    value = candidate.lower()
-    if not value:
+    # Checked before lowering: lower() turns some non-ASCII look-alikes (the Kelvin sign) into
+    # ASCII letters, which would name another store.
+    if not candidate:
         raise StoreHashError(f"{what} is empty; {WHERE_TO_FIND}")
-    if not _HASH.fullmatch(value):
+    if len(candidate) > HASH_MAX:
+        raise StoreHashError(f"{what} is far longer than a store hash; {WHERE_TO_FIND}")
+    value = candidate.lower()
+    if not candidate.isascii() or not _HASH.fullmatch(value):
         raise StoreHashError(
             f"{what} is not a store hash (store hashes are letters and digits only); "
             f"{WHERE_TO_FIND}"

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bigsync.errors import MalformedResponseError
+
 MAX_LIMIT = 250
 """The largest `limit` BigCommerce allows on the lists bigsync reads (API-NOTES §6)."""
 
@@ -73,6 +75,18 @@ def _meta(body: Any, key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _refuse_repeat(
+    items: list[dict[str, Any]], previous: list[dict[str, Any]], *, number: int
+) -> None:
+    """A full page equal to the one before it means the endpoint ignores `page`: paging on
+    while pages come back full would never end."""
+    if items and items == previous:
+        raise MalformedResponseError(
+            f"page {number} repeats page {number - 1}: the list ignores `page`, so paging "
+            f"through it would never end"
+        )
+
+
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -88,6 +102,7 @@ class V3OffsetPaginator:
         self.limit = int(self.params["limit"])
         self.start_page = start_page
         self.planned_to = start_page
+        self.previous: list[dict[str, Any]] = []
 
     def first(self) -> list[PageRequest]:
         """The first request of the crawl."""
@@ -105,7 +120,9 @@ class V3OffsetPaginator:
             total_pages=total_pages,
         )
         if total_pages is None:  # no pagination meta: go on while pages come back full
+            _refuse_repeat(items, self.previous, number=request.number)
             total_pages = self.planned_to + 1 if len(items) >= self.limit else 0
+        self.previous = items
         if not items or total_pages <= self.planned_to:
             return page, []
         more = [self._request(n) for n in range(self.planned_to + 1, total_pages + 1)]
@@ -117,11 +134,14 @@ class V3OffsetPaginator:
 
 
 class CursorPaginator:
-    """v3 cursor lists: `after=<end_cursor>` until a page names no next page."""
+    """v3 cursor lists: `after=<end_cursor>` until a page names no next page. A next page
+    behind a cursor already followed would repeat the crawl forever: that is refused."""
 
     def __init__(self, params: Params | None = None) -> None:
         self.params = with_limit(params)
         self.params.pop("page", None)  # ignored by the API once a cursor is sent
+        after = self.params.get("after")
+        self.followed: set[str] = {str(after)} if after else set()
 
     def first(self) -> list[PageRequest]:
         """The first request (from the start, or after the `after` cursor in params)."""
@@ -144,6 +164,12 @@ class CursorPaginator:
         )
         if not has_next:
             return page, []
+        if str(end) in self.followed:
+            raise MalformedResponseError(
+                f"page {request.number} of the cursor list names a next page after cursor "
+                f"{str(end)[:40]!r}, which was already followed"
+            )
+        self.followed.add(str(end))
         return page, [PageRequest(request.number + 1, {**self.params, "after": str(end)})]
 
 
@@ -167,6 +193,7 @@ class V2Paginator:
         self.count = count
         self.total_pages = None if count is None else pages_for(count, self.limit)
         self.last_planned = start_page
+        self.previous: list[dict[str, Any]] = []
 
     def first(self) -> list[PageRequest]:
         """The first requests: every counted page, or just the first page."""
@@ -183,6 +210,8 @@ class V2Paginator:
         page = Page(
             items=items, number=request.number, total=self.count, total_pages=self.total_pages
         )
+        _refuse_repeat(items, self.previous, number=request.number)
+        self.previous = items
         if request.number != self.last_planned or len(items) < self.limit:
             return page, []
         if self.count is not None and request.number == self.total_pages:

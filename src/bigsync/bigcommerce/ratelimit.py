@@ -48,15 +48,23 @@ class RateHeaders:
 
 
 def read_rate_headers(headers: Mapping[str, str]) -> RateHeaders:
-    """The rate-limit headers of an answer; names are matched case-insensitively."""
+    """The rate-limit headers of an answer; names are matched case-insensitively.
+
+    Values that contradict each other are bounded: the time to the reset never exceeds the
+    window, and the requests left never exceed the quota (one garbled header must not hold the
+    store's every request for longer than a window, nor pace faster than the quota allows).
+    """
     lower = {name.lower(): value for name, value in headers.items()}
-    retry = _number(lower.get("x-retry-after"))
+    window_ms = _integer(lower.get("x-rate-limit-time-window-ms"))
+    reset_ms = _integer(lower.get("x-rate-limit-time-reset-ms"))
+    quota = _integer(lower.get("x-rate-limit-requests-quota"))
+    left = _integer(lower.get("x-rate-limit-requests-left"))
     return RateHeaders(
-        window_ms=_integer(lower.get("x-rate-limit-time-window-ms")),
-        reset_ms=_integer(lower.get("x-rate-limit-time-reset-ms")),
-        quota=_integer(lower.get("x-rate-limit-requests-quota")),
-        left=_integer(lower.get("x-rate-limit-requests-left")),
-        retry_after_s=retry,
+        window_ms=window_ms,
+        reset_ms=reset_ms if reset_ms is None or window_ms is None else min(reset_ms, window_ms),
+        quota=quota,
+        left=min(left, quota) if left is not None and quota is not None else left,
+        retry_after_s=_number(lower.get("x-retry-after")),
     )
 
 

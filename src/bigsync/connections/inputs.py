@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bigsync.bigcommerce import parse_store_hash
 from bigsync.errors import InputError, StoreHashError
 
 NAME_MAX = 80
+ARCHIVED_MARK = "~removed-"
+_ARCHIVED_NAME = re.compile(re.escape(ARCHIVED_MARK) + r"[0-9]+$")
 # BigCommerce access tokens and client ids are about 30 lowercase letters and digits; client
 # secrets are 64 hexadecimal characters. Shorter than this is a token copied in part.
 TOKEN_MIN = 16
@@ -34,15 +37,32 @@ class Cleaned:
 
 
 def clean_name(raw: str) -> str:
-    """A connection name: trimmed, 1 to 80 characters, no control characters."""
-    name = raw.strip()
+    """A connection name: trimmed, in Unicode NFC form, 1 to 80 characters, no control
+    characters. Case is kept as typed; `name_key` is what two names are compared by."""
+    name = unicodedata.normalize("NFC", raw.strip())
     if not name:
         raise InputError("the connection name is empty; choose a short name such as 'main-store'")
     if len(name) > NAME_MAX:
         raise InputError(f"the connection name is longer than {NAME_MAX} characters")
     if any(unicodedata.category(ch).startswith("C") for ch in name):
         raise InputError("the connection name contains control characters or line breaks")
+    if _ARCHIVED_NAME.search(name):
+        raise InputError(
+            f"names ending in '{ARCHIVED_MARK}<number>' are kept for removed connections"
+        )
     return name
+
+
+def archived_name(name: str, connection_id: int) -> str:
+    """The name a removed connection keeps (its mirrored data stays attached): no name
+    `clean_name` accepts can take it, so removing never clashes with a live connection."""
+    return f"{name[:60]}{ARCHIVED_MARK}{connection_id}"
+
+
+def name_key(name: str) -> str:
+    """What connection names are compared by: `Shop`, `shop` and `SHOP` name one connection,
+    and so do the composed and decomposed spellings of `Café`."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
 def clean_secret(raw: str, *, what: str = "access token", client_id: str | None = None) -> Cleaned:
@@ -111,6 +131,31 @@ def clean_client_id(raw: str | None) -> str | None:
         raise InputError(
             "this looks like the CLIENT SECRET (64 hexadecimal characters), not the client id"
         )
+    return value
+
+
+def clean_api_url(raw: str) -> str:
+    """The API host a connection talks to (`https://api.bigcommerce.com`, or the sandbox's),
+    with any path prefix it is served under, without a trailing slash. Refused: no http(s)
+    scheme or host, a store's API path (`/stores/<hash>/...`, which belongs in the store
+    field), a query, or a user name and password in the URL."""
+    value = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        has_host = bool(parts.hostname)
+    except ValueError:
+        has_host = False
+    if parts.scheme not in ("http", "https") or not has_host:
+        raise InputError(
+            "the API URL must be an http(s) address such as https://api.bigcommerce.com"
+        )
+    if "/stores/" in f"{parts.path}/":
+        raise InputError(
+            "the API URL holds a store's API path; paste that into the store field and leave "
+            "the API URL as the host only (https://api.bigcommerce.com)"
+        )
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise InputError("the API URL must be the host only, without a query or credentials")
     return value
 
 

@@ -1,5 +1,8 @@
 """The connection use-cases: add, get, list, update, test, remove; every one audited.
 
+Connection names are compared without regard to case or Unicode normal form (`Shop` and
+`shop` name the same connection); a name is shown as it was typed.
+
 The CLI, the web UI and the REST API all call these. Secrets go in sealed and come out only
 through `credentials()`, which the code building a BigCommerce client calls.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,16 +124,18 @@ class ConnectionService:
         secrets = self._clean_secrets(token.value, new.client_secret, new.webhook_secret)
         features = _features(new.features)
         granted = parse_granted_scopes(new.granted_scopes)
+        api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
         with self.engine.begin() as conn:
-            if repo.get_connection(conn, name=name) is not None:
-                raise ConnectionExistsError(f"a connection named {name!r} already exists")
+            same = _find(conn, name)
+            if same is not None:
+                raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
             try:
                 connection_id = repo.insert_connection(
                     conn,
                     name=name,
                     kind=kind.value,
                     store_hash=store.value,
-                    api_url=(new.api_url or self.default_api_url).rstrip("/"),
+                    api_url=api_url,
                     client_id=client_id,
                     granted_scopes=sorted(granted) if granted is not None else None,
                     features=[f.value for f in features],
@@ -155,8 +161,9 @@ class ConnectionService:
             row = self._row(conn, name)
             edit = _plan_edit(row, changes)
             new_name = str(edit.values.get("name", row.name))
-            if new_name != row.name and repo.get_connection(conn, name=new_name) is not None:
-                raise ConnectionExistsError(f"a connection named {new_name!r} already exists")
+            same = _find(conn, new_name)
+            if same is not None and same.id != row.id:
+                raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
             secrets = self._clean_secrets(edit.token, changes.client_secret, changes.webhook_secret)
             if edit.values:
                 repo.update_connection(conn, row.id, **edit.values)
@@ -183,7 +190,7 @@ class ConnectionService:
             else:
                 deleted = {}
                 now = datetime.now(UTC)
-                archived = f"{row.name[:60]}~removed-{row.id}"
+                archived = inputs.archived_name(row.name, row.id)
                 repo.update_connection(
                     conn, row.id, name=archived, removed_at=now, features=[], disabled_features={}
                 )
@@ -251,7 +258,7 @@ class ConnectionService:
     # --- internals -------------------------------------------------------------------------
 
     def _row(self, conn: sa.Connection, name: str | None) -> repo.ConnectionRow:
-        row = repo.get_connection(conn, name=name.strip()) if name else None
+        row = _find(conn, name) if name else None
         if row is None:
             raise ConnectionNotFoundError(f"no connection named {name!r}")
         return row
@@ -377,7 +384,7 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
         values["kind"] = kind.value
         changed.append("kind")
     if changes.api_url is not None:
-        values["api_url"] = changes.api_url.rstrip("/")
+        values["api_url"] = inputs.clean_api_url(changes.api_url)
         changed.append("API URL")
     if changes.granted_scopes is not UNSET:
         granted = parse_granted_scopes(changes.granted_scopes)
@@ -396,6 +403,15 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
         notices += store.notices
         changed.append("store hash")
     return _Edit(values, tuple(changed), token.value, notices)
+
+
+def _find(conn: sa.Connection, name: str) -> repo.ConnectionRow | None:
+    """The active connection whose name matches `name` by `inputs.name_key`, if any."""
+    exact = repo.get_connection(conn, name=unicodedata.normalize("NFC", name.strip()))
+    if exact is not None:
+        return exact
+    key = inputs.name_key(name)
+    return next((r for r in repo.list_connections(conn) if inputs.name_key(r.name) == key), None)
 
 
 def _features(names: Sequence[Feature | str]) -> tuple[Feature, ...]:

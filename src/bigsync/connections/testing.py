@@ -171,24 +171,29 @@ def _failed_checks(error: ApiError, api_url: str, store_hash: str) -> tuple[Chec
 
 
 def _store_info(body: Mapping[str, Any], store_hash: str) -> StoreInfo:
+    # Any field may be missing or null: an absent value reads as "", never as "None".
     timezone = body.get("timezone")
     return StoreInfo(
-        store_hash=str(body.get("id") or store_hash),
-        name=str(body.get("name", "")),
-        plan=str(body.get("plan_name", "")),
-        currency=str(body.get("currency", "")),
-        timezone=str(timezone.get("name", "")) if isinstance(timezone, Mapping) else "",
-        domain=str(body.get("domain", "")),
+        store_hash=_text(body.get("id")) or store_hash,
+        name=_text(body.get("name")),
+        plan=_text(body.get("plan_name")),
+        currency=_text(body.get("currency")),
+        timezone=_text(timezone.get("name")) if isinstance(timezone, Mapping) else "",
+        domain=_text(body.get("domain")),
     )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _store_check(store: StoreInfo | None) -> Check:
     if store is None:
         need = STORE_INFO_NEED.control_panel_name
         return Check("store_info", False, f"cannot read the store's name and plan: grant {need}")
-    return Check(
-        "store_info", True, f"{store.name} ({store.plan}, {store.currency}, {store.timezone})"
-    )
+    details = ", ".join(v for v in (store.plan, store.currency, store.timezone) if v)
+    title = store.name or f"store {store.store_hash}"
+    return Check("store_info", True, f"{title} ({details})" if details else title)
 
 
 def _status(

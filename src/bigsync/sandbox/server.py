@@ -17,6 +17,7 @@ from bigsync.sandbox.app import create_app
 from bigsync.sandbox.backend import BuildSpec, Sandbox
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.faults import ConnectionDropped
+from bigsync.sandbox.scopes import MODIFY_SCOPES, READ_ONLY_SCOPES
 
 
 def base_url(host: str, port: int) -> str:
@@ -36,6 +37,18 @@ def curl_example(sandbox: Sandbox, url: str) -> str:
     )
 
 
+def describe_scopes(scopes: frozenset[str]) -> str:
+    """`every scope (modify)` / `every scope (read-only)` for the two broad accounts, else the list.
+
+    The full list of every account stays in `GET /_sandbox/stores`.
+    """
+    if scopes == frozenset(MODIFY_SCOPES):
+        return f"every scope, modify ({len(scopes)})"
+    if scopes == frozenset(READ_ONLY_SCOPES):
+        return f"every scope, read-only ({len(scopes)})"
+    return " ".join(sorted(scopes))
+
+
 def describe_stores(sandbox: Sandbox, url: str, console: Console) -> None:
     """Print each store's hash and API accounts, then a working curl line."""
     spec = sandbox.spec
@@ -53,7 +66,7 @@ def describe_stores(sandbox: Sandbox, url: str, console: Console) -> None:
         table.add_column("X-Auth-Token", no_wrap=True)
         table.add_column("scopes", overflow="fold")
         for account in store.accounts.values():
-            table.add_row(account.name, account.access_token, " ".join(sorted(account.scopes)))
+            table.add_row(account.name, account.access_token, describe_scopes(account.scopes))
         console.print(table)
     if sandbox.stores:
         console.print("Try:", style="bold")

@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, so a
 web process, a sync and the CLI can share one file. PostgreSQL is reached through psycopg 3
-(`postgresql+psycopg://`); plain `postgresql://` and `postgres://` URLs are accepted too.
+(`postgresql+psycopg://`); plain `postgresql://`, `postgres://` and other drivers' URLs are
+accepted too.
 """
 
 from __future__ import annotations
@@ -15,16 +16,28 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine, make_url
 
+from bigsync.errors import ConfigError
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SUPPORTED_URLS = "sqlite:///path/to/bigsync.db or postgresql://user:password@host:5432/database"
 
 
 def normalize_url(url: str) -> sa.URL:
-    """`url` as a SQLAlchemy URL, with PostgreSQL URLs pointed at the psycopg 3 driver."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
+    """`url` as a SQLAlchemy URL; every PostgreSQL spelling (`postgres://`, `postgresql://`,
+    any `+driver`, any case) is pointed at psycopg 3, the driver bigsync ships with. Anything
+    but SQLite and PostgreSQL is a `ConfigError` (whose message never repeats the URL: it may
+    hold a password)."""
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"the database URL cannot be read; expected {SUPPORTED_URLS}") from None
+    backend, _, driver = parsed.drivername.lower().partition("+")
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed.set(drivername=f"sqlite+{driver}" if driver else "sqlite")
+    raise ConfigError(f"bigsync stores its data in SQLite or PostgreSQL: {SUPPORTED_URLS}")
 
 
 def create_engine_for(url: str, *, echo: bool = False) -> Engine:

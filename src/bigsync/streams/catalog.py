@@ -28,6 +28,15 @@ Why these requests (API-NOTES §6-7):
 - categories, brands, locations, channels, order statuses, customer groups, shipping zones
   and methods, inventory levels: small or without a date filter, read in full every sync;
   what a complete read did not see is deleted.
+
+Features (`StreamSpec.feature`, what a connection enables and its Test checks): catalog
+streams need read_catalog, orders and order statuses read_orders, transactions
+read_transactions, customers and customer groups read_customers, locations and inventory
+levels read_inventory. store_info, channels and shipping zones/methods belong to no feature:
+they are store settings every connection reads (store info and shipping use the scope the
+connection Test itself needs, store_v2_information; channels use store_channel_settings,
+which no feature checks). When their scope is missing, the 403 skips the stream with a
+warning, like any stream.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ CHANNELS = StreamSpec(
 
 CATEGORIES = StreamSpec(
     name="categories",
+    feature="read_catalog",
     path="/v3/catalog/categories",
     table="categories",
     kind=StreamKind.FULL_SCAN,
@@ -63,6 +73,7 @@ CATEGORIES = StreamSpec(
 
 BRANDS = StreamSpec(
     name="brands",
+    feature="read_catalog",
     path="/v3/catalog/brands",
     table="brands",
     kind=StreamKind.FULL_SCAN,
@@ -71,6 +82,7 @@ BRANDS = StreamSpec(
 
 PRODUCTS = StreamSpec(
     name="products",
+    feature="read_catalog",
     path="/v3/catalog/products",
     table="products",
     kind=StreamKind.INCREMENTAL,
@@ -84,6 +96,7 @@ PRODUCTS = StreamSpec(
 
 PRODUCTS_SCAN = StreamSpec(
     name="products_scan",
+    feature="read_catalog",
     path="/v3/catalog/products",
     table="products",
     kind=StreamKind.SCAN,
@@ -98,6 +111,7 @@ PRODUCTS_SCAN = StreamSpec(
 
 LOCATIONS = StreamSpec(
     name="locations",
+    feature="read_inventory",
     path="/v3/inventory/locations",
     table="locations",
     kind=StreamKind.FULL_SCAN,
@@ -106,6 +120,7 @@ LOCATIONS = StreamSpec(
 
 INVENTORY_LEVELS = StreamSpec(
     name="inventory_levels",
+    feature="read_inventory",
     path="/v3/inventory/items",
     table="inventory_levels",
     kind=StreamKind.FULL_SCAN,
@@ -116,6 +131,7 @@ INVENTORY_LEVELS = StreamSpec(
 
 ORDER_STATUSES = StreamSpec(
     name="order_statuses",
+    feature="read_orders",
     path="/v2/order_statuses",
     table="order_statuses",
     kind=StreamKind.FULL_SCAN,
@@ -126,6 +142,7 @@ ORDER_STATUSES = StreamSpec(
 
 ORDERS = StreamSpec(
     name="orders",
+    feature="read_orders",
     path="/v2/orders",
     table="orders",
     kind=StreamKind.INCREMENTAL,
@@ -139,6 +156,7 @@ ORDERS = StreamSpec(
 
 TRANSACTIONS = StreamSpec(
     name="transactions",
+    feature="read_transactions",
     path="/v3/orders/{id}/transactions",
     table="transactions",
     kind=StreamKind.PER_PARENT,
@@ -151,6 +169,7 @@ TRANSACTIONS = StreamSpec(
 
 CUSTOMERS = StreamSpec(
     name="customers",
+    feature="read_customers",
     path="/v3/customers",
     table="customers",
     kind=StreamKind.INCREMENTAL,
@@ -161,6 +180,7 @@ CUSTOMERS = StreamSpec(
 
 CUSTOMERS_SCAN = StreamSpec(
     name="customers_scan",
+    feature="read_customers",
     path="/v3/customers",
     table="customers",
     kind=StreamKind.SCAN,
@@ -172,6 +192,7 @@ CUSTOMERS_SCAN = StreamSpec(
 
 CUSTOMER_GROUPS = StreamSpec(
     name="customer_groups",
+    feature="read_customers",
     path="/v2/customer_groups",
     table="customer_groups",
     kind=StreamKind.FULL_SCAN,

@@ -100,6 +100,9 @@ class StreamSpec:
     cascade: tuple[tuple[str, str], ...] = ()
     # Runs alongside this INCREMENTAL stream, behind its committed frontier.
     trails: str | None = None
+    # The connection feature (`bigcommerce.scopes.Feature` value) the stream belongs to;
+    # None: read whatever features are enabled.
+    feature: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

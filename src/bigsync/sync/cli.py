@@ -1,4 +1,7 @@
-"""`bigsync sync`, `bigsync status` and `bigsync demo`: thin shells over the sync use-cases."""
+"""`bigsync sync`, `bigsync status` and `bigsync demo`: thin shells over the sync use-cases.
+
+Every `bigsync` command imports this module: the sandbox (and the demo that serves it) is
+imported inside `demo` only."""
 
 from __future__ import annotations
 
@@ -16,10 +19,8 @@ from rich.table import Table
 from bigsync.config import get_settings
 from bigsync.connections import ConnectionService
 from bigsync.errors import BigsyncError
-from bigsync.sandbox.generator import StoreSizes
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.streams import select_streams
-from bigsync.sync.demo import run_demo
 from bigsync.sync.engine import SyncOptions
 from bigsync.sync.progress import SyncProgress, summary_table
 from bigsync.sync.service import mirror_status, sync_connection
@@ -92,7 +93,7 @@ def sync(
                     )
                 )
             console.print(summary_table(result))
-            failed = failed or result.status != "ok"
+            failed = failed or result.status == "failed"
     if failed:
         raise typer.Exit(1)
 
@@ -156,18 +157,32 @@ def demo(
     plan: Annotated[str, typer.Option(help="Sandbox plan (sets the request quota).")] = (
         "unlimited"
     ),
-    keep_running: Annotated[
-        bool, typer.Option("--keep-running", help="Keep the sandbox up after the sync.")
+    exit_after_sync: Annotated[
+        bool,
+        typer.Option("--exit", help="Stop the sandbox after the sync instead of serving it."),
     ] = False,
 ) -> None:
-    """Try bigsync end to end: a local sandbox store, connected and mirrored."""
+    """Try bigsync end to end: a local sandbox store, connected, mirrored, and kept serving
+    (with a working `curl` line) until Ctrl-C."""
+    from bigsync.sandbox.generator import StoreSizes  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.sync.demo import run_demo  # noqa: PLC0415 -- lazy: see the module doc
+
     console = Console()
     sizes = StoreSizes(products=products, orders=orders, customers=customers)
     with _service("cli:demo") as service:
-        result = run_demo(
-            console, service, get_settings(), sizes=sizes, plan=plan, keep_running=keep_running
-        )
-    if result.status != "ok":
+        try:
+            result = run_demo(
+                console,
+                service,
+                get_settings(),
+                sizes=sizes,
+                plan=plan,
+                keep_running=not exit_after_sync,
+            )
+        except KeyboardInterrupt:  # Ctrl-C before the sync ended: the sandbox is stopped
+            console.print("Interrupted.")
+            raise typer.Exit(130) from None
+    if result.status == "failed":
         raise typer.Exit(1)
 
 

@@ -1,32 +1,45 @@
-"""`bigsync demo`: a sandbox store served on 127.0.0.1, connected as `demo`, mirrored into the
-configured database, then a few queries to show what the mirror holds."""
+"""`bigsync demo`: a sandbox store served on 127.0.0.1, connected as `demo` with every read
+feature, mirrored into the configured database, then a few queries to show what the mirror
+holds; the sandbox keeps serving (with a working `curl` line) until Ctrl-C.
+
+The sandbox is imported inside the functions that serve it: importing this module (as every
+`bigsync` command does through the CLI) does not load it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
 from contextlib import closing, suppress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from bigsync.bigcommerce.scopes import Feature
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService, NewConnection
 from bigsync.errors import BigsyncError, ConnectionNotFoundError
-from bigsync.sandbox.app import create_app
-from bigsync.sandbox.backend import BuildSpec, Sandbox
-from bigsync.sandbox.builder import build_sandbox
-from bigsync.sandbox.generator import StoreSizes
 from bigsync.sync.engine import SyncOptions, SyncResult
 from bigsync.sync.progress import SyncProgress, summary_table
 from bigsync.sync.service import sync_connection
 
+if TYPE_CHECKING:
+    from bigsync.sandbox.backend import Sandbox
+    from bigsync.sandbox.generator import StoreSizes
+
 DEMO_NAME = "demo"
+DEMO_FEATURES = (
+    Feature.READ_CATALOG,
+    Feature.READ_ORDERS,
+    Feature.READ_TRANSACTIONS,
+    Feature.READ_CUSTOMERS,
+    Feature.READ_INVENTORY,
+)
 SANDBOX_PORT = 5780  # `bigsync sandbox`'s default: the same seed serves the same store later
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
@@ -57,14 +70,18 @@ class BackgroundSandbox:
 
     sandbox: Sandbox
     port: int
-    server: uvicorn.Server | None = None
+    server: Any = None  # uvicorn.Server once started
     thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout_s: float = 10.0) -> None:
+    def start(self, *, timeout_s: float = 30.0) -> None:
+        import uvicorn  # noqa: PLC0415 -- lazy: see the module doc
+
+        from bigsync.sandbox.app import create_app  # noqa: PLC0415 -- lazy: see the module doc
+
         config = uvicorn.Config(
             create_app(self.sandbox),
             host="127.0.0.1",
@@ -72,6 +89,7 @@ class BackgroundSandbox:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            timeout_graceful_shutdown=2,  # `stop` must not wait on a client that lingers
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="sandbox", daemon=True)
@@ -82,10 +100,11 @@ class BackgroundSandbox:
                 raise BigsyncError(f"the sandbox could not listen on {self.url}")
             time.sleep(0.02)
 
-    def stop(self) -> None:
+    def stop(self, *, timeout_s: float = 10.0) -> None:
+        """Stop serving; bounded (the thread is a daemon: it cannot keep the process up)."""
         if self.server is not None and self.thread is not None:
             self.server.should_exit = True
-            self.thread.join(timeout=5)
+            self.thread.join(timeout=timeout_s)
 
 
 def free_port(preferred: int) -> int:
@@ -100,13 +119,26 @@ def free_port(preferred: int) -> int:
     raise BigsyncError("no free port on 127.0.0.1")
 
 
-def connect_demo(service: ConnectionService, sandbox: Sandbox, url: str) -> None:
-    """(Re)create the `demo` connection to the sandbox's first store."""
+def full_access_token(sandbox: Sandbox) -> str:
+    """The token of the first store's full-access account."""
     store = next(iter(sandbox.stores.values()))
-    token = next(a.access_token for a in store.accounts.values() if a.name == "full")
+    return next(a.access_token for a in store.accounts.values() if a.name == "full")
+
+
+def connect_demo(service: ConnectionService, sandbox: Sandbox, url: str) -> None:
+    """(Re)create the `demo` connection to the sandbox's first store, every read feature on."""
+    store = next(iter(sandbox.stores.values()))
     with suppress(ConnectionNotFoundError):
         service.remove(DEMO_NAME, purge_data=True)
-    service.add(NewConnection(name=DEMO_NAME, store=store.hash, access_token=token, api_url=url))
+    service.add(
+        NewConnection(
+            name=DEMO_NAME,
+            store=store.hash,
+            access_token=full_access_token(sandbox),
+            api_url=url,
+            features=DEMO_FEATURES,
+        )
+    )
 
 
 def run_demo(
@@ -117,9 +149,13 @@ def run_demo(
     sizes: StoreSizes,
     plan: str = "unlimited",
     seed: int = 1,
-    keep_running: bool = False,
+    keep_running: bool = True,
 ) -> SyncResult:
-    """Serve a sandbox store, connect it, mirror it in full, and show what to explore."""
+    """Serve a sandbox store, connect it, mirror it in full, show what to explore, and (with
+    `keep_running`) keep serving the sandbox until Ctrl-C."""
+    from bigsync.sandbox.backend import BuildSpec  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.sandbox.builder import build_sandbox  # noqa: PLC0415 -- lazy: see the module doc
+
     with console.status("Generating a sandbox store..."):
         sandbox = build_sandbox(BuildSpec(seed=seed, stores=1, sizes=sizes, plan=plan))
     server = BackgroundSandbox(sandbox, free_port(SANDBOX_PORT))
@@ -145,22 +181,51 @@ def run_demo(
         console.print(summary_table(result))
         explain(console, service, settings)
         if keep_running:
-            console.print(
-                f"The sandbox keeps running at {server.url} (Ctrl-C to stop). Try "
-                f"[bold]bigsync sync {DEMO_NAME}[/bold] in another terminal."
-            )
-            _wait_forever()
+            serve_until_interrupted(console, server, store_hash=store.hash)
         return result
     finally:
         server.stop()
 
 
-def _wait_forever() -> None:
+def curl_line(url: str, *, store_hash: str, token: str) -> str:
+    """A `curl` command that reads a page of the demo store's products."""
+    return (
+        f"curl -H 'X-Auth-Token: {token}' '{url}/stores/{store_hash}/v3/catalog/products?limit=3'"
+    )
+
+
+def serve_until_interrupted(
+    console: Console, server: BackgroundSandbox, *, store_hash: str
+) -> None:
+    """Print how to use the running sandbox, then wait for Ctrl-C (or the server to stop).
+    Ctrl-C at any point here is the normal way out."""
     try:
-        while True:
-            time.sleep(3600)
+        _print_hints(console, server, store_hash=store_hash)
+        thread = server.thread
+        while thread is not None and thread.is_alive():
+            time.sleep(0.2)  # not join(): a join interrupted by Ctrl-C can leave the thread stuck
     except KeyboardInterrupt:
-        return
+        console.print("Stopping the sandbox.")
+
+
+def _print_hints(console: Console, server: BackgroundSandbox, *, store_hash: str) -> None:
+    console.print(
+        f"\n[bold]The sandbox keeps serving at {server.url}[/bold] (Ctrl-C to stop). Try:",
+        highlight=False,
+    )
+    token = full_access_token(server.sandbox)
+    console.print(
+        curl_line(server.url, store_hash=store_hash, token=token), highlight=False, soft_wrap=True
+    )
+    mutate = json.dumps({"store": store_hash, "kind": "order", "action": "create", "count": 5})
+    console.print(
+        f"Change the store, then sync only what changed (in another terminal):\n"
+        f"curl -X POST -H 'Content-Type: application/json' -d '{mutate}' "
+        f"'{server.url}/_sandbox/mutate'\n"
+        f"bigsync sync {DEMO_NAME} && bigsync status {DEMO_NAME}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def explain(console: Console, service: ConnectionService, settings: Settings) -> None:
@@ -191,6 +256,3 @@ def explain(console: Console, service: ConnectionService, settings: Settings) ->
         highlight=False,
     )
     console.print(f"  bigsync status {DEMO_NAME}        what was synced, cursors, last runs")
-    console.print(
-        f"  bigsync demo --keep-running   keep the sandbox up, then: bigsync sync {DEMO_NAME}"
-    )

@@ -4,10 +4,11 @@ reports while it runs and when it is done."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bigsync.bigcommerce.scopes import FEATURE_TITLES, Feature
 from bigsync.streams.catalog import STREAMS
 from bigsync.streams.spec import StreamSpec
 from bigsync.sync import bookmark
@@ -19,6 +20,56 @@ class StoreApi(Protocol):
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         """GET a store path (`/v3/...`, `/v2/...`); the decoded body, None for 204."""
         ...
+
+
+@dataclass(frozen=True)
+class SkipReason:
+    """Why a stream does not run. A `warning` is something the user asked for that cannot
+    be read (a feature the last Test disabled, a 403); the rest is what they did not ask for."""
+
+    text: str
+    warning: bool
+
+
+@dataclass(frozen=True)
+class FeatureGate:
+    """What a connection lets a sync read: its enabled features, minus the ones its last
+    Test disabled (feature -> reason, such as `missing scope: Customers: read-only`)."""
+
+    connection: str
+    enabled: frozenset[str]
+    disabled: Mapping[str, str] = field(default_factory=dict)
+
+    def skip_reason(self, feature: str | None) -> SkipReason | None:
+        """Why a stream of `feature` must not run; None when it may."""
+        if feature is None:
+            return None
+        title = feature_title(feature)
+        if feature in self.disabled:
+            return SkipReason(
+                f"feature {title} is disabled — {self.disabled[feature]}; "
+                f"run `bigsync test {self.connection}` after fixing",
+                warning=True,
+            )
+        if feature not in self.enabled:
+            return SkipReason(f"feature {title} is not enabled on this connection", warning=False)
+        return None
+
+    def refused(self, feature: str | None, path: str) -> str:
+        """The reason recorded on a stream whose request was refused with a 403."""
+        what = f"feature {feature_title(feature)}" if feature else "this stream"
+        return (
+            f"the store refused {path} (403): the token lacks a scope {what} needs; "
+            f"run `bigsync test {self.connection}` after fixing"
+        )
+
+
+def feature_title(feature: str) -> str:
+    """A feature as the user sees it (`Read customers`)."""
+    try:
+        return FEATURE_TITLES[Feature(feature)]
+    except ValueError:
+        return feature
 
 
 @dataclass(frozen=True)
@@ -42,6 +93,8 @@ class SyncOptions:
     lease: timedelta = timedelta(minutes=2)
     # Per-parent requests (transactions, shipping methods) are grouped by 4 x this.
     concurrency: int = 8
+    # The connection's features (`service.sync_connection` sets them); None: every stream.
+    features: FeatureGate | None = None
 
 
 @dataclass
@@ -59,6 +112,7 @@ class StreamProgress:
     finished: float | None = None
     error: str | None = None
     note: str | None = None
+    warning: bool = False  # skipped for a reason the user must fix (see `SkipReason`)
 
 
 @dataclass(frozen=True)
@@ -66,7 +120,7 @@ class SyncResult:
     """How a run went."""
 
     run_id: int
-    status: str  # ok | failed
+    status: str  # ok | warning (streams skipped for a reason to fix) | failed
     full: bool
     streams: tuple[StreamProgress, ...]
     started_at: datetime

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -19,7 +20,13 @@ from rich.table import Table
 
 from bigsync.sync.engine import StreamProgress, SyncResult
 
-STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow", "running": "cyan"}
+STATUS_STYLE = {
+    "ok": "green",
+    "warning": "yellow",
+    "failed": "red",
+    "skipped": "yellow",
+    "running": "cyan",
+}
 
 
 class SyncProgress:
@@ -97,6 +104,9 @@ def _counts(stream: StreamProgress) -> str:
         text += f"/{max(stream.expected, stream.records):,}"
     if stream.status != "running":
         text += f" [{style}]{stream.status}[/{style}]" if style else f" {stream.status}"
+    if stream.status == "skipped":  # the reason, on the stream's own line
+        reason = (stream.error or stream.note or "").removeprefix("skipped: ")
+        text += f" [dim]{escape(reason)}[/dim]" if reason else ""
     return text
 
 
@@ -126,6 +136,6 @@ def summary_table(result: SyncResult) -> Table:
             f"{stream.requests:,}",
             f"{stream.deleted:,}" if stream.deleted else "",
             elapsed,
-            stream.error or stream.note or "",
+            escape(stream.error or stream.note or ""),
         )
     return table

@@ -3,6 +3,7 @@ connection with a real client, and report the mirror's state."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from bigsync.connections import ConnectionService
 from bigsync.store import mirror_repository as repo
 from bigsync.store.mirror import MIRROR_TABLES
 from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
+from bigsync.sync.model import FeatureGate
 
 
 async def sync_connection(
@@ -26,9 +28,18 @@ async def sync_connection(
 ) -> SyncResult:
     """Sync the connection called `name` (raises SyncLockedError when one is running).
 
+    Only the streams of the connection's active features run; the others are skipped with
+    their reason (a feature its last Test disabled is a warning of the run).
+
     `on_client(client)` is called once the client exists (progress displays read its stats).
     """
     view = service.get(name)
+    gate = FeatureGate(
+        connection=view.name,
+        enabled=frozenset(view.features),
+        disabled=dict(view.disabled_features),
+    )
+    options = replace(options or SyncOptions(), features=gate)
     credentials = service.credentials(name)
     async with BigCommerceClient(
         credentials, base_url=view.api_url, options=client_options

@@ -171,6 +171,7 @@ class KeyFile:
         tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask took away
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(doc, handle, indent=2)
                 handle.flush()

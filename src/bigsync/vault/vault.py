@@ -67,7 +67,8 @@ class Vault:
             stamp = self.key_file.stamp() if self.key_file else None
             if self._keyring is None or stamp != self._stamp:
                 self._keyring = self._load()
-                self._stamp = self.key_file.stamp() if self.key_file else None
+                # The stamp from before the read: a change made while reading is seen next time.
+                self._stamp = stamp
             return self._keyring
 
     def _load(self) -> Keyring:
