@@ -89,6 +89,22 @@ def test_sync_and_status_of_a_connected_store(live_sandbox: BackgroundSandbox) -
 
 
 @pytest.mark.usefixtures("cli_env")
+def test_sync_shows_the_transactions_window_and_its_cost(live_sandbox: BackgroundSandbox) -> None:
+    store = next(iter(live_sandbox.sandbox.stores.values()))
+    token = next(a.access_token for a in store.accounts.values() if a.name == "full")
+    connected = run(
+        "connect", "shop", "--store", store.hash, "--token", token,
+        "--api-url", live_sandbox.url, "--feature", "read_orders,read_transactions",
+    )  # fmt: skip
+    assert connected.exit_code == 0, connected.output
+    first = run("sync", "shop", "--streams", "transactions", "--transactions-days", "30")
+    assert first.exit_code == 0, first.output
+    assert "orders created in the last 30 days, one request each" in first.output
+    again = run("sync", "shop", "--streams", "transactions")
+    assert "orders new or changed since the last sync, one request each" in again.output
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_sync_refuses_unknown_streams() -> None:
     result = run("sync", "--streams", "orders,bogus")
     assert result.exit_code == 2

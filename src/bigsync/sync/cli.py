@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -68,6 +69,14 @@ def sync(
         bool,
         typer.Option("--scan", help="Re-read products and customers now (variant edits, deletes)."),
     ] = False,
+    transactions_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="On a first (or --full) sync, read transactions of orders created in the last "
+            "N days: one request per order.",
+        ),
+    ] = SyncOptions.transactions_window.days,
 ) -> None:
     """Mirror a connected store into the local database (only what changed, unless --full)."""
     console = Console()
@@ -75,9 +84,11 @@ def sync(
         selected = select_streams(streams)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    options = SyncOptions(full=full, streams=selected)
+    options = SyncOptions(
+        full=full, streams=selected, transactions_window=timedelta(days=transactions_days)
+    )
     if scan:
-        options = SyncOptions(full=full, streams=selected, scan_every=timedelta(0))
+        options = replace(options, scan_every=timedelta(0))
     failed = False
     with _service("cli:sync") as service:
         for connection in _names(service, name):

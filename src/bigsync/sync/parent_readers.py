@@ -83,13 +83,7 @@ class ParentReaders(StreamIO):
         It runs alongside the orders stream, behind that stream's committed frontier (orders
         modified before it are final for this run), and finishes after it. The requests of
         one chunk of orders are sent while the previous chunk is written."""
-        state = run.states.get(spec.name)
-        after: tuple[datetime, int] | None = None
-        created_since: datetime | None = None
-        if state is not None and state.cursor is not None and not self.options.full:
-            after = (state.cursor, int((state.checkpoint or {}).get("after_id", 0)))
-        else:
-            created_since = run.started_at - self.options.transactions_window
+        after, created_since = self._transactions_start(spec, run, progress)
         self._begin_state(spec, resumed=False)
         cap = (run.started_at, 0)  # orders stamped in the start's second are read again
         chunk_size = self.options.concurrency * 4
@@ -139,6 +133,19 @@ class ParentReaders(StreamIO):
         finally:
             for _, pending, _ in inflight:
                 pending.cancel()
+
+    def _transactions_start(
+        self, spec: StreamSpec, run: RunState, progress: StreamProgress
+    ) -> tuple[tuple[datetime, int] | None, datetime | None]:
+        """Where the transactions stream starts: after its keyset, or (first or full sync) at
+        the orders created in the window; the progress note tells the user which, and the cost."""
+        state = run.states.get(spec.name)
+        if state is not None and state.cursor is not None and not self.options.full:
+            progress.note = "orders new or changed since the last sync, one request each"
+            return (state.cursor, int((state.checkpoint or {}).get("after_id", 0))), None
+        window = self.options.transactions_window
+        progress.note = f"orders created in the last {window.days} days, one request each"
+        return None, run.started_at - window
 
     def _next_orders(
         self,
