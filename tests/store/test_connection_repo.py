@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -26,6 +28,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def add(conn: sa.Connection, name: str = "main", **kw: object) -> int:
     values: dict[str, object] = {
         "name": name,
+        "name_key": name.casefold(),
         "kind": "api_account",
         "store_hash": "abc123",
         "api_url": "https://api.bigcommerce.com",
@@ -142,3 +145,80 @@ def test_purge_covers_every_table_with_a_connection_id_column(engine: Engine) ->
     assert owned == expected
     assert connections.name not in owned
     assert audit_log.info["survives_connection"] is True
+
+
+def test_two_transactions_cannot_both_take_one_name_key(engine: Engine) -> None:
+    first = engine.connect()
+    transaction = first.begin()
+    add(first, "Shop")
+    outcome: list[BaseException | int] = []
+
+    def other_add() -> None:
+        try:
+            with engine.begin() as conn:
+                outcome.append(add(conn, "shop"))
+        except sa.exc.IntegrityError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=other_add)
+    thread.start()
+    time.sleep(0.2)  # the other transaction waits for the first (lock or unique index)
+    transaction.commit()
+    first.close()
+    thread.join()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], sa.exc.IntegrityError)
+    with engine.connect() as conn:
+        assert [r.name for r in repo.list_connections(conn)] == ["Shop"]
+
+
+def test_migration_backfills_name_keys_and_renames_clashing_names(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    migrate(engine, revision="0002_mirror")
+    now = datetime.now(UTC)
+    old = sa.table(
+        "connections",
+        *(sa.column(c) for c in ("name", "kind", "store_hash", "api_url", "features")),
+        sa.column("disabled_features"),
+        sa.column("created_at", connections.c.created_at.type),
+        sa.column("updated_at", connections.c.updated_at.type),
+    )
+    common = {"kind": "api_account", "store_hash": "abc123", "api_url": "https://x"}
+    with engine.begin() as conn:
+        for name in ("Café", "Cafe\u0301", "other", "shop~removed-9"):
+            conn.execute(
+                old.insert().values(
+                    name=name,
+                    features="[]",
+                    disabled_features="{}",
+                    created_at=now,
+                    updated_at=now,
+                    **common,
+                )
+            )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(connections.c.name, connections.c.name_key)).all()
+    engine.dispose()
+    assert dict(rows) == {
+        "Café": "café",
+        "Cafe\u0301 (2)": "café (2)",
+        "other": "other",
+        "shop~removed-9": "shop~removed-9",
+    }
+
+
+def test_update_if_unchanged_loses_to_an_update_made_since_the_read(engine: Engine) -> None:
+    with engine.begin() as conn:
+        cid = add(conn)
+        read = repo.get_connection(conn, connection_id=cid)
+        assert read is not None
+        assert repo.update_connection_if_unchanged(conn, cid, read.updated_at, last_test={"n": 1})
+        assert not repo.update_connection_if_unchanged(
+            conn, cid, read.updated_at, last_test={"n": 2}
+        )
+        saved = repo.get_connection(conn, connection_id=cid)
+        assert saved is not None
+        assert saved.last_test == {"n": 1}
+        repo.delete_connection(conn, cid)
+        assert not repo.update_connection_if_unchanged(conn, cid, saved.updated_at, last_test={})

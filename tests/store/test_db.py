@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bigsync.errors import ConfigError
+from bigsync.store.connection_repo import AuditEntry, append_audit, list_audit
 from bigsync.store.db import create_engine_for, migrate, normalize_url
 from bigsync.store.schema import metadata
 
@@ -66,3 +70,36 @@ def _table_of(diff: object) -> str | None:
         if isinstance(table, sa.Table):
             return table.name
     return entry[2] if len(entry) > 2 and isinstance(entry[2], str) else None
+
+
+def test_a_write_transaction_reads_and_writes_atomically_on_sqlite(sqlite_url: str) -> None:
+    """`engine.begin()` holds the write lock from its first statement: another writer waits,
+    so what the transaction read is still true when it writes (no lost update)."""
+    engine = create_engine_for(sqlite_url)
+    migrate(engine)
+    other = create_engine_for(sqlite_url)
+    entry = AuditEntry(actor="t", action="counted", outcome="ok")
+    reading = threading.Event()
+    done: list[int] = []
+
+    def concurrent_writer() -> None:
+        assert reading.wait(5)
+        with other.begin() as conn:
+            append_audit(conn, entry)
+        done.append(1)
+
+    thread = threading.Thread(target=concurrent_writer)
+    thread.start()
+    try:
+        with engine.begin() as conn:
+            before = len(list_audit(conn))
+            reading.set()
+            time.sleep(0.2)  # the other writer tries to commit meanwhile
+            assert len(list_audit(conn)) == before
+            assert done == []
+            append_audit(conn, entry)
+    finally:
+        thread.join()
+        other.dispose()
+        engine.dispose()
+    assert done == [1]

@@ -83,6 +83,7 @@ def make_db(url: str, store: StoreState, *, api_url: str = BASE_URL) -> tuple[sa
         connection_id = connection_repo.insert_connection(
             conn,
             name="sandbox",
+            name_key="sandbox",
             kind="api_account",
             store_hash=store.hash,
             api_url=api_url,

@@ -221,3 +221,14 @@ def test_a_403_during_the_sync_is_recorded_on_the_stream_as_a_warning(
     )
     run_row = json.loads(run("status", "shop", "--json").output)["runs"][0]
     assert run_row["status"] == "warning"
+
+
+def test_the_demo_never_prints_a_database_password() -> None:
+    from bigsync.sync.demo import how_to_open
+
+    shown = how_to_open("postgresql+psycopg://bigsync:hunter2secret@db.internal:5432/mirror")
+    assert "hunter2secret" not in shown
+    assert "db.internal:5432/mirror" in shown
+    assert how_to_open("sqlite:////var/lib/bigsync/bigsync.db").startswith(
+        "sqlite3 /var/lib/bigsync/bigsync.db"
+    )

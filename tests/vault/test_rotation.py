@@ -37,6 +37,7 @@ def seed(engine: Engine, vault: Vault, connections: int) -> dict[tuple[int, str]
             cid = repo.insert_connection(
                 conn,
                 name=f"shop-{n}",
+                name_key=f"shop-{n}",
                 kind="api_account",
                 store_hash=f"hash{n}",
                 api_url="http://sandbox",

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import builtins
 import logging
-import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -48,6 +47,10 @@ from bigsync.vault import RotationResult, SealedSecret, Vault, rotate, secret_co
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.bigcommerce.com"
+CHANGED_DURING_TEST = (
+    "the connection was edited or removed while the test ran, so this result was not saved; "
+    "test it again"
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class ConnectionService:
                 connection_id = repo.insert_connection(
                     conn,
                     name=name,
+                    name_key=inputs.name_key(name),
                     kind=kind.value,
                     store_hash=store.value,
                     api_url=api_url,
@@ -165,8 +169,12 @@ class ConnectionService:
             if same is not None and same.id != row.id:
                 raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
             secrets = self._clean_secrets(edit.token, changes.client_secret, changes.webhook_secret)
-            if edit.values:
-                repo.update_connection(conn, row.id, **edit.values)
+            if edit.values or secrets.values:  # a new secret is an edit too (see `test`)
+                try:
+                    repo.update_connection(conn, row.id, **edit.values)
+                except sa.exc.IntegrityError:
+                    message = f"a connection named {new_name!r} already exists"
+                    raise ConnectionExistsError(message) from None
             self._seal_all(conn, row.id, secrets)
             changed = [*edit.changed, *(p.replace("_", " ") for p in secrets.values)]
             detail = "changed: " + (", ".join(changed) or "nothing")
@@ -192,7 +200,13 @@ class ConnectionService:
                 now = datetime.now(UTC)
                 archived = inputs.archived_name(row.name, row.id)
                 repo.update_connection(
-                    conn, row.id, name=archived, removed_at=now, features=[], disabled_features={}
+                    conn,
+                    row.id,
+                    name=archived,
+                    name_key=inputs.name_key(archived),
+                    removed_at=now,
+                    features=[],
+                    disabled_features={},
                 )
                 detail = "secrets deleted; mirrored data kept"
             self._audit(conn, "removed", row.id, row.name, detail=detail)
@@ -217,29 +231,28 @@ class ConnectionService:
             granted=granted,
             client_factory=self.client_factory,
         )
+        values: dict[str, object] = {
+            "last_test": report.to_json(),
+            "last_tested_at": datetime.now(UTC),
+        }
+        disabled = {f.feature: f.disabled_reason for f in report.features if f.disabled_reason}
+        if report.ok:
+            values["disabled_features"] = disabled
+        outcome = "ok" if report.ok else "failed"
         with self.engine.begin() as conn:
-            values: dict[str, object] = {
-                "last_test": report.to_json(),
-                "last_tested_at": datetime.now(UTC),
-            }
-            if report.ok:
-                disabled = {
-                    f.feature: f.disabled_reason for f in report.features if f.disabled_reason
-                }
-                values["disabled_features"] = disabled
-                newly = sorted(set(disabled) - set(row.disabled_features))
-                if newly:
-                    reasons = "; ".join(f"{f}: {disabled[f]}" for f in newly)
-                    self._audit(conn, "disabled", row.id, row.name, detail=reasons)
-            repo.update_connection(conn, row.id, **values)
-            self._audit(
-                conn,
-                "tested",
-                row.id,
-                row.name,
-                outcome="ok" if report.ok else "failed",
-                detail=_summary(report),
-            )
+            # The result describes the connection as it was read: an edit or removal made
+            # while the test ran wins, and the result is reported but not saved.
+            saved = repo.update_connection_if_unchanged(conn, row.id, row.updated_at, **values)
+            if not saved:
+                report = replace(report, notes=(*report.notes, CHANGED_DURING_TEST))
+                detail = f"{_summary(report)}; not saved: {CHANGED_DURING_TEST}"
+                self._audit(conn, "tested", row.id, row.name, outcome=outcome, detail=detail)
+                return report
+            newly = sorted(set(disabled) - set(row.disabled_features)) if report.ok else []
+            if newly:
+                reasons = "; ".join(f"{f}: {disabled[f]}" for f in newly)
+                self._audit(conn, "disabled", row.id, row.name, detail=reasons)
+            self._audit(conn, "tested", row.id, row.name, outcome=outcome, detail=_summary(report))
         return report
 
     def rotate_keys(self, *, batch_size: int = 50) -> RotationResult:
@@ -371,6 +384,7 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     changed: list[str] = []
     if changes.name is not None and inputs.clean_name(changes.name) != row.name:
         values["name"] = inputs.clean_name(changes.name)
+        values["name_key"] = inputs.name_key(changes.name)
         changed.append("name")
     kind = ConnectionKind(changes.kind or row.kind)
     client_id = row.client_id
@@ -407,11 +421,7 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
 
 def _find(conn: sa.Connection, name: str) -> repo.ConnectionRow | None:
     """The active connection whose name matches `name` by `inputs.name_key`, if any."""
-    exact = repo.get_connection(conn, name=unicodedata.normalize("NFC", name.strip()))
-    if exact is not None:
-        return exact
-    key = inputs.name_key(name)
-    return next((r for r in repo.list_connections(conn) if inputs.name_key(r.name) == key), None)
+    return repo.get_connection(conn, name_key=inputs.name_key(name))
 
 
 def _features(names: Sequence[Feature | str]) -> tuple[Feature, ...]:

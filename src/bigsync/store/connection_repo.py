@@ -93,6 +93,7 @@ def insert_connection(
     conn: sa.Connection,
     *,
     name: str,
+    name_key: str,
     kind: str,
     store_hash: str,
     api_url: str,
@@ -100,11 +101,12 @@ def insert_connection(
     granted_scopes: Sequence[str] | None,
     features: Sequence[str],
 ) -> int:
-    """Insert a connection and return its id (a duplicate name raises IntegrityError)."""
+    """Insert a connection and return its id (a duplicate `name_key` raises IntegrityError)."""
     now = utcnow()
     result = conn.execute(
         connections.insert().values(
             name=name,
+            name_key=name_key,
             kind=kind,
             store_hash=store_hash,
             api_url=api_url,
@@ -122,12 +124,18 @@ def insert_connection(
 
 
 def get_connection(
-    conn: sa.Connection, *, name: str | None = None, connection_id: int | None = None
+    conn: sa.Connection,
+    *,
+    name: str | None = None,
+    name_key: str | None = None,
+    connection_id: int | None = None,
 ) -> ConnectionRow | None:
-    """The active (not removed) connection with this name or id, if any."""
+    """The active (not removed) connection with this name, name key or id, if any."""
     query = connections.select().where(connections.c.removed_at.is_(None))
     if name is not None:
         query = query.where(connections.c.name == name)
+    if name_key is not None:
+        query = query.where(connections.c.name_key == name_key)
     if connection_id is not None:
         query = query.where(connections.c.id == connection_id)
     row = conn.execute(query).first()
@@ -143,17 +151,37 @@ def list_connections(conn: sa.Connection) -> list[ConnectionRow]:
 
 
 def update_connection(conn: sa.Connection, connection_id: int, **values: Any) -> None:
-    """Set columns of one connection and bump `updated_at`."""
+    """Set columns of one connection and bump `updated_at` (a new `name` needs its
+    `name_key` alongside; a duplicate raises IntegrityError)."""
+    _update(conn, connection_id, values, unchanged_since=None)
+
+
+def update_connection_if_unchanged(
+    conn: sa.Connection, connection_id: int, unchanged_since: datetime, **values: Any
+) -> bool:
+    """Like `update_connection`, but only if the row's `updated_at` is still
+    `unchanged_since` (nobody edited or removed it since it was read); returns whether it was."""
+    return _update(conn, connection_id, values, unchanged_since=unchanged_since)
+
+
+def _update(
+    conn: sa.Connection,
+    connection_id: int,
+    values: dict[str, Any],
+    *,
+    unchanged_since: datetime | None,
+) -> bool:
+    if "name" in values and "name_key" not in values:
+        raise ValueError("a new connection name needs its name_key")
     for key in ("granted_scopes", "features"):
         if values.get(key) is not None:
             values[key] = list(values[key])
     if "disabled_features" in values:
         values["disabled_features"] = dict(values["disabled_features"])
-    conn.execute(
-        connections.update()
-        .where(connections.c.id == connection_id)
-        .values(**values, updated_at=utcnow())
-    )
+    query = connections.update().where(connections.c.id == connection_id)
+    if unchanged_since is not None:
+        query = query.where(connections.c.updated_at == unchanged_since)
+    return conn.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
 
 
 def delete_connection(conn: sa.Connection, connection_id: int) -> None:

@@ -1,13 +1,20 @@
 """Engines and migrations: the one place that knows SQLite from PostgreSQL.
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, so a
-web process, a sync and the CLI can share one file. PostgreSQL is reached through psycopg 3
-(`postgresql+psycopg://`); plain `postgresql://`, `postgres://` and other drivers' URLs are
-accepted too.
+web process, a sync and the CLI can share one file. bigsync, not the driver, starts SQLite
+transactions: `engine.begin()` (and any explicit `Connection.begin()`) opens a write
+transaction with `BEGIN IMMEDIATE`, which waits for the write lock up front within the busy
+timeout; a transaction auto-begun by a statement run on `engine.connect()` is a deferred read.
+A deferred transaction that later writes could fail at once with "database is locked" (SQLite
+cannot wait when a reader must become a writer), so every write goes through `engine.begin()`.
+
+PostgreSQL is reached through psycopg 3 (`postgresql+psycopg://`); plain `postgresql://`,
+`postgres://` and other drivers' URLs are accepted too.
 """
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +73,31 @@ def _sqlite_engine(url: sa.URL, *, echo: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    if url.get_driver_name() == "pysqlite":
+        _begin_transactions_ourselves(engine)
     return engine
+
+
+def _begin_transactions_ourselves(engine: Engine) -> None:
+    """Replace pysqlite's own BEGIN (deferred, and only before a write) with ours: IMMEDIATE
+    for explicit begins, deferred for a transaction that `Connection.execute` auto-begins.
+    (`exec_driver_sql` bypasses the hook, so a transaction it auto-begins is IMMEDIATE.)"""
+    auto_begun: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "before_execute")
+    def _note_auto_begin(conn: sa.Connection, *_args: Any) -> None:
+        if not conn.in_transaction():
+            auto_begun.add(conn)
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        reading = conn in auto_begun
+        auto_begun.discard(conn)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:

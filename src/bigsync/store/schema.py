@@ -49,6 +49,10 @@ connections = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
+    # What names are compared by (case-blind, NFC; see `connections.inputs.name_key`): unique,
+    # so two connections added at once cannot both take one name. A removed connection's
+    # archived name embeds its id, so it never holds a live name's key.
+    sa.Column("name_key", sa.String(100), nullable=False, unique=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("store_hash", sa.String(64), nullable=False),
     sa.Column("api_url", sa.String(255), nullable=False),

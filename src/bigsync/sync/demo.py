@@ -107,6 +107,13 @@ class BackgroundSandbox:
             self.thread.join(timeout=timeout_s)
 
 
+def how_to_open(database_url: str) -> str:
+    """How to open the mirror: a SQLite client line, or the database URL without its password."""
+    if database_url.startswith("sqlite:///"):
+        return f"sqlite3 {database_url.removeprefix('sqlite:///')}   (or any SQLite client)"
+    return "database: " + sa.engine.make_url(database_url).render_as_string(hide_password=True)
+
+
 def free_port(preferred: int) -> int:
     """`preferred` when it is free on 127.0.0.1, else any free port."""
     for port in (preferred, 0):
@@ -244,10 +251,7 @@ def explain(console: Console, service: ConnectionService, settings: Settings) ->
             console.print(f"[dim]{query}[/dim]", highlight=False)
     url = settings.resolved_database_url
     console.print("\n[bold]Explore the mirror[/bold]", highlight=False)
-    if url.startswith("sqlite:///"):
-        console.print(f"  sqlite3 {url.removeprefix('sqlite:///')}", highlight=False)
-    else:
-        console.print(f"  database: {url}", highlight=False)
+    console.print(f"  {how_to_open(url)}", highlight=False)
     console.print(
         "  tables: products, variants, categories, brands, locations, inventory_levels, orders,\n"
         "          order_products, order_shipping_addresses, order_statuses, transactions,\n"
