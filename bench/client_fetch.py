@@ -20,72 +20,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, RateGovernor, StoreCredentials
 from bigsync.bigcommerce.ratelimit import reserve_of
+from sandbox_process import free_port, pin, start_sandbox, wait_ready
 
-BIGSYNC = Path(sys.executable).with_name("bigsync")
 QUOTAS = {"standard": 150, "plus": 150, "pro": 450, "enterprise": 1500, "unlimited": None}
 PRODUCTS = {"include": "variants"}
 ORDERS = {"include": "consignments.line_items", "consignment_structure": "object"}
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
-        os.sched_setaffinity(0, {cpu})
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [
-        str(BIGSYNC),
-        "sandbox",
-        f"--port={port}",
-        "--seed=1",
-        f"--products={args.products}",
-        f"--orders={args.orders}",
-        "--customers=10",
-        f"--latency-ms={args.latency_ms}",
-        "--plan=unlimited",
-    ]
-    return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: _pin(0),  # noqa: PLW1509 -- only sets CPU affinity
-    )
-
-
-async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    async with httpx.AsyncClient(base_url=base) as control:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                stderr = server.stderr.read().decode() if server.stderr else ""
-                raise RuntimeError(f"sandbox exited: {stderr}")
-            try:
-                stores: dict[str, Any] = (await control.get("/_sandbox/stores")).json()
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-            else:
-                return stores
-    raise TimeoutError("the sandbox did not start")
 
 
 @dataclass(frozen=True)
@@ -194,11 +141,18 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--window-ms", type=int, default=30_000)
     args = parser.parse_args()
-    _pin(1)
-    port = _free_port()
+    pin(1)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     generating = time.perf_counter()
-    server = start_server(port, args)
+    server = start_sandbox(
+        port,
+        products=args.products,
+        orders=args.orders,
+        customers=10,
+        latency_ms=args.latency_ms,
+        plan="unlimited",
+    )
     try:
         store = (await wait_ready(base, server))["stores"][0]
         print(

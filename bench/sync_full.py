@@ -24,15 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,56 +39,7 @@ from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.mirror import MIRROR_TABLES
 from bigsync.streams import STREAMS, StreamKind
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
-
-BIGSYNC = Path(sys.executable).with_name("bigsync")
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
-        os.sched_setaffinity(0, {cpu})
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [
-        str(BIGSYNC),
-        "sandbox",
-        f"--port={port}",
-        "--seed=1",
-        f"--products={args.products}",
-        f"--orders={args.orders}",
-        f"--customers={args.customers}",
-        f"--latency-ms={args.latency_ms}",
-        f"--plan={args.plan}",
-    ]
-    return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: _pin(0),  # noqa: PLW1509 -- only sets CPU affinity
-    )
-
-
-async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> dict[str, Any]:
-    deadline = time.monotonic() + 600
-    async with httpx.AsyncClient(base_url=base) as control:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                stderr = server.stderr.read().decode() if server.stderr else ""
-                raise RuntimeError(f"sandbox exited: {stderr}")
-            try:
-                stores: dict[str, Any] = (await control.get("/_sandbox/stores")).json()
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-            else:
-                return stores
-    raise TimeoutError("the sandbox did not start")
+from sandbox_process import free_port, pin, start_sandbox, wait_ready
 
 
 def minimum_requests(db: Any, connection_id: int) -> dict[str, int]:
@@ -174,10 +120,17 @@ async def mutate(base: str, store_hash: str, changes: list[tuple[str, str, int]]
 
 
 async def main(args: argparse.Namespace) -> None:
-    _pin(1)
-    port = _free_port()
+    pin(1)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(port, args)
+    server = start_sandbox(
+        port,
+        products=args.products,
+        orders=args.orders,
+        customers=args.customers,
+        latency_ms=args.latency_ms,
+        plan=args.plan,
+    )
     try:
         started = time.monotonic()
         stores = await wait_ready(base, server)
@@ -193,7 +146,8 @@ async def main(args: argparse.Namespace) -> None:
             migrate(db)
             with db.begin() as conn:
                 connection_id = connection_repo.insert_connection(
-                    conn, name=f"bench-{port}", kind="api_account", store_hash=store["hash"],
+                    conn, name=f"bench-{port}", name_key=f"bench-{port}", kind="api_account",
+                    store_hash=store["hash"],
                     api_url=base, client_id=None, granted_scopes=None, features=[],
                 )  # fmt: skip
             creds = StoreCredentials(store_hash=store["hash"], access_token=token)

@@ -81,6 +81,7 @@ def seed(engine: sa.Engine, vault: Vault, count: int) -> None:
             cid = repo.insert_connection(
                 conn,
                 name=f"bench-{n}",
+                name_key=f"bench-{n}",
                 kind="api_account",
                 store_hash=f"h{n}",
                 api_url="http://127.0.0.1",
