@@ -37,8 +37,9 @@ _STATUS_STYLE = {
 
 
 @contextmanager
-def _service() -> Iterator[ConnectionService]:
-    """The use-cases over the configured database and vault; errors become clean exits."""
+def open_service(actor: str | None = None) -> Iterator[ConnectionService]:
+    """The use-cases over the configured database and vault, acting as `actor` (default: the
+    CLI user); errors become clean exits. Every CLI command that needs a connection uses it."""
     settings = get_settings()
     console = Console(stderr=True)
     try:
@@ -47,7 +48,7 @@ def _service() -> Iterator[ConnectionService]:
             migrate(engine)
             vault = Vault.from_settings(settings)
             yield ConnectionService(
-                engine, vault, actor=f"cli:{_user()}", default_api_url=settings.api_url
+                engine, vault, actor=actor or f"cli:{_user()}", default_api_url=settings.api_url
             )
         finally:
             engine.dispose()
@@ -121,7 +122,7 @@ def connect(
         store = typer.prompt("Store hash or API path")
     if token is None and (not update or store is not None or client_id is not None):
         token = typer.prompt("Access token", hide_input=True)
-    with _service() as service:
+    with open_service() as service:
         if update:
             changes = ConnectionChanges(
                 store=store,
@@ -169,7 +170,7 @@ def check(
 ) -> None:
     """Test a connection: host, token, store information and the scope of every feature."""
     console = Console(soft_wrap=True)
-    with _service() as service:
+    with open_service() as service:
         report = asyncio.run(service.test(name))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
@@ -184,7 +185,7 @@ def connections(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List connections (tokens are shown only as ••••1234)."""
-    with _service() as service:
+    with open_service() as service:
         views = service.list()
     if as_json:
         typer.echo(json.dumps([v.to_json() for v in views], indent=2))
@@ -225,7 +226,7 @@ def disconnect(
     what = "its secrets and mirrored data" if purge_data else "its secrets (mirrored data is kept)"
     if not yes:
         typer.confirm(f"Remove connection {name!r} and {what}?", abort=True)
-    with _service() as service:
+    with open_service() as service:
         result = service.remove(name, purge_data=purge_data)
     rows = sum(result.data_deleted.values())
     tail = f", {rows} mirrored rows deleted" if purge_data else ", mirrored data kept"
@@ -237,7 +238,7 @@ def rotate_keys(
     batch_size: Annotated[int, typer.Option(min=1, help="Secrets re-sealed per transaction.")] = 50,
 ) -> None:
     """Re-seal every secret under a new master key; safe to interrupt and run again."""
-    with _service() as service:
+    with open_service() as service:
         result = service.rotate_keys(batch_size=batch_size)
         env = service.vault.uses_env_key
     lines = [

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
@@ -19,32 +17,11 @@ from rich.table import Table
 
 from bigsync.config import get_settings
 from bigsync.connections import ConnectionService
-from bigsync.errors import BigsyncError
-from bigsync.store.db import create_engine_for, migrate
+from bigsync.connections.cli import open_service
 from bigsync.streams import select_streams
 from bigsync.sync.engine import SyncOptions
 from bigsync.sync.progress import SyncProgress, summary_table
 from bigsync.sync.service import mirror_status, sync_connection
-from bigsync.vault import Vault
-
-
-@contextmanager
-def _service(actor: str) -> Iterator[ConnectionService]:
-    """Connection use-cases over the configured database; errors become clean exits."""
-    settings = get_settings()
-    console = Console(stderr=True)
-    try:
-        engine = create_engine_for(settings.resolved_database_url)
-        try:
-            migrate(engine)
-            yield ConnectionService(
-                engine, Vault.from_settings(settings), actor=actor, default_api_url=settings.api_url
-            )
-        finally:
-            engine.dispose()
-    except BigsyncError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 def _names(service: ConnectionService, name: str | None) -> list[str]:
@@ -90,7 +67,7 @@ def sync(
     if scan:
         options = replace(options, scan_every=timedelta(0))
     failed = False
-    with _service("cli:sync") as service:
+    with open_service("cli:sync") as service:
         for connection in _names(service, name):
             console.print(f"Syncing [bold]{connection}[/bold]...")
             with SyncProgress(console) as progress:
@@ -116,7 +93,7 @@ def status(
 ) -> None:
     """Show what is mirrored: streams, cursors, last runs, row counts."""
     console = Console()
-    with _service("cli:status") as service:
+    with open_service("cli:status") as service:
         reports = [
             mirror_status(service.engine, connection_id=service.get(n).id, name=n)
             for n in _names(service, name)
@@ -180,7 +157,7 @@ def demo(
 
     console = Console()
     sizes = StoreSizes(products=products, orders=orders, customers=customers)
-    with _service("cli:demo") as service:
+    with open_service("cli:demo") as service:
         try:
             result = run_demo(
                 console,
