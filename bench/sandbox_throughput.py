@@ -15,16 +15,14 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-BIGSYNC = Path(sys.executable).with_name("bigsync")
+from sandbox_process import free_port, pin, start_sandbox, wait_ready
+
 DEFAULT_PATH = "/v3/catalog/products?include=variants&limit=250"
 
 
@@ -38,56 +36,10 @@ def _count(body: bytes) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
-        os.sched_setaffinity(0, {cpu})
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process `pid` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_server(port: int, products: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(BIGSYNC),
-        "sandbox",
-        f"--port={port}",
-        "--seed=1",
-        f"--products={products}",
-        "--orders=10",
-        "--customers=10",
-        "--plan=unlimited",
-    ]
-    return subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: _pin(0),  # noqa: PLW1509 -- only sets CPU affinity, no locks involved
-    )
-
-
-async def wait_ready(base: str, server: subprocess.Popen[bytes], within_s: float = 120) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + within_s
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"sandbox exited: {server.stderr.read().decode()}")  # type: ignore[union-attr]
-            try:
-                stores: dict = (await client.get("/_sandbox/stores")).json()  # type: ignore[type-arg]
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-            else:
-                return stores
-    raise TimeoutError("the sandbox did not start")
 
 
 async def load(
@@ -127,10 +79,12 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--path", default=DEFAULT_PATH)
     args = parser.parse_args()
-    _pin(1)
-    port = _free_port()
+    pin(1)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(port, args.products)
+    server = start_sandbox(
+        port, products=args.products, orders=10, customers=10, latency_ms=0, plan="unlimited"
+    )
     try:
         stores = await wait_ready(base, server)
         store = stores["stores"][0]

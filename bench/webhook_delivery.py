@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +21,7 @@ import httpx
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox, StoreState
 from bigsync.sandbox.webhooks import Hook
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
-        os.sched_setaffinity(0, {cpu})
+from sandbox_process import free_port, pin
 
 
 def run_receiver(port: int) -> None:
@@ -109,15 +96,15 @@ def main() -> None:
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
-        _pin(1)
+        pin(1)
         run_receiver(args.receiver)
         return
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen(  # noqa: S603 -- this script with fixed arguments
         [sys.executable, __file__, f"--receiver={port}"]
     )
     try:
-        _pin(0)
+        pin(0)
         asyncio.run(
             run(args.events, args.hooks, signed=args.signed, url=f"http://127.0.0.1:{port}")
         )
