@@ -33,10 +33,10 @@ from typing import Any
 import httpx
 
 from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
-from bigsync.store import connection_repo
+from bigsync.store import connection_repository
 from bigsync.store import mirror_repository as repo
 from bigsync.store.db import create_engine_for, migrate
-from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.streams import STREAMS, StreamKind
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
 from sandbox_process import free_port, pin, start_sandbox, wait_ready
@@ -145,7 +145,7 @@ async def main(args: argparse.Namespace) -> None:
             db = create_engine_for(url)
             migrate(db)
             with db.begin() as conn:
-                connection_id = connection_repo.insert_connection(
+                connection_id = connection_repository.insert_connection(
                     conn, name=f"bench-{port}", name_key=f"bench-{port}", kind="api_account",
                     store_hash=store["hash"],
                     api_url=base, client_id=None, granted_scopes=None, features=[],

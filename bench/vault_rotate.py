@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bigsync.config import Settings
-from bigsync.store import connection_repo as repo
+from bigsync.store import connection_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.vault import Vault, rotation_steps, secret_context
 

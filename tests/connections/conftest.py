@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService
-from bigsync.connections.testing import TEST_RETRY
+from bigsync.connections.check import TEST_RETRY
 from bigsync.sandbox import Sandbox, create_app
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bigsync.cli import app
+from bigsync.cli.main import app
 from bigsync.config import get_settings
 
 CLIENT_SECRET_LIKE = "5e7c0ffee0ddba11" * 4

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 
 from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
 from bigsync.connections import ConnectionChanges, ConnectionService, NewConnection
+from bigsync.connections.check import ClientFactory
 from bigsync.connections.service import CHANGED_DURING_TEST
-from bigsync.connections.testing import ClientFactory
 from bigsync.errors import ConnectionExistsError
-from bigsync.store.connection_repo import AuditEntry, append_audit, list_audit
+from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
 from bigsync.store.db import create_engine_for, migrate
-from bigsync.store.mirror import brands
 from bigsync.store.mirror_repository import upsert
+from bigsync.store.mirror_schema import brands
 from bigsync.store.schema import connections
 from bigsync.vault import Vault
 

@@ -10,9 +10,9 @@ import pytest
 from starlette.applications import Starlette
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
-from bigsync.bigcommerce.scopes import Feature
 from bigsync.connections import ConnectionChanges, ConnectionKind, ConnectionService, NewConnection
-from bigsync.connections.testing import TEST_RETRY
+from bigsync.connections.check import TEST_RETRY
+from bigsync.connections.features import Feature
 from bigsync.sandbox import Sandbox
 from tests.connections.conftest import create_account
 
@@ -251,7 +251,7 @@ async def test_unknown_store_hash_is_told_apart_from_a_bad_token(
 
 
 async def test_unreachable_host(service: ConnectionService, sandbox_store: dict[str, Any]) -> None:
-    from bigsync.connections.testing import default_client_factory
+    from bigsync.connections.check import default_client_factory
 
     add(service, sandbox_store, sandbox_store["by_name"]["full"]["access_token"])
     service.update(

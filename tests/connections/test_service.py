@@ -19,7 +19,7 @@ from bigsync.connections import (
 )
 from bigsync.errors import ConnectionExistsError, ConnectionNotFoundError, InputError, VaultKeyError
 from bigsync.store.db import create_engine_for, migrate
-from bigsync.store.mirror import store_info
+from bigsync.store.mirror_schema import store_info
 from bigsync.store.schema import connection_secrets
 from bigsync.vault import Vault
 

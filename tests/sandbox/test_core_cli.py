@@ -14,8 +14,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bigsync import cli
-from bigsync.cli import app
+from bigsync.cli import main as cli
+from bigsync.cli.main import app
 
 CURL = re.compile(r"^curl -H 'X-Auth-Token: ([a-z0-9]{31})' '(http://127\.0\.0\.1:\d+/\S+)'$")
 
@@ -96,7 +96,7 @@ def test_the_cli_module_loads_the_sandbox_only_in_its_command() -> None:
 def test_importing_the_cli_does_not_load_the_sandbox() -> None:
     """The whole import of `bigsync.cli` (every command's module) leaves the sandbox out."""
     code = (
-        "import sys, bigsync.cli\n"
+        "import sys, bigsync.cli.main\n"
         "print(sorted(m for m in sys.modules if m.startswith(('bigsync.sandbox', 'uvicorn'))))"
     )
     loaded = subprocess.run(  # noqa: S603 -- our own interpreter

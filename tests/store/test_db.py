@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bigsync.errors import ConfigError
-from bigsync.store.connection_repo import AuditEntry, append_audit, list_audit
+from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
 from bigsync.store.db import create_engine_for, migrate, normalize_url
 from bigsync.store.schema import metadata
 

@@ -24,7 +24,7 @@ from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.control import mutations
 from bigsync.sandbox.generator import StoreSizes
-from bigsync.store import connection_repo
+from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
 
@@ -80,7 +80,7 @@ def make_db(url: str, store: StoreState, *, api_url: str = BASE_URL) -> tuple[sa
     engine = create_engine_for(url)
     migrate(engine)
     with engine.begin() as conn:
-        connection_id = connection_repo.insert_connection(
+        connection_id = connection_repository.insert_connection(
             conn,
             name="sandbox",
             name_key="sandbox",
@@ -162,7 +162,7 @@ async def oracle(world: World) -> AsyncIterator[Oracle]:
 def mirror_reader(world: World) -> Any:
     """reader(table, live=True) -> {key: row} of the mirror for the world's connection."""
     from bigsync.store import mirror_repository as repo
-    from bigsync.store.mirror import MIRROR_TABLES
+    from bigsync.store.mirror_schema import MIRROR_TABLES
 
     def read(table: str, *, live: bool = True) -> dict[Any, dict[str, Any]]:
         keys = [k for k in repo.key_columns(MIRROR_TABLES[table]) if k != "connection_id"]

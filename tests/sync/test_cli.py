@@ -17,12 +17,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bigsync.cli import app
+from bigsync.cli.demo import BackgroundSandbox, free_port
+from bigsync.cli.main import app
 from bigsync.config import get_settings
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
-from bigsync.sync.demo import BackgroundSandbox, free_port
 
 
 @pytest.fixture
@@ -224,7 +224,7 @@ def test_a_403_during_the_sync_is_recorded_on_the_stream_as_a_warning(
 
 
 def test_the_demo_never_prints_a_database_password() -> None:
-    from bigsync.sync.demo import how_to_open
+    from bigsync.cli.demo import how_to_open
 
     shown = how_to_open("postgresql+psycopg://bigsync:hunter2secret@db.internal:5432/mirror")
     assert "hunter2secret" not in shown

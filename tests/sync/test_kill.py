@@ -17,13 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
+from bigsync.cli.demo import BackgroundSandbox, free_port
 from bigsync.sandbox import create_app
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
 from bigsync.store import mirror_repository as repo
 from bigsync.streams import STREAMS
-from bigsync.sync.demo import BackgroundSandbox, free_port
 from bigsync.sync.engine import SyncEngine, SyncOptions
 from tests.sync.conftest import BASE_URL, Oracle, World, make_db, mirror_reader
 from tests.sync.mirror_check import assert_mirror_matches

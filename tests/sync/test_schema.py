@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bigsync.store.db import alembic_config, create_engine_for, migrate
-from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.store.purge import tables_owned_by_connection
 from bigsync.store.schema import metadata
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bigsync.config import Settings
 from bigsync.errors import VaultTamperedError
-from bigsync.store import connection_repo as repo
+from bigsync.store import connection_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.schema import connection_secrets
 from bigsync.vault import (

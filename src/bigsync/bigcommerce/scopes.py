@@ -1,4 +1,5 @@
-"""The OAuth scope catalogue: what each bigsync feature needs and how to check it cheaply.
+"""The OAuth scope catalogue: BigCommerce's scope families, their read probes and how to
+report them (what each bigsync feature needs is `bigsync.connections.features`).
 
 BigCommerce scopes come in pairs: a modify scope (`store_v2_orders`) and its read-only twin
 (`store_v2_orders_read_only`, GET and HEAD only). A store-level API account does not tell its
@@ -17,7 +18,7 @@ accounts → OAuth scopes, with its levels "read-only" and "modify".
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 READ_ONLY_SUFFIX = "_read_only"
@@ -87,59 +88,8 @@ class ScopeNeed:
         return FAMILIES[self.family].control_panel_name(self.access)
 
 
-class Feature(enum.StrEnum):
-    """What a user can enable on a connection."""
-
-    READ_CATALOG = "read_catalog"
-    READ_ORDERS = "read_orders"
-    READ_TRANSACTIONS = "read_transactions"
-    READ_CUSTOMERS = "read_customers"
-    READ_INVENTORY = "read_inventory"
-    WRITE_STOCK = "write_stock"
-    WRITE_FULFILLMENT = "write_fulfillment"
-    WEBHOOKS = "webhooks"
-
-
-FEATURE_TITLES: Mapping[Feature, str] = {
-    Feature.READ_CATALOG: "Read catalog",
-    Feature.READ_ORDERS: "Read orders",
-    Feature.READ_TRANSACTIONS: "Read transactions",
-    Feature.READ_CUSTOMERS: "Read customers",
-    Feature.READ_INVENTORY: "Read inventory",
-    Feature.WRITE_STOCK: "Write stock",
-    Feature.WRITE_FULFILLMENT: "Write shipments and order status",
-    Feature.WEBHOOKS: "Webhooks",
-}
-
-_R, _M = Access.READ, Access.MODIFY
-
-FEATURE_NEEDS: Mapping[Feature, tuple[ScopeNeed, ...]] = {
-    Feature.READ_CATALOG: (ScopeNeed("store_v2_products", _R),),
-    Feature.READ_ORDERS: (ScopeNeed("store_v2_orders", _R),),
-    Feature.READ_TRANSACTIONS: (ScopeNeed("store_v2_transactions", _R),),
-    Feature.READ_CUSTOMERS: (ScopeNeed("store_v2_customers", _R),),
-    Feature.READ_INVENTORY: (
-        ScopeNeed("store_inventory", _R),
-        ScopeNeed("store_locations", _R),
-    ),
-    Feature.WRITE_STOCK: (
-        ScopeNeed("store_inventory", _M),
-        ScopeNeed("store_locations", _R),
-    ),
-    Feature.WRITE_FULFILLMENT: (ScopeNeed("store_v2_orders", _M),),
-    # Webhooks (/v3/hooks) come with every API account; events carry only ids, and the
-    # refresh they trigger uses the read features above.
-    Feature.WEBHOOKS: (),
-}
-
-DEFAULT_FEATURES: tuple[Feature, ...] = (
-    Feature.READ_CATALOG,
-    Feature.READ_ORDERS,
-    Feature.READ_INVENTORY,
-)
-
 # Needed by the connection test itself (store name, plan, currency, time zone).
-STORE_INFO_NEED = ScopeNeed("store_v2_information", _R)
+STORE_INFO_NEED = ScopeNeed("store_v2_information", Access.READ)
 
 
 class ScopeStatus(enum.StrEnum):
@@ -157,32 +107,6 @@ class ProbeOutcome(enum.StrEnum):
     ALLOWED = "allowed"
     FORBIDDEN = "forbidden"
     FAILED = "failed"
-
-
-def parse_features(names: Iterable[str]) -> tuple[Feature, ...]:
-    """Feature names (as typed, comma lists allowed) in catalogue order, without duplicates."""
-    wanted: set[Feature] = set()
-    for raw in names:
-        for name in raw.split(","):
-            key = name.strip().lower().replace("-", "_")
-            if not key:
-                continue
-            try:
-                wanted.add(Feature(key))
-            except ValueError:
-                known = ", ".join(f.value for f in Feature)
-                raise ValueError(f"unknown feature {name.strip()!r}; known: {known}") from None
-    return tuple(f for f in Feature if f in wanted)
-
-
-def families_to_probe(features: Sequence[Feature]) -> list[str]:
-    """Scope families whose read probe the report for `features` needs, store info first."""
-    families = [STORE_INFO_NEED.family]
-    for feature in features:
-        for need in FEATURE_NEEDS[feature]:
-            if need.family not in families:
-                families.append(need.family)
-    return families
 
 
 def need_status(

@@ -9,7 +9,7 @@ from bigsync.connections.model import (
     RemoveResult,
     SecretPurpose,
 )
-from bigsync.connections.report import TestReport
+from bigsync.connections.report import CheckReport
 from bigsync.connections.service import ConnectionService
 
 __all__ = [
@@ -21,5 +21,5 @@ __all__ = [
     "NewConnection",
     "RemoveResult",
     "SecretPurpose",
-    "TestReport",
+    "CheckReport",
 ]

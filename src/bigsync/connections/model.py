@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bigsync.bigcommerce.scopes import DEFAULT_FEATURES, Feature
-from bigsync.connections.report import TestReport
+from bigsync.connections.features import DEFAULT_FEATURES, Feature
+from bigsync.connections.report import CheckReport
 
 MASK = "••••"
 
@@ -101,7 +101,7 @@ class ConnectionView:
     features: tuple[str, ...]
     disabled_features: Mapping[str, str]
     secret_hints: Mapping[str, str]  # purpose -> "••••abcd"
-    last_test: TestReport | None
+    last_test: CheckReport | None
     last_tested_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -55,7 +55,7 @@ class FeatureResult:
 
 
 @dataclass(frozen=True)
-class TestReport:
+class CheckReport:
     """The whole result of testing a connection."""
 
     __test__ = False  # not a pytest test class
@@ -81,7 +81,7 @@ class TestReport:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> TestReport:
+    def from_json(cls, doc: Mapping[str, Any]) -> CheckReport:
         """The report `to_json` produced."""
         store = doc.get("store")
         return cls(

@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from bigsync.bigcommerce import StoreCredentials
-from bigsync.bigcommerce.scopes import Feature, parse_features, parse_granted_scopes
+from bigsync.bigcommerce.scopes import parse_granted_scopes
 from bigsync.connections import inputs
+from bigsync.connections.check import ClientFactory, default_client_factory, run_check
+from bigsync.connections.features import Feature, parse_features
 from bigsync.connections.model import (
     UNSET,
     AddResult,
@@ -32,15 +34,14 @@ from bigsync.connections.model import (
     SecretPurpose,
     mask,
 )
-from bigsync.connections.report import TestReport
-from bigsync.connections.testing import ClientFactory, default_client_factory, run_test
+from bigsync.connections.report import CheckReport
 from bigsync.errors import (
     BigsyncError,
     ConnectionExistsError,
     ConnectionNotFoundError,
     InputError,
 )
-from bigsync.store import connection_repo as repo
+from bigsync.store import connection_repository as repo
 from bigsync.store.purge import delete_connection_data
 from bigsync.vault import RotationResult, SealedSecret, Vault, rotate, secret_context
 
@@ -213,7 +214,7 @@ class ConnectionService:
         log.info("connection %s removed (%s)", row.name, detail)
         return RemoveResult(row.name, secrets, deleted, data_kept=not purge_data)
 
-    async def test(self, name: str) -> TestReport:
+    async def test(self, name: str) -> CheckReport:
         """Test `name`: host, token, store info, scopes; disable features whose scopes are
         missing and re-enable the others. The CLI, the UI's Test button and the API share it."""
         with self.engine.connect() as conn:
@@ -224,7 +225,7 @@ class ConnectionService:
                 self._audit_now("tested", row.id, row.name, outcome="failed", detail=str(error))
                 raise
         granted = frozenset(row.granted_scopes) if row.granted_scopes is not None else None
-        report = await run_test(
+        report = await run_check(
             credentials,
             api_url=row.api_url,
             features=_features(row.features),
@@ -289,7 +290,7 @@ class ConnectionService:
             features=row.features,
             disabled_features=row.disabled_features,
             secret_hints=hints,
-            last_test=TestReport.from_json(row.last_test) if row.last_test else None,
+            last_test=CheckReport.from_json(row.last_test) if row.last_test else None,
             last_tested_at=row.last_tested_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -435,7 +436,7 @@ def _counts(deleted: Mapping[str, int]) -> str:
     return ", ".join(f"{table}: {n}" for table, n in sorted(deleted.items())) or "none"
 
 
-def _summary(report: TestReport) -> str:
+def _summary(report: CheckReport) -> str:
     failed = [c for c in report.checks if c.ok is not True]
     if failed:
         return "; ".join(f"{c.name}: {c.message}" for c in failed)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bigsync.store.mirror import MIRROR_TABLES, sync_locks, sync_runs, sync_state
+from bigsync.store.mirror_schema import MIRROR_TABLES, sync_locks, sync_runs, sync_state
 from bigsync.streams.spec import Batch, Owned, Row
 
 # --- mirrored rows ----------------------------------------------------------------------------

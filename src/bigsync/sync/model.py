@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bigsync.bigcommerce.scopes import FEATURE_TITLES, Feature
+from bigsync.connections.features import FEATURE_TITLES, Feature
 from bigsync.streams.catalog import STREAMS
 from bigsync.streams.spec import StreamSpec
 from bigsync.sync import bookmark

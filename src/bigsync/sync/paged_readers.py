@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bigsync.errors import BigsyncError
 from bigsync.store import mirror_repository as repo
-from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.streams.dates import format_filter, parse_timestamp
 from bigsync.streams.spec import Api, Json, StreamSpec
 from bigsync.sync import bookmark

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.connections import ConnectionService
 from bigsync.store import mirror_repository as repo
-from bigsync.store.mirror import MIRROR_TABLES
+from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
 from bigsync.sync.model import FeatureGate
 

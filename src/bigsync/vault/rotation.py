@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from bigsync.errors import VaultKeyError
-from bigsync.store import connection_repo as repo
+from bigsync.store import connection_repository as repo
 from bigsync.vault.keys import Keyring, generate_key
 from bigsync.vault.vault import SealedSecret, Vault, secret_context
 

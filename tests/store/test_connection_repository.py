@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from bigsync.store import connection_repo as repo
+from bigsync.store import connection_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.purge import delete_connection_data, tables_owned_by_connection
 from bigsync.store.schema import audit_log, connection_secrets, connections, metadata

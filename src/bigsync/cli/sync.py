@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bigsync.cli.connections import open_service
+from bigsync.cli.progress import SyncProgress, summary_table
 from bigsync.config import get_settings
 from bigsync.connections import ConnectionService
-from bigsync.connections.cli import open_service
 from bigsync.streams import select_streams
 from bigsync.sync.engine import SyncOptions
-from bigsync.sync.progress import SyncProgress, summary_table
 from bigsync.sync.service import mirror_status, sync_connection
 
 
@@ -152,8 +152,8 @@ def demo(
 ) -> None:
     """Try bigsync end to end: a local sandbox store, connected, mirrored, and kept serving
     (with a working `curl` line) until Ctrl-C."""
+    from bigsync.cli.demo import run_demo  # noqa: PLC0415 -- lazy: see the module doc
     from bigsync.sandbox.generator import StoreSizes  # noqa: PLC0415 -- lazy: see the module doc
-    from bigsync.sync.demo import run_demo  # noqa: PLC0415 -- lazy: see the module doc
 
     console = Console()
     sizes = StoreSizes(products=products, orders=orders, customers=customers)

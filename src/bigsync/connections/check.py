@@ -26,19 +26,16 @@ from typing import Any, Protocol
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, RetryPolicy, StoreCredentials
 from bigsync.bigcommerce.scopes import (
     FAMILIES,
-    FEATURE_NEEDS,
-    FEATURE_TITLES,
     STORE_INFO_NEED,
     Access,
-    Feature,
     ProbeOutcome,
     ScopeNeed,
     ScopeStatus,
     control_panel_steps,
-    families_to_probe,
     need_status,
 )
-from bigsync.connections.report import Check, FeatureResult, ScopeResult, StoreInfo, TestReport
+from bigsync.connections.features import FEATURE_NEEDS, FEATURE_TITLES, Feature, families_to_probe
+from bigsync.connections.report import Check, CheckReport, FeatureResult, ScopeResult, StoreInfo
 from bigsync.errors import (
     ApiError,
     AuthenticationError,
@@ -76,14 +73,14 @@ UNVERIFIED_NOTE = (
 )
 
 
-async def run_test(
+async def run_check(
     credentials: StoreCredentials,
     *,
     api_url: str,
     features: Sequence[Feature],
     granted: frozenset[str] | None,
     client_factory: ClientFactory = default_client_factory,
-) -> TestReport:
+) -> CheckReport:
     """Test a connection's credentials and report on every enabled feature's scopes."""
     tested_at = datetime.now(UTC).isoformat(timespec="seconds")
     store_hash = credentials.store_hash
@@ -93,7 +90,7 @@ async def run_test(
         except PermissionDeniedError:
             body = None
         except ApiError as error:
-            return TestReport(
+            return CheckReport(
                 ok=False, tested_at=tested_at, checks=_failed_checks(error, api_url, store_hash)
             )
         probes = await _probe(
@@ -117,7 +114,7 @@ async def run_test(
     if store is None:
         missing.insert(0, STORE_INFO_NEED)
     notes = _notes(features, granted=granted, probes=probes)
-    return TestReport(
+    return CheckReport(
         ok=True,
         tested_at=tested_at,
         checks=checks,

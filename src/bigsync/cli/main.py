@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from bigsync.connections import cli as connections_cli
-from bigsync.sync import cli as sync_cli
+from bigsync.cli import connections as connections_cli
+from bigsync.cli import sync as sync_cli
 
 app = typer.Typer(
     name="bigsync",

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bigsync.bigcommerce.scopes import Feature
+from bigsync.cli.progress import SyncProgress, summary_table
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService, NewConnection
+from bigsync.connections.features import Feature
 from bigsync.errors import BigsyncError, ConnectionNotFoundError
 from bigsync.sync.engine import SyncOptions, SyncResult
-from bigsync.sync.progress import SyncProgress, summary_table
 from bigsync.sync.service import sync_connection
 
 if TYPE_CHECKING:

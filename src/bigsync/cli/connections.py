@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bigsync.bigcommerce.scopes import DEFAULT_FEATURES, FEATURE_TITLES, Feature
 from bigsync.config import get_settings
+from bigsync.connections.features import DEFAULT_FEATURES, FEATURE_TITLES, Feature
 from bigsync.connections.model import ConnectionChanges, ConnectionKind, NewConnection
-from bigsync.connections.report import TestReport
+from bigsync.connections.report import CheckReport
 from bigsync.connections.service import ConnectionService
 from bigsync.errors import BigsyncError
 from bigsync.store.db import create_engine_for, migrate
@@ -267,7 +267,7 @@ def rotate_keys(
         raise typer.Exit(1)
 
 
-def _print_report(console: Console, name: str, report: TestReport) -> None:
+def _print_report(console: Console, name: str, report: CheckReport) -> None:
     console.print(f"Test of [bold]{name}[/bold] ({report.tested_at}):", highlight=False)
     for check in report.checks:
         mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}

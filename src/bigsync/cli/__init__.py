@@ -1,0 +1,1 @@
+"""The terminal edge: every command line bigsync parses and everything it prints."""
