@@ -16,11 +16,13 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/bigsync demo
 
+# Coverage of the pure modules has a floor (pyproject.toml, [tool.coverage.report]).
 test: $(BIN)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
