@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,3 +146,45 @@ def test_owner_names_read_as_a_process() -> None:
     assert describe_owner("shop-1:99:abcdef12") == "process 99 on shop-1"
     assert describe_owner("someone") == "owner someone"
     assert describe_owner(None) == "an unknown process"
+
+
+HOLDER = """
+import os, sys, time
+from datetime import UTC, datetime, timedelta
+from bigsync.store.db import create_engine_for
+from bigsync.store.sync_lock import hold_sync_lock
+
+url, connection_id = sys.argv[1], int(sys.argv[2])
+now = datetime.now(UTC)
+with hold_sync_lock(create_engine_for(url), connection_id=connection_id,
+                    owner=f"holder:{os.getpid()}:x", now=now, ttl=timedelta(hours=1)):
+    print("held", flush=True)
+    time.sleep(3600)
+"""
+
+
+def test_a_killed_holder_releases_the_lock_with_its_process(
+    db: sa.Engine, connection_id: int
+) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(  # noqa: S603 -- this interpreter, our own script
+        [sys.executable, "-c", HOLDER, url, str(connection_id)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "held"
+            with (
+                pytest.raises(SyncLockedError, match=f"process {holder.pid} on holder"),
+                hold_sync_lock(db, connection_id=connection_id, owner=LIVE, now=NOW, ttl=TTL),
+            ):
+                pass
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=60)
+    # Its lease runs for an hour, but the lock died with it: taken over at once.
+    with hold_sync_lock(db, connection_id=connection_id, owner=LIVE, now=NOW, ttl=TTL):
+        assert lease_owner(db, connection_id) == LIVE
