@@ -3,7 +3,9 @@
     sandbox / app / store     a two-store sandbox (plan unlimited) and its ASGI app
     tokens                    {"full", "read-only", "catalog-only"} tokens of `store`
     control                   httpx client for the control API (/_sandbox/...), in process
-    make_client               BigCommerceClient factory over httpx.ASGITransport
+    fake_time                 the clients' clock and sleep: waits move it (and the sandbox's
+                              frozen clock) instead of passing
+    make_client               BigCommerceClient factory over httpx.ASGITransport, on fake_time
     live_url                  the same app served by uvicorn on 127.0.0.1 (random port)
 
 Sizes put every list on several 250-record pages with a short last page.
@@ -12,6 +14,7 @@ Sizes put every list on several 250-record pages with a short last page.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +23,7 @@ from starlette.applications import Starlette
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.bigcommerce.retry import RetryPolicy
+from bigsync.bigcommerce.testing import FakeTime
 from bigsync.sandbox import Sandbox, create_app
 from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.builder import build_sandbox
@@ -30,6 +34,9 @@ SIZES = StoreSizes(products=520, orders=610, customers=510)
 SPEC = BuildSpec(seed=5, stores=2, sizes=SIZES, plan="unlimited")
 SANDBOX_URL = "http://sandbox"
 FAST_RETRIES = RetryPolicy(max_attempts=6, max_elapsed_s=20.0, backoff_base_s=0.01)
+PERSISTENT_RETRIES = RetryPolicy(max_attempts=12, max_elapsed_s=60.0, backoff_base_s=0.01)
+"""For crawls through faults that spoil some 40 % of attempts: with six attempts, one crawl of
+twenty pages in ten would meet a page that fails six times running and give up."""
 
 ClientFactory = Callable[..., BigCommerceClient]
 
@@ -62,8 +69,19 @@ async def control(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def make_client(app: Starlette, store: StoreState, tokens: dict[str, str]) -> ClientFactory:
-    """`make_client(token="full", options=..., base_url=None)`: in process unless `base_url`."""
+def fake_time(sandbox: Sandbox) -> FakeTime:
+    """Client time that passes only when a client waits; the sandbox's clock, frozen, follows
+    it, so its rate windows refill as the client's waits say."""
+    sandbox.clock.freeze()
+    return FakeTime(on_advance=lambda seconds: sandbox.clock.advance(timedelta(seconds=seconds)))
+
+
+@pytest.fixture
+def make_client(
+    app: Starlette, store: StoreState, tokens: dict[str, str], fake_time: FakeTime
+) -> ClientFactory:
+    """`make_client(token="full", options=..., base_url=None)`: in process unless `base_url`;
+    every client waits on `fake_time`."""
 
     def make(
         token: str = "full",  # noqa: S107 -- an account name, not a secret
@@ -80,6 +98,8 @@ def make_client(app: Starlette, store: StoreState, tokens: dict[str, str]) -> Cl
             base_url=base_url or SANDBOX_URL,
             options=options or ClientOptions(retry=FAST_RETRIES),
             transport=transport,
+            clock=fake_time.monotonic,
+            sleep=fake_time.sleep,
         )
 
     return make

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import httpx
 import pytest
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, RetryPolicy
+from bigsync.bigcommerce.testing import FakeTime
 from bigsync.errors import AuthenticationError, PermissionDeniedError
 from bigsync.sandbox.backend import StoreState
 from tests.client.conftest import SIZES, ClientFactory, add_fault, sandbox_stats
@@ -62,17 +62,17 @@ async def test_storms_and_bursts_are_ridden_out(
 
 
 async def test_429_with_headers_waits_the_reset(
-    connect: Make, control: httpx.AsyncClient, store: StoreState
+    connect: Make, control: httpx.AsyncClient, store: StoreState, fake_time: FakeTime
 ) -> None:
     await control.put(f"/_sandbox/stores/{store.hash}/settings", json={"window_ms": 200})
     await add_fault(control, kind="rate_limit", path="/v2/time", count=1)
     async with connect() as client:
-        started = time.monotonic()
+        started = fake_time.now
         await client.get("/v2/time")
-        elapsed = time.monotonic() - started
+        elapsed = fake_time.now - started
     # X-Rate-Limit-Time-Reset-Ms is at most 200 ms here; X-Retry-After (whole seconds) says 1.
     assert elapsed >= 1.0
-    assert client.stats.waited_s == pytest.approx(1.0, abs=0.4)
+    assert client.stats.waited_s == pytest.approx(1.0, abs=0.01)
     assert client.stats.rate_limited == 1
 
 

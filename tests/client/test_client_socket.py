@@ -18,7 +18,7 @@ from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentia
 from bigsync.bigcommerce.retry import RetryPolicy
 from bigsync.errors import NetworkError
 from bigsync.sandbox.backend import StoreState
-from tests.client.conftest import SIZES, ClientFactory, add_fault
+from tests.client.conftest import PERSISTENT_RETRIES, SIZES, ClientFactory, add_fault
 
 PRODUCTS = "/v3/catalog/products"
 
@@ -28,7 +28,8 @@ async def test_crawl_over_a_socket_with_drops_and_cut_bodies(
 ) -> None:
     await add_fault(control, kind="drop", path="/v2/orders", rate=0.3, seed=5)
     await add_fault(control, kind="truncate", path="/v2/orders", rate=0.2, seed=6)
-    async with make_client(base_url=live_url) as client:
+    options = ClientOptions(retry=PERSISTENT_RETRIES)
+    async with make_client(base_url=live_url, options=options) as client:
         ids: list[int] = []
         async for page in client.paginate_v2(
             "/v2/orders", params={"limit": 50}, count_path="/v2/orders/count"

@@ -1,14 +1,15 @@
 """The rate governor against the sandbox's quota (Standard plan, 150 requests per window, with
-the window shortened through the control API so a test covers several windows in seconds)."""
+the window shortened through the control API). The clients wait on `fake_time`, which the
+sandbox's clock follows: windows pass as the client waits, without real sleeping."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
 from bigsync.bigcommerce import ClientOptions
+from bigsync.bigcommerce.testing import FakeTime
 from bigsync.sandbox.backend import StoreState
 from tests.client.conftest import FAST_RETRIES, ClientFactory, sandbox_stats
 
@@ -25,13 +26,16 @@ async def standard_plan(control: httpx.AsyncClient, store: StoreState) -> None:
 
 
 async def test_a_long_crawl_runs_at_the_quota_pace_without_429(
-    make_client: ClientFactory, control: httpx.AsyncClient, store: StoreState
+    make_client: ClientFactory,
+    control: httpx.AsyncClient,
+    store: StoreState,
+    fake_time: FakeTime,
 ) -> None:
     await standard_plan(control, store)
     async with make_client() as client:
-        started = time.monotonic()
+        started = fake_time.now
         pages = [p async for p in client.paginate_v3("/v3/catalog/products", params={"limit": 2})]
-        elapsed = time.monotonic() - started
+        elapsed = fake_time.now - started
     requests = len(pages)  # 260 pages of 2 products
     usable = QUOTA - 15  # 10 % left to other apps
     quota_bound = requests / usable * WINDOW_S
@@ -40,7 +44,7 @@ async def test_a_long_crawl_runs_at_the_quota_pace_without_429(
     assert client.stats.rate_limited == 0
     assert stats["requests"] == requests == 260
     # Paced to the quota: not faster than it allows, and the time the client chose to wait
-    # (not the machine's speed, which varies) is close to what the quota requires.
+    # is close to what the quota requires (all of it, as only waits move the fake clock).
     assert elapsed >= 0.8 * quota_bound
     assert 0.5 * quota_bound < client.stats.waited_s <= 1.25 * quota_bound
 
@@ -91,6 +95,8 @@ async def test_a_window_begun_by_another_app_is_believed(
     store: StoreState,
     tokens: dict[str, str],
     app: object,
+    *,
+    fake_time: FakeTime,
 ) -> None:
     await standard_plan(control, store)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -101,12 +107,11 @@ async def test_a_window_begun_by_another_app_is_believed(
     )
     async with other_app, make_client() as client:
         await client.get("/v2/time")
-        await asyncio.sleep(WINDOW_S + 0.1)  # our window is over; we are idle
-        began = time.monotonic()
+        fake_time.advance(WINDOW_S + 0.1)  # our window is over; we are idle
         for _ in range(QUOTA - 2):  # another app begins the next window and spends it
             assert (await other_app.get("/v2/time")).status_code == 200
         # Our first request comes more than half a window after that window began.
-        await asyncio.sleep(max(0.0, began + WINDOW_S * 0.7 - time.monotonic()))
+        fake_time.advance(WINDOW_S * 0.7)
         await asyncio.gather(*(client.get("/v2/time") for _ in range(20)))
     assert client.stats.rate_limited == 0
     assert (await sandbox_stats(control, store.hash))["throttled"] == 0

@@ -16,6 +16,7 @@ from bigsync.bigcommerce import ClientOptions, Page, RetryPolicy
 from bigsync.sandbox.backend import StoreState
 from tests.client.conftest import (
     FAST_RETRIES,
+    PERSISTENT_RETRIES,
     SIZES,
     ClientFactory,
     InFlightCounter,
@@ -180,7 +181,7 @@ async def test_crawl_survives_every_kind_of_fault(
     await add_fault(control, kind="truncate", path=PRODUCTS, rate=0.1, seed=2)
     await add_fault(control, kind="drop", path=PRODUCTS, rate=0.1, seed=3)
     await add_fault(control, kind="rate_limit", path=PRODUCTS, rate=0.1, with_headers=False, seed=4)
-    async with make_client() as client:
+    async with make_client(options=ClientOptions(retry=PERSISTENT_RETRIES)) as client:
         ids, pages = await collect(client.paginate_v3(PRODUCTS, params={"limit": 25}))
     assert len(ids) == len(set(ids)) == SIZES.products
     assert [p.number for p in pages] == list(range(1, 22))

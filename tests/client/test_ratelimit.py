@@ -17,6 +17,7 @@ from bigsync.bigcommerce.ratelimit import (
     schedule_send,
     wait_after_429,
 )
+from bigsync.bigcommerce.testing import FakeTime
 
 FULL = {
     "X-Rate-Limit-Time-Window-Ms": "30000",
@@ -194,7 +195,7 @@ async def test_governor_bounds_concurrency() -> None:
         async with governor.slot():
             running += 1
             peak = max(peak, running)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # the request is in flight; others run
             running -= 1
 
     await asyncio.gather(*(work() for _ in range(12)))
@@ -203,33 +204,36 @@ async def test_governor_bounds_concurrency() -> None:
 
 
 async def test_governor_holds_everyone_after_a_429() -> None:
-    governor = RateGovernor()
+    time = FakeTime()
+    governor = RateGovernor(clock=time.monotonic, sleep=time.sleep)
     governor.hold(0.2)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
     async with governor.slot() as ticket:
-        pass
-    assert loop.time() - start >= 0.19
-    assert ticket.waited_s == pytest.approx(0.2, abs=0.02)
+        entered = time.now
+    assert entered == pytest.approx(0.2)
+    assert ticket.waited_s == pytest.approx(0.2)
 
 
 async def test_a_hold_stops_requests_already_waiting_for_their_turn() -> None:
-    loop = asyncio.get_running_loop()
-    governor = RateGovernor(max_concurrency=4, reserve_share=0.0, clock=loop.time)
-    start = loop.time()
-    governor.budget = Budget(quota=10, window_s=1.0, left=10, resets_at=start + 1.0)
+    time = FakeTime()
+    governor = RateGovernor(
+        max_concurrency=4, reserve_share=0.0, clock=time.monotonic, sleep=time.sleep
+    )
+    governor.budget = Budget(quota=10, window_s=1.0, left=10, resets_at=1.0)
     entered: list[float] = []
+    first_sent = asyncio.Event()
 
     async def request() -> None:
         async with governor.slot():
-            entered.append(loop.time() - start)
+            entered.append(time.now)
+            first_sent.set()
 
     tasks = [asyncio.create_task(request()) for _ in range(3)]  # paced ~0.11 s apart
-    await asyncio.sleep(0.05)
+    await first_sent.wait()
+    held_at = time.now
     governor.hold(0.3)  # a 429 arrives for the first one
     await asyncio.gather(*tasks)
-    assert entered[0] < 0.05
-    assert all(t >= 0.34 for t in entered[1:])
+    assert entered[0] == 0.0
+    assert all(t >= held_at + 0.3 for t in entered[1:])
 
 
 def test_governor_rejects_bad_settings() -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from bigsync.errors import BigsyncError, SyncLockedError
 from bigsync.sandbox.faults import FaultSpec
 from bigsync.store import mirror_repository as repo
+from bigsync.store.sync_lock import hold_sync_lock
 from bigsync.streams import STREAMS
 from bigsync.sync.engine import SyncEngine, SyncOptions
 from tests.sync.conftest import FAST_RETRIES, Oracle, World
@@ -208,15 +209,17 @@ async def test_failed_streams_resume_after_faults_clear(
 
 
 async def test_one_sync_per_connection(world: World) -> None:
-    with world.db.begin() as conn:
-        assert repo.try_acquire(
-            conn,
+    # A live holder: its lock and its lease (a lease row alone is a dead holder's).
+    with (
+        hold_sync_lock(
+            world.db,
             connection_id=world.connection_id,
             owner="other-host:1",
             now=world_now(),
             ttl=timedelta(minutes=5),
-        )
-    with pytest.raises(SyncLockedError, match="other-host:1"):
+        ),
+        pytest.raises(SyncLockedError, match="other-host:1"),
+    ):
         await world.sync()
     assert isinstance(SyncLockedError("x"), BigsyncError)
 

@@ -7,6 +7,7 @@ retry.py        the pure retry decision
 ratelimit.py    X-Rate-Limit-* arithmetic and the per-store RateGovernor
 pagination.py   paginators (no I/O): v3 offset, v3 cursor, v2
 scopes.py       scope catalogue (used by the connection test)
+testing.py      FakeTime: a clock and a sleep for tests of waits
 """
 
 from bigsync.bigcommerce.client import (
@@ -17,17 +18,19 @@ from bigsync.bigcommerce.client import (
 )
 from bigsync.bigcommerce.credentials import StoreCredentials, parse_store_hash
 from bigsync.bigcommerce.pagination import Page
-from bigsync.bigcommerce.ratelimit import RateGovernor, governor_for
+from bigsync.bigcommerce.ratelimit import Clock, RateGovernor, Sleep, governor_for
 from bigsync.bigcommerce.retry import RetryPolicy
 
 __all__ = [
     "ApiResponse",
     "BigCommerceClient",
     "ClientOptions",
+    "Clock",
     "Page",
     "RateGovernor",
     "RequestStats",
     "RetryPolicy",
+    "Sleep",
     "StoreCredentials",
     "governor_for",
     "parse_store_hash",

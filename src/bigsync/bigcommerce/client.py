@@ -4,6 +4,8 @@ Every request goes through the store's `RateGovernor` (concurrency bound, pacing
 is retried by the one decision in `retry.py`, and fails with an error from `bigsync.errors`
 mapped in `mapping.py`. Lists come page by page, in page order, from the paginators in
 `pagination.py`; pages known in advance are fetched concurrently with a bounded look-ahead.
+Every wait (pacing, 429 holds, retry backoff) reads the `clock` and waits with the `sleep` the
+client is given, so tests move time instead of waiting (`bigsync.bigcommerce.testing`).
 
     async with BigCommerceClient(credentials, base_url=settings.api_url) as client:
         store = await client.get("/v2/store")
@@ -42,7 +44,9 @@ from bigsync.bigcommerce.pagination import (
 from bigsync.bigcommerce.ratelimit import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_RESERVE_SHARE,
+    Clock,
     RateGovernor,
+    Sleep,
     governor_for,
 )
 from bigsync.bigcommerce.retry import REPEATABLE_METHODS, RetryPolicy, retry_wait
@@ -97,7 +101,7 @@ class RequestStats:
     """429 answers received."""
     transport_errors: int = 0
     waited_s: float = 0.0
-    """Wall time during which requests were held back by the rate governor."""
+    """Time (by the client's clock) during which requests were held back by the governor."""
     by_status: Counter[int] = field(default_factory=Counter)
     _waited_until: float = field(default=0.0, repr=False)
 
@@ -120,7 +124,11 @@ class Paginator(Protocol):
 
 
 class BigCommerceClient:
-    """One store's API. Use as an async context manager (or call `aclose()`)."""
+    """One store's API. Use as an async context manager (or call `aclose()`).
+
+    `clock` and `sleep` are the time every wait is measured and spent in; a `governor` passed
+    in keeps its own.
+    """
 
     def __init__(
         self,
@@ -130,12 +138,16 @@ class BigCommerceClient:
         options: ClientOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         governor: RateGovernor | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.options = options or ClientOptions()
         self.stats = RequestStats()
         self._governor = governor
+        self._clock = clock
+        self._sleep = sleep
         limits = httpx.Limits(
             max_connections=self.options.max_concurrency,
             max_keepalive_connections=self.options.max_concurrency,
@@ -182,6 +194,8 @@ class BigCommerceClient:
                 self.credentials.store_hash,
                 max_concurrency=self.options.max_concurrency,
                 reserve_share=self.options.reserve_share,
+                clock=self._clock,
+                sleep=self._sleep,
             )
         return self._governor
 
@@ -206,7 +220,7 @@ class BigCommerceClient:
         method = method.upper()
         _check_path(path)
         repeatable = method in REPEATABLE_METHODS if idempotent is None else idempotent
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
@@ -219,7 +233,7 @@ class BigCommerceClient:
                 self.stats.retries += 1
                 log.info("retrying %s %s in %.2fs after: %s", method, path, wait, error)
                 if not isinstance(error, RateLimitedError):  # the governor holds after a 429
-                    await asyncio.sleep(wait)
+                    await self._sleep(wait)
 
     def _retry_wait(
         self, error: ApiError, attempt: int, *, started: float, repeatable: bool
@@ -228,7 +242,7 @@ class BigCommerceClient:
             error,
             attempt=attempt,
             headers=getattr(error, "headers", None),
-            elapsed_s=time.monotonic() - started,
+            elapsed_s=self._clock() - started,
             repeatable=repeatable,
             policy=self.options.retry,
         )
@@ -244,7 +258,7 @@ class BigCommerceClient:
     ) -> ApiResponse:
         governor = self.governor
         async with governor.slot() as ticket:
-            self.stats.add_wait(until=time.monotonic(), seconds=ticket.waited_s)
+            self.stats.add_wait(until=self._clock(), seconds=ticket.waited_s)
             self.stats.requests += 1
             try:
                 response = await self._http.request(method, path, params=_query(params), json=json)

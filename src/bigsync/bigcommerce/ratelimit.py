@@ -14,7 +14,8 @@ the quota's pace without meeting a 429.
 
 `RateGovernor` applies it: one instance per store per process (`governor_for`), shared by all
 concurrent work on the store; it bounds concurrency, paces sends, and holds every request back
-after a 429 for as long as the 429 said.
+after a 429 for as long as the 429 said. It reads time from its `clock` and waits with its
+`sleep` (`time.monotonic` and `asyncio.sleep`; `bigsync.bigcommerce.testing.FakeTime` in tests).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import asyncio
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
@@ -177,6 +178,9 @@ class Ticket:
 
 
 Clock = Callable[[], float]
+"""Monotonic seconds (`time.monotonic`)."""
+Sleep = Callable[[float], Awaitable[None]]
+"""Waits that many seconds (`asyncio.sleep`)."""
 
 
 class RateGovernor:
@@ -192,6 +196,7 @@ class RateGovernor:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         reserve_share: float = DEFAULT_RESERVE_SHARE,
         clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -201,6 +206,7 @@ class RateGovernor:
         self.reserve_share = reserve_share
         self.budget: Budget | None = None
         self._clock = clock
+        self._sleep = sleep
         self._slots = asyncio.Semaphore(max_concurrency)
         self._next_at = -math.inf
         self._held_until = -math.inf
@@ -221,10 +227,10 @@ class RateGovernor:
             )
             self._sent += 1
             if at > started:
-                await asyncio.sleep(at - started)
+                await self._sleep(at - started)
             # A 429 may have come while this request waited; the hold can grow while it sleeps.
-            while (now := self._clock()) < self._held_until:  # noqa: ASYNC110
-                await asyncio.sleep(self._held_until - now)
+            while (now := self._clock()) < self._held_until:
+                await self._sleep(self._held_until - now)
             yield Ticket(sequence=sequence, waited_s=max(0.0, self._clock() - started))
 
     def observe(self, ticket: Ticket, headers: Mapping[str, str]) -> None:
@@ -258,17 +264,19 @@ def governor_for(
     *,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     reserve_share: float = DEFAULT_RESERVE_SHARE,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
 ) -> RateGovernor:
     """The one governor of a store (by API host and hash) in this process's event loop.
 
-    The first caller's settings create it; later callers share it as it is.
+    The first caller's settings (and time) create it; later callers share it as it is.
     """
     by_store = _GOVERNORS.setdefault(asyncio.get_running_loop(), {})
     key = (base_url.rstrip("/"), store_hash)
     governor = by_store.get(key)
     if governor is None:
         governor = by_store[key] = RateGovernor(
-            max_concurrency=max_concurrency, reserve_share=reserve_share
+            max_concurrency=max_concurrency, reserve_share=reserve_share, clock=clock, sleep=sleep
         )
     return governor
 

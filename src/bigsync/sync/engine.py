@@ -5,9 +5,9 @@ its cursor and a renewal of the connection's lease, so at every instant the data
 a consistent prefix of the sync: a killed process resumes from its last committed page and
 re-fetches at most that one page per stream (`bookmark` explains the keyset reads).
 
-One sync per connection at a time: the run takes the connection's lease row with a
-conditional UPDATE (`mirror_repository.try_acquire`) and renews it in each page's
-transaction; a sync whose lease expired and was taken by another cannot commit anything.
+One sync per connection at a time: the run holds a lock that dies with its process and the
+connection's lease row (`store.sync_lock`), and renews the lease in each page's transaction;
+a sync whose lease expired and was taken by another cannot commit anything.
 
 Deletes: full-scan streams remove what a complete scan did not see; products and customers
 are soft-deleted when a full read did not write them, or when a periodic SCAN in id order
@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -36,10 +37,10 @@ from sqlalchemy import Engine
 from bigsync.errors import (
     BigsyncError,
     PermissionDeniedError,
-    SyncLockedError,
     SyncLockLostError,
 )
 from bigsync.store import mirror_repository as repo
+from bigsync.store.sync_lock import hold_sync_lock
 from bigsync.streams.spec import StreamKind, StreamSpec
 from bigsync.sync.model import (
     ProgressCallback,
@@ -63,16 +64,14 @@ class SyncEngine(PagedReaders, ParentReaders):
     # --- the run ------------------------------------------------------------------------------
 
     async def run(self) -> SyncResult:
-        """Run every selected stream once; raises SyncLockedError when another sync of the
-        connection holds the lease. Stream errors are recorded, not raised."""
-        self._acquire()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigsync-writer")
-        try:
-            return await self._run()
-        finally:
-            self._writer.shutdown(wait=True)
-            with self.db.begin() as conn:
-                repo.release(conn, connection_id=self.connection_id, owner=self.owner)
+        """Run every selected stream once; raises SyncLockedError when another live sync of
+        the connection holds it (`store.sync_lock`). Stream errors are recorded, not raised."""
+        with self._acquire():
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigsync-writer")
+            try:
+                return await self._run()
+            finally:
+                self._writer.shutdown(wait=True)
 
     async def _run(self) -> SyncResult:
         started = self.clock()
@@ -117,22 +116,14 @@ class SyncEngine(PagedReaders, ParentReaders):
             finished_at=finished,
         )
 
-    def _acquire(self) -> None:
-        now = self.clock()
-        with self.db.begin() as conn:
-            taken = repo.try_acquire(
-                conn,
-                connection_id=self.connection_id,
-                owner=self.owner,
-                now=now,
-                ttl=self.options.lease,
-            )
-            lease = repo.current_lease(conn, connection_id=self.connection_id)
-        if not taken:
-            until = lease.expires_at.isoformat(timespec="seconds") if lease.expires_at else "?"
-            raise SyncLockedError(
-                f"another sync of this connection is running ({lease.owner}, lease until {until})"
-            )
+    def _acquire(self) -> AbstractContextManager[None]:
+        return hold_sync_lock(
+            self.db,
+            connection_id=self.connection_id,
+            owner=self.owner,
+            now=self.clock(),
+            ttl=self.options.lease,
+        )
 
     async def _store_time(self, fallback: datetime) -> datetime:
         """The store's clock (`GET /v2/time`), in whole seconds: cursors are capped in the
