@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 
 from bigsync.sandbox.backend import Sandbox, StoreState
+from tests.sandbox import schema
 from tests.sandbox.schema import (
     assert_matches_spec,
     operation_id_for,
@@ -76,3 +80,16 @@ async def test_the_harness_catches_a_body_that_breaks_the_spec(
     assert "'not-a-number' is not of type 'integer'" in errors[0]
     bad_status = await client.get(f"/stores/{store_hash}/v2/time", headers={"X-Auth-Token": ""})
     assert spec_errors(bad_status)  # the spec declares no 401 for /time
+
+
+def test_without_the_specs_spec_tests_skip_outside_ci_and_fail_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema, "REPO", tmp_path / "clone")  # no ../shared beside it
+    monkeypatch.delenv("BIGSYNC_OPENAPI_DIR", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="OpenAPI specs are not available"):
+        require_specs()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="OpenAPI specs are not available"):
+        require_specs()
