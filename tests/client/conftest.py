@@ -1,19 +1,20 @@
-"""Fixtures for client tests: a seeded sandbox, clients to it in process and over a socket.
+"""Fixtures for client tests, on top of the `bigsync_sandbox` plugin (bigsync.sandbox.testing).
 
-    sandbox / app / store     a two-store sandbox (plan unlimited) and its ASGI app
-    tokens                    {"full", "read-only", "catalog-only"} tokens of `store`
-    control                   httpx client for the control API (/_sandbox/...), in process
+    sandbox / app / store     a two-store sandbox (plan unlimited, `sandbox_spec` below) and its
+                              ASGI app (the plugin's `sandbox_app`)
+    tokens                    {"full", "read-only", "catalog-only"} tokens of `store` (plugin)
+    control                   httpx client for the control API (/_sandbox/...), in process (plugin)
     fake_time                 the clients' clock and sleep: waits move it (and the sandbox's
                               frozen clock) instead of passing
     make_client               BigCommerceClient factory over httpx.ASGITransport, on fake_time
-    live_url                  the same app served by uvicorn on 127.0.0.1 (random port)
+    live_url                  the same sandbox served on 127.0.0.1, random port (plugin)
 
 Sizes put every list on several 250-record pages with a short last page.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,15 +25,14 @@ from starlette.applications import Starlette
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentials
 from bigsync.bigcommerce.retry import RetryPolicy
 from bigsync.bigcommerce.testing import FakeTime
-from bigsync.sandbox import Sandbox, create_app
+from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import BuildSpec, StoreState
-from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
-from tests.sandbox.live import serve
+from bigsync.sandbox.testing import IN_PROCESS_URL
 
 SIZES = StoreSizes(products=520, orders=610, customers=510)
 SPEC = BuildSpec(seed=5, stores=2, sizes=SIZES, plan="unlimited")
-SANDBOX_URL = "http://sandbox"
+SANDBOX_URL = IN_PROCESS_URL
 FAST_RETRIES = RetryPolicy(max_attempts=6, max_elapsed_s=20.0, backoff_base_s=0.01)
 PERSISTENT_RETRIES = RetryPolicy(max_attempts=12, max_elapsed_s=60.0, backoff_base_s=0.01)
 """For crawls through faults that spoil some 40 % of attempts: with six attempts, one crawl of
@@ -42,30 +42,13 @@ ClientFactory = Callable[..., BigCommerceClient]
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    return build_sandbox(SPEC)
+def sandbox_spec() -> BuildSpec:
+    return SPEC
 
 
 @pytest.fixture
-def app(sandbox: Sandbox) -> Starlette:
-    return create_app(sandbox)
-
-
-@pytest.fixture
-def store(sandbox: Sandbox) -> StoreState:
-    return next(iter(sandbox.stores.values()))
-
-
-@pytest.fixture
-def tokens(store: StoreState) -> dict[str, str]:
-    return {account.name: token for token, account in store.accounts.items()}
-
-
-@pytest.fixture
-async def control(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_URL) as client:
-        yield client
+def app(sandbox_app: Starlette) -> Starlette:
+    return sandbox_app
 
 
 @pytest.fixture
@@ -137,10 +120,3 @@ async def sandbox_stats(control: httpx.AsyncClient, store_hash: str) -> dict[str
     response = await control.get("/_sandbox/stats")
     stats: dict[str, Any] = response.json()["stores"][store_hash]
     return stats
-
-
-@pytest.fixture
-async def live_url(app: Starlette) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free 127.0.0.1 port for the duration of the test."""
-    async with serve(app) as url:
-        yield url

@@ -1,7 +1,8 @@
 """Fixtures for connection tests: a small seeded sandbox in process, a service over SQLite.
 
-sandbox_app     create_app(sandbox) for a two-store sandbox
-control         httpx client for /_sandbox/* (no authentication)
+sandbox_app     create_app(sandbox) for a two-store sandbox (`bigsync_sandbox` plugin, with
+                `sandbox_spec` below)
+control         httpx client for /_sandbox/* (no authentication; plugin)
 sandbox_store   the first store as GET /_sandbox/stores shows it, accounts by name
 engine          a migrated SQLite file
 vault           a vault with a key file in the test's data directory
@@ -10,16 +11,12 @@ service         ConnectionService whose clients reach the sandbox through ASGITr
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
@@ -27,34 +24,21 @@ from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentia
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService
 from bigsync.connections.check import TEST_RETRY
-from bigsync.sandbox import Sandbox, create_app
 from bigsync.sandbox.backend import BuildSpec
-from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.testing import IN_PROCESS_URL
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.vault import Vault
 
 SPEC = BuildSpec(
     seed=11, stores=2, sizes=StoreSizes(products=3, orders=3, customers=3), plan="unlimited"
 )
-SANDBOX_URL = "http://sandbox"
+SANDBOX_URL = IN_PROCESS_URL
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    return build_sandbox(SPEC)
-
-
-@pytest.fixture
-def sandbox_app(sandbox: Sandbox) -> Starlette:
-    return create_app(sandbox)
-
-
-@pytest.fixture
-async def control(sandbox_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox_app)
-    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_URL) as client:
-        yield client
+def sandbox_spec() -> BuildSpec:
+    return SPEC
 
 
 async def sandbox_stores(control: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -117,26 +101,3 @@ def service(engine: Engine, vault: Vault, sandbox_app: Starlette) -> ConnectionS
         default_api_url=SANDBOX_URL,
         client_factory=client_factory,
     )
-
-
-@pytest.fixture
-def live_sandbox_url(sandbox_app: Starlette) -> Iterator[str]:
-    """The sandbox served by uvicorn on 127.0.0.1 in a thread (for synchronous CLI tests)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(sandbox_app, log_level="critical", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "sandbox server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

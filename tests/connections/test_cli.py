@@ -18,12 +18,10 @@ CLIENT_SECRET_LIKE = "5e7c0ffee0ddba11" * 4
 
 
 @pytest.fixture
-def cli_env(
-    tmp_path: Path, live_sandbox_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def cli_env(tmp_path: Path, live_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("BIGSYNC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BIGSYNC_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("BIGSYNC_API_URL", live_sandbox_url)
+    monkeypatch.setenv("BIGSYNC_API_URL", live_url)
     monkeypatch.delenv("BIGSYNC_SECRET_KEY", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     get_settings.cache_clear()
@@ -32,8 +30,8 @@ def cli_env(
 
 
 @pytest.fixture
-def live_store(live_sandbox_url: str) -> dict[str, Any]:
-    store: dict[str, Any] = httpx.get(f"{live_sandbox_url}/_sandbox/stores").json()["stores"][0]
+def live_store(live_url: str) -> dict[str, Any]:
+    store: dict[str, Any] = httpx.get(f"{live_url}/_sandbox/stores").json()["stores"][0]
     store["by_name"] = {a["name"]: a for a in store["accounts"]}
     return store
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 
 from bigsync.sandbox.backend import Sandbox, StoreState
+from tests.sandbox import schema
 from tests.sandbox.schema import (
     assert_matches_spec,
     operation_id_for,
+    require_specs,
     spec_errors,
     spec_file_for,
 )
@@ -56,6 +61,7 @@ async def test_channels_list_and_get(client: httpx.AsyncClient, store_hash: str)
 
 
 def test_spec_lookup_picks_the_most_specific_template() -> None:
+    require_specs()
     path = "/stores/abc123/v3/catalog/products/12/variants"
     assert spec_file_for(path) is not None
     assert spec_file_for(path).name == "product-variants_catalog.v3.yml"  # type: ignore[union-attr]
@@ -74,3 +80,16 @@ async def test_the_harness_catches_a_body_that_breaks_the_spec(
     assert "'not-a-number' is not of type 'integer'" in errors[0]
     bad_status = await client.get(f"/stores/{store_hash}/v2/time", headers={"X-Auth-Token": ""})
     assert spec_errors(bad_status)  # the spec declares no 401 for /time
+
+
+def test_without_the_specs_spec_tests_skip_outside_ci_and_fail_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema, "REPO", tmp_path / "clone")  # no ../shared beside it
+    monkeypatch.delenv("BIGSYNC_OPENAPI_DIR", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="OpenAPI specs are not available"):
+        require_specs()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="OpenAPI specs are not available"):
+        require_specs()

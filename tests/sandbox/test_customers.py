@@ -306,3 +306,51 @@ async def test_offset_pages_in_descending_order(
         store.sales.customers.values(), key=lambda c: (c.date_created, c.id), reverse=True
     )
     assert ids == [c.id for c in expected][:21]
+
+
+async def test_v2_customers_crawl_page_by_page_until_204(
+    client: httpx.AsyncClient, store: StoreState
+) -> None:
+    v2 = f"/stores/{store.hash}/v2/customers"
+    ids: list[int] = []
+    page = 1
+    while True:
+        response = await client.get(v2, params={"limit": 7, "page": page})
+        if response.status_code == 204:
+            break
+        assert response.status_code == 200
+        batch = response.json()
+        assert 0 < len(batch) <= 7
+        ids += [c["id"] for c in batch]
+        page += 1
+    assert ids == sorted(store.sales.customers)
+    assert page == -(-len(ids) // 7) + 1
+    count = await client.get(f"{v2}/count")
+    assert count.json() == {"count": len(store.sales.customers)}
+
+
+async def test_v2_and_v3_are_two_views_of_one_customer(
+    client: httpx.AsyncClient, url: str, store: StoreState
+) -> None:
+    customer = next(c for c in store.sales.customers.values() if c.addresses)
+    v2 = f"/stores/{store.hash}/v2/customers/{customer.id}"
+    updated = await client.put(url, json=[{"id": customer.id, "company": "Acme"}])
+    assert updated.status_code == 200
+    seen = (await client.get(v2)).json()
+    assert (seen["id"], seen["email"], seen["company"]) == (customer.id, customer.email, "Acme")
+    assert seen["addresses"]["resource"] == f"/customers/{customer.id}/addresses"
+    addresses = (await client.get(f"{v2}/addresses")).json()
+    assert [a["id"] for a in addresses] == [a.id for a in customer.addresses]
+    first = customer.addresses[0]
+    one = (await client.get(f"{v2}/addresses/{first.id}")).json()
+    assert (one["street_1"], one["zip"], one["country_iso2"]) == (
+        first.address1,
+        first.postal_code,
+        first.country_code,
+    )
+    count = (await client.get(f"{v2}/addresses/count")).json()
+    assert count == {"count": len(customer.addresses)}
+    assert (await client.get(f"{v2}/addresses/999999")).status_code == 404
+    deleted = await client.delete(url, params={"id:in": str(customer.id)})
+    assert deleted.status_code == 204
+    assert (await client.get(v2)).status_code == 404

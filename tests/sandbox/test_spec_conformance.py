@@ -26,7 +26,7 @@ from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import StoreState
 from bigsync.sandbox.builder import add_account
 from bigsync.sandbox.catalog.models import Product
-from bigsync.sandbox.sales.records import Order
+from bigsync.sandbox.sales.records import Customer, Order
 from tests.sandbox import coverage, schema
 from tests.sandbox.catalog_spec import assert_catalog_spec
 from tests.sandbox.samples import LOCATION_ADDRESS, ORDER_ADDRESS
@@ -366,6 +366,37 @@ async def _update_customers(c: Ctx) -> httpx.Response:
 async def _delete_customers(c: Ctx) -> httpx.Response:
     customer_id = next(iter(c.store.sales.customers))
     return await c.call("DELETE", "/v3/customers", params={"id:in": customer_id})
+
+
+fixed("GET", "/v2/customers", params={"limit": 10})
+fixed("GET", "/v2/customers/count")
+
+
+def _customer_with_addresses(c: Ctx) -> Customer:
+    return next(x for x in c.store.sales.customers.values() if x.addresses)
+
+
+@case("GET", "/v2/customers/{customer_id}")
+async def _customer_v2(c: Ctx) -> httpx.Response:
+    return await c.call("GET", f"/v2/customers/{next(iter(c.store.sales.customers))}")
+
+
+@case("GET", "/v2/customers/{customer_id}/addresses")
+async def _customer_addresses_v2(c: Ctx) -> httpx.Response:
+    return await c.call("GET", f"/v2/customers/{_customer_with_addresses(c).id}/addresses")
+
+
+@case("GET", "/v2/customers/{customer_id}/addresses/count")
+async def _customer_addresses_count_v2(c: Ctx) -> httpx.Response:
+    customer = _customer_with_addresses(c)
+    return await c.call("GET", f"/v2/customers/{customer.id}/addresses/count")
+
+
+@case("GET", "/v2/customers/{customer_id}/addresses/{address_id}")
+async def _customer_address_v2(c: Ctx) -> httpx.Response:
+    customer = _customer_with_addresses(c)
+    path = f"/v2/customers/{customer.id}/addresses/{customer.addresses[0].id}"
+    return await c.call("GET", path)
 
 
 # customers.v2.yml `discount_rules` can never validate (see test_customers.py).

@@ -12,12 +12,14 @@ import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
+import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,8 +28,31 @@ from starlette.routing import Route
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox, StoreState
 from bigsync.sandbox.webhooks import RETRY_DELAYS
-from tests.sandbox.live import serve
 from tests.sandbox.schema import require_specs
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """The receiver `app` served by uvicorn on a free 127.0.0.1 port, on the test's event loop
+    (its handler shares asyncio objects with the test)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.005)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
 
 PRODUCT_EVENT = {"type": "product", "id": 205}
 

@@ -3,6 +3,7 @@ connection to the sandbox's first store, and an oracle that reads the store's tr
 plain HTTP so the mirror can be compared with it row by row.
 
     world      World: sandbox, store, api (the client the engine uses), db engine, connection
+               (the sandbox, its app and store from the `bigsync_sandbox` plugin, `sandbox_spec`)
     oracle     Oracle: independent page loops over the sandbox API (no bigsync code)
 """
 
@@ -19,11 +20,11 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions, RetryPolicy, StoreCredentials
-from bigsync.sandbox import Sandbox, create_app
+from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import BuildSpec, StoreState
-from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.control import mutations
 from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.testing import IN_PROCESS_URL
 from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
@@ -31,7 +32,7 @@ from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
 SPEC = BuildSpec(
     seed=11, stores=1, sizes=StoreSizes(products=40, orders=80, customers=40), plan="unlimited"
 )
-BASE_URL = "http://sandbox"
+BASE_URL = IN_PROCESS_URL
 # Retries as in production, with the waits shrunk so fault tests stay fast; generous in
 # attempts, so a seeded fault rate can never exhaust them on a slow, loaded machine.
 FAST_RETRIES = RetryPolicy(
@@ -95,14 +96,16 @@ def make_db(url: str, store: StoreState, *, api_url: str = BASE_URL) -> tuple[sa
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    return build_sandbox(SPEC)
+def sandbox_spec() -> BuildSpec:
+    """The sandbox the `bigsync_sandbox` plugin builds for sync tests."""
+    return SPEC
 
 
 @pytest.fixture
-async def world(sandbox: Sandbox, database_url: str) -> AsyncIterator[World]:
-    app = create_app(sandbox)
-    store = next(iter(sandbox.stores.values()))
+async def world(
+    sandbox: Sandbox, sandbox_app: Starlette, store: StoreState, database_url: str
+) -> AsyncIterator[World]:
+    app = sandbox_app
     engine, connection_id = make_db(database_url, store)
     credentials = StoreCredentials(store_hash=store.hash, access_token=_token(store))
     transport = httpx.ASGITransport(app=app)

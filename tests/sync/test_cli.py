@@ -17,12 +17,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bigsync.cli.demo import BackgroundSandbox, free_port
 from bigsync.cli.main import app
 from bigsync.config import get_settings
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.server import SandboxServer
 
 
 @pytest.fixture
@@ -37,9 +37,9 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def live_sandbox() -> Iterator[BackgroundSandbox]:
+def live_sandbox() -> Iterator[SandboxServer]:
     spec = BuildSpec(seed=5, sizes=StoreSizes(products=12, orders=20, customers=8), plan="pro")
-    server = BackgroundSandbox(build_sandbox(spec), free_port(0))
+    server = SandboxServer(build_sandbox(spec))
     server.start()
     yield server
     server.stop()
@@ -67,7 +67,7 @@ def test_demo_mirrors_a_sandbox_store_and_shows_what_to_explore() -> None:
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_sync_and_status_of_a_connected_store(live_sandbox: BackgroundSandbox) -> None:
+def test_sync_and_status_of_a_connected_store(live_sandbox: SandboxServer) -> None:
     store = next(iter(live_sandbox.sandbox.stores.values()))
     token = next(a.access_token for a in store.accounts.values() if a.name == "full")
     connected = run(
@@ -89,7 +89,7 @@ def test_sync_and_status_of_a_connected_store(live_sandbox: BackgroundSandbox) -
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_sync_shows_the_transactions_window_and_its_cost(live_sandbox: BackgroundSandbox) -> None:
+def test_sync_shows_the_transactions_window_and_its_cost(live_sandbox: SandboxServer) -> None:
     store = next(iter(live_sandbox.sandbox.stores.values()))
     token = next(a.access_token for a in store.accounts.values() if a.name == "full")
     connected = run(
@@ -160,7 +160,7 @@ def test_demo_keeps_serving_until_ctrl_c(tmp_path: Path) -> None:
     assert "Stopping the sandbox" in rest
 
 
-def _connect(server: BackgroundSandbox, account: str, *options: str) -> None:
+def _connect(server: SandboxServer, account: str, *options: str) -> None:
     store = next(iter(server.sandbox.stores.values()))
     token = next(a.access_token for a in store.accounts.values() if a.name == account)
     connected = run(
@@ -177,7 +177,7 @@ def _stream_states(name: str) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.usefixtures("cli_env")
 def test_streams_of_features_the_test_disabled_are_skipped_with_the_reason(
-    live_sandbox: BackgroundSandbox,
+    live_sandbox: SandboxServer,
 ) -> None:
     _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders,read_customers")
     synced = run("sync", "shop")
@@ -205,7 +205,7 @@ def test_streams_of_features_the_test_disabled_are_skipped_with_the_reason(
 
 @pytest.mark.usefixtures("cli_env")
 def test_a_403_during_the_sync_is_recorded_on_the_stream_as_a_warning(
-    live_sandbox: BackgroundSandbox,
+    live_sandbox: SandboxServer,
 ) -> None:
     # Never tested: the connection claims read_orders, the token cannot read orders.
     _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders", "--no-test")

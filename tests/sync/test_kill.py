@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
-from bigsync.cli.demo import BackgroundSandbox, free_port
 from bigsync.sandbox import create_app
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.server import SandboxServer
 from bigsync.store import mirror_repository as repo
 from bigsync.streams import STREAMS
 from bigsync.sync.engine import SyncEngine, SyncOptions
@@ -71,12 +71,12 @@ asyncio.run(main())
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[tuple[BackgroundSandbox, World]]:
+async def live(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, World]]:
     spec = BuildSpec(
         seed=3, sizes=StoreSizes(products=30, orders=60, customers=20), plan="unlimited"
     )
     sandbox = build_sandbox(spec, latency_ms=5)
-    server = BackgroundSandbox(sandbox, free_port(0))
+    server = SandboxServer(sandbox)
     server.start()
     store = next(iter(sandbox.stores.values()))
     db, connection_id = make_db(f"sqlite:///{tmp_path}/kill.db", store, api_url=server.url)
@@ -100,7 +100,7 @@ def _orders_checkpoint(db: sa.Engine, connection_id: int) -> dict[str, object] |
 
 
 async def test_sigkill_mid_stream_then_resume(
-    live: tuple[BackgroundSandbox, World], tmp_path: Path
+    live: tuple[SandboxServer, World], tmp_path: Path
 ) -> None:
     server, world = live
     token = world.api.credentials.access_token

@@ -2,12 +2,17 @@
 
 `describe_stores` is the startup printout (rich): per store its hash, API path and API accounts
 (tokens with their scopes), then a `curl` line that works as printed. `launch` is the whole
-`bigsync sandbox` command: generate, print, serve.
+`bigsync sandbox` command: generate, print, serve. `SandboxServer` serves a sandbox from a
+daemon thread, for tests, demos and benchmarks in the same process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
+from types import TracebackType
 
 import uvicorn
 from rich.console import Console
@@ -78,6 +83,98 @@ class QuietDrops(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+class SandboxServerError(OSError):
+    """The sandbox server could not start listening."""
+
+
+def _run(server: uvicorn.Server) -> None:
+    """The server thread: uvicorn exits (SystemExit) when it cannot bind; `start` reports it."""
+    with contextlib.suppress(SystemExit):
+        server.run()
+
+
+class SandboxServer:
+    """`sandbox` served by uvicorn in a daemon thread, with its own event loop.
+
+        with SandboxServer(sandbox) as url:      # port 0: a free port, reported in `url`
+            httpx.get(f"{url}/_sandbox/stores")
+
+    `start()` returns the base URL once the socket listens; `stop()` is bounded (the app's
+    shutdown cancels pending webhook deliveries; a lingering client is cut after a grace period).
+    """
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: float = 0.0,
+        webhook_timescale: float = 1.0,
+    ) -> None:
+        self.sandbox = sandbox
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.webhook_timescale = webhook_timescale
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use (the bound port once started)."""
+        return base_url(self.host, self.port)
+
+    def start(self, *, timeout_s: float = 30.0) -> str:
+        """Serve from a daemon thread; returns `url` once the socket listens."""
+        if self._server is not None:
+            return self.url
+        if self.latency_ms:
+            self.sandbox.latency_ms = self.latency_ms
+        if self.webhook_timescale != 1.0:
+            self.sandbox.webhooks.configure(timescale=self.webhook_timescale)
+        config = uvicorn.Config(
+            create_app(self.sandbox),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,  # `stop` must not wait on a client that lingers
+        )
+        logging.getLogger("uvicorn.error").addFilter(QuietDrops())
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=_run, args=(server,), name="bigsync-sandbox", daemon=True)
+        self._server, self._thread = server, thread
+        thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop(timeout_s=1.0)
+                raise SandboxServerError(f"the sandbox could not listen on {self.url}")
+            time.sleep(0.01)
+        self.port = int(server.servers[0].sockets[0].getsockname()[1])
+        return self.url
+
+    def stop(self, *, timeout_s: float = 10.0) -> None:
+        """Stop serving, waiting at most `timeout_s` (a daemon thread cannot keep a process up)."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=timeout_s)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 def serve(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 5780) -> None:

@@ -1,4 +1,5 @@
-"""Customers: `/v3/customers` (offset and cursor pagination, batch writes) and
+"""Customers: `/v3/customers` (offset and cursor pagination, batch writes), the v2 view of the
+same customers (`/v2/customers`, `/count`, `/{id}`, `/{id}/addresses`, read-only) and
 `/v2/customer_groups` (specs: customers.v3.yml, customers.v2.yml).
 
 Cursor pagination (API-NOTES §6.2): `after=<end_cursor>` pages forward, `before=<start_cursor>`
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bigsync.sandbox.context import sandbox_of, store_of
-from bigsync.sandbox.dates import parse_filter_date
+from bigsync.sandbox.dates import parse_filter_date, rfc2822
 from bigsync.sandbox.responses import (
     ApiProblem,
     id_list_param,
@@ -32,7 +33,8 @@ from bigsync.sandbox.responses import (
 from bigsync.sandbox.routes.orders import json_body
 from bigsync.sandbox.sales import customers as ops
 from bigsync.sandbox.sales.customers import CustomerQuery, customer_json
-from bigsync.sandbox.sales.records import Customer, Json
+from bigsync.sandbox.sales.records import Customer, CustomerAddress, Json
+from bigsync.sandbox.sales.views import link
 
 INCLUDES = frozenset(
     {"addresses", "storecredit", "attributes", "formfields", "shopper_profile_id", "segment_ids"}
@@ -230,11 +232,101 @@ async def create_group(request: Request) -> Response:
     return json_response(group)
 
 
+def customer_v2_json(customer: Customer, *, store_hash: str) -> Json:
+    """The v2 view of a customer (customer_Full): the same record as v3, v2 field names."""
+    return {
+        "id": customer.id,
+        "company": customer.company,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "date_created": rfc2822(customer.date_created),
+        "date_modified": rfc2822(customer.date_modified),
+        "store_credit": f"{customer.store_credit:.4f}",
+        "registration_ip_address": customer.registration_ip_address,
+        "customer_group_id": customer.customer_group_id,
+        "notes": customer.notes,
+        "tax_exempt_category": customer.tax_exempt_category,
+        "reset_pass_on_login": customer.force_password_reset,
+        "accepts_marketing": customer.accepts_product_review_abandoned_cart_emails,
+        "addresses": link(store_hash, f"/customers/{customer.id}/addresses"),
+        "form_fields": None,
+    }
+
+
+def address_v2_json(address: CustomerAddress) -> Json:
+    """The v2 view of a customer address (customerAddress_Full)."""
+    return {
+        "id": address.id,
+        "customer_id": address.customer_id,
+        "first_name": address.first_name,
+        "last_name": address.last_name,
+        "company": address.company,
+        "street_1": address.address1,
+        "street_2": address.address2,
+        "city": address.city,
+        "state": address.state_or_province,
+        "zip": address.postal_code,
+        "country": address.country,
+        "country_iso2": address.country_code,
+        "phone": address.phone,
+        "address_type": address.address_type,
+    }
+
+
+def _v2_customer(request: Request) -> Customer:
+    customer = store_of(request).sales.customers.get(int(request.path_params["customer_id"]))
+    if customer is None:
+        raise ApiProblem(404, "The requested resource was not found.")
+    return customer
+
+
+async def list_customers_v2(request: Request) -> Response:
+    store = store_of(request)
+    customers = sorted(store.sales.customers.values(), key=lambda c: c.id)
+    return v2_list(request, customers, render=lambda c: customer_v2_json(c, store_hash=store.hash))
+
+
+async def count_customers_v2(request: Request) -> Response:
+    return json_response({"count": len(store_of(request).sales.customers)})
+
+
+async def get_customer_v2(request: Request) -> Response:
+    return json_response(customer_v2_json(_v2_customer(request), store_hash=store_of(request).hash))
+
+
+async def list_addresses_v2(request: Request) -> Response:
+    return v2_list(request, _v2_customer(request).addresses, render=address_v2_json)
+
+
+async def count_addresses_v2(request: Request) -> Response:
+    return json_response({"count": len(_v2_customer(request).addresses)})
+
+
+async def get_address_v2(request: Request) -> Response:
+    address_id = int(request.path_params["address_id"])
+    for address in _v2_customer(request).addresses:
+        if address.id == address_id:
+            return json_response(address_v2_json(address))
+    raise ApiProblem(404, "The requested resource was not found.")
+
+
 routes = [
     Route("/v3/customers", list_customers, methods=["GET"]),
     Route("/v3/customers", create_customers, methods=["POST"]),
     Route("/v3/customers", update_customers, methods=["PUT"]),
     Route("/v3/customers", delete_customers, methods=["DELETE"]),
+    Route("/v2/customers", list_customers_v2, methods=["GET"]),
+    Route("/v2/customers/count", count_customers_v2, methods=["GET"]),
+    Route("/v2/customers/{customer_id:int}", get_customer_v2, methods=["GET"]),
+    Route("/v2/customers/{customer_id:int}/addresses", list_addresses_v2, methods=["GET"]),
+    Route("/v2/customers/{customer_id:int}/addresses/count", count_addresses_v2, methods=["GET"]),
+    Route(
+        "/v2/customers/{customer_id:int}/addresses/{address_id:int}",
+        get_address_v2,
+        methods=["GET"],
+    ),
     Route("/v2/customer_groups", list_groups, methods=["GET"]),
     Route("/v2/customer_groups", create_group, methods=["POST"]),
     Route("/v2/customer_groups/count", count_groups, methods=["GET"]),
