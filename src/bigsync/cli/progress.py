@@ -19,10 +19,12 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
+from bigsync.streams import STREAMS
+
 if TYPE_CHECKING:
     from bigsync.sync.model import StreamProgress, SyncResult
 
-NAME_WIDTH = max(len("order_shipping_addresses"), 17)  # the longest stream name, whole
+NAME_WIDTH = max(len(stream.name) for stream in STREAMS)  # every stream name whole
 
 STATUS_STYLE = {
     "ok": "green",
@@ -46,7 +48,7 @@ class SyncProgress:
                 "{task.fields[name]}",
                 table_column=Column(no_wrap=True, min_width=NAME_WIDTH),
             ),
-            BarColumn(bar_width=max(8, min(28, console.width - 72))),
+            BarColumn(bar_width=max(8, min(28, console.width - 64))),
             TextColumn("{task.fields[counts]}", table_column=Column(no_wrap=True)),
             TextColumn("[dim]{task.fields[requests]} req"),
             TextColumn("[yellow]{task.fields[waits]}"),
@@ -94,7 +96,7 @@ class SyncProgress:
             completed=completed,
             counts=_counts(stream),
             requests=stream.requests,
-            waits=f"rate-limit waits {waited:.1f}s" if waited >= 0.05 else "",
+            waits=f"waited {waited:.1f}s" if waited >= 0.05 else "",
         )
         if stream.status == "skipped" and stream.name not in self.reported:
             # The reason on a line of its own, above the display, wrapped whole.
