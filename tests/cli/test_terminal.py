@@ -139,3 +139,12 @@ def test_every_command_prints_json_without_a_secret(live_sandbox: BackgroundSand
         "data_deleted": {},
         "data_kept": True,
     }
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_sync_without_connections_says_how_to_add_one() -> None:
+    result = run("sync")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "no connections yet: add one with `" in result.stderr
+    assert "bigsync connect NAME --store HASH`" in result.stderr

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, open_service, run_async
+from bigsync.cli.service import JSON_HELP, bigsync_command, open_service, run_async
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -193,7 +193,10 @@ def connections(
 
     console = _console()
     if not views:
-        console.print("No connections yet. Add one with: bigsync connect NAME --store HASH")
+        console.print(
+            f"No connections yet. Add one with: {bigsync_command()} connect NAME --store HASH",
+            highlight=False,
+        )
         return
     table = Table("Name", "Kind", "Store", "Token", "Active features", "Disabled", "Last test")
     for column in table.columns:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, open_service, run_async
+from bigsync.cli.service import JSON_HELP, bigsync_command, fail, open_service, run_async
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def connection_names(service: ConnectionService, name: str | None) -> list[str]:
         return [service.get(name).name]
     names = [view.name for view in service.list()]
     if not names:
-        raise typer.BadParameter("no connections yet: add one with `bigsync connect`")
+        fail(f"no connections yet: add one with `{bigsync_command()} connect NAME --store HASH`")
     return names
 
 
