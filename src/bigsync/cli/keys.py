@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, open_service
+from bigsync.cli.service import JSON_HELP, bigsync_command, open_service
 
 if TYPE_CHECKING:
     from bigsync.vault.rotation import RotationResult
@@ -61,7 +61,7 @@ def _summary(result: RotationResult, *, env: bool) -> str:
     if result.unreadable:
         lines.append(
             f"{result.unreadable} secrets are sealed with a key no keyring holds; "
-            "enter those connections' tokens again (bigsync connect NAME --update)."
+            f"enter those connections' tokens again ({bigsync_command()} connect NAME --update)."
         )
     return "\n".join(lines)
 
