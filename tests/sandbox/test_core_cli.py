@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bigsync.cli import main as cli
+import bigsync.cli
 from bigsync.cli.main import app
 
 CURL = re.compile(r"^curl -H 'X-Auth-Token: ([a-z0-9]{31})' '(http://127\.0\.0\.1:\d+/\S+)'$")
@@ -81,9 +81,13 @@ def test_a_timescale_must_be_positive() -> None:
     assert "--webhook-timescale" in result.output
 
 
-def test_the_cli_module_loads_the_sandbox_only_in_its_command() -> None:
-    """Every `bigsync` command imports cli.py; the sandbox is imported by `sandbox` alone."""
-    tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "module", sorted(Path(bigsync.cli.__file__).parent.glob("[!_]*.py")), ids=lambda p: p.name
+)
+def test_the_cli_modules_load_the_sandbox_only_in_its_command(module: Path) -> None:
+    """Every `bigsync` command imports the cli/ modules; the sandbox is imported by the
+    commands that serve it alone."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
     top_level = [
         node.module
         for node in tree.body

@@ -49,16 +49,26 @@ def run(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
-@pytest.mark.usefixtures("cli_env")
-def test_demo_mirrors_a_sandbox_store_and_shows_what_to_explore() -> None:
+def test_demo_mirrors_a_sandbox_store_and_shows_what_to_explore(cli_env: Path) -> None:
     result = run("demo", "--products", "15", "--orders", "25", "--customers", "10", "--exit")
     assert result.exit_code == 0, result.output
     assert "Sync #1 (full): ok" in result.output
     assert "Explore the mirror" in result.output
     assert "Orders by status" in result.output
-    status = run("status", "demo", "--json")
-    assert status.exit_code == 0, status.output
-    report = json.loads(status.output)
+    # The demo has its own data directory and says where; the user's database is untouched.
+    demo_dir = cli_env / "data" / "demo"
+    assert f"own data directory {demo_dir}" in result.output
+    assert (demo_dir / "bigsync.db").is_file()
+    assert not (cli_env / "cli.db").exists()
+    # The status command it prints works as printed, from where the user is.
+    printed = [line.strip() for line in result.output.splitlines()]
+    status_line = next(line for line in printed if line.endswith(" status demo"))
+    assert f"BIGSYNC_DATA_DIR={demo_dir} " in status_line
+    status = subprocess.run(  # noqa: S602 -- the line our own CLI printed
+        f"{status_line} --json", shell=True, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
     assert report["tables"]["products"] == 15
     assert report["tables"]["orders"] == 25
     assert report["tables"]["customers"] == 10

@@ -1,32 +1,36 @@
-"""CLI commands for connections and keys: connect, test, connections, disconnect, keys rotate.
+"""`bigsync connect`, `test`, `connections` and `disconnect`: thin shells over
+`ConnectionService`. Tokens are read from a hidden prompt (or `--token`) and never printed.
 
-Registered on the main Typer app by `bigsync.cli`. Each command is a thin shell over
-`ConnectionService`; tokens are read from a hidden prompt (or `--token`) and never printed.
-"""
+The use-cases and rich are imported inside the commands (see `bigsync.cli.service`)."""
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bigsync.config import get_settings
-from bigsync.connections.features import DEFAULT_FEATURES, FEATURE_TITLES, Feature
-from bigsync.connections.model import ConnectionChanges, ConnectionKind, NewConnection
-from bigsync.connections.report import CheckReport
-from bigsync.connections.service import ConnectionService
-from bigsync.errors import BigsyncError
-from bigsync.store.db import create_engine_for, migrate
-from bigsync.vault import Vault
+from bigsync.cli.service import JSON_HELP, bigsync_command, open_service, run_async
+from bigsync.cli.when import ago
 
-keys_app = typer.Typer(help="Manage the vault's master keys.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bigsync.connections.report import CheckReport
+
+# Spelled out so that parsing a command line needs no import of the use-cases; a test checks
+# that these agree with `ConnectionKind` and `Feature`.
+CONNECTION_KINDS = ("api_account", "oauth_app", "basic")
+FEATURE_NAMES = (
+    "read_catalog",
+    "read_orders",
+    "read_transactions",
+    "read_customers",
+    "read_inventory",
+    "write_stock",
+    "write_fulfillment",
+    "webhooks",
+)
 
 _STATUS_STYLE = {
     "granted": "green",
@@ -34,34 +38,6 @@ _STATUS_STYLE = {
     "unverified": "yellow",
     "unknown": "yellow",
 }
-
-
-@contextmanager
-def open_service(actor: str | None = None) -> Iterator[ConnectionService]:
-    """The use-cases over the configured database and vault, acting as `actor` (default: the
-    CLI user); errors become clean exits. Every CLI command that needs a connection uses it."""
-    settings = get_settings()
-    console = Console(stderr=True)
-    try:
-        engine = create_engine_for(settings.resolved_database_url)
-        try:
-            migrate(engine)
-            vault = Vault.from_settings(settings)
-            yield ConnectionService(
-                engine, vault, actor=actor or f"cli:{_user()}", default_api_url=settings.api_url
-            )
-        finally:
-            engine.dispose()
-    except BigsyncError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def connect(
@@ -97,38 +73,54 @@ def connect(
         str | None, typer.Option(help="Client id (the username in the basic form).")
     ] = None,
     kind: Annotated[
-        ConnectionKind | None,
-        typer.Option(help="How the connection authenticates [default: api_account]."),
+        str | None,
+        typer.Option(
+            help="How the connection authenticates: "
+            + ", ".join(CONNECTION_KINDS)
+            + " [default: api_account].",
+            show_default=False,
+        ),
     ] = None,
     feature: Annotated[
         list[str] | None,
         typer.Option(
             "--feature",
             "-f",
-            help="Feature to enable (repeatable or comma-separated): "
-            + ", ".join(f.value for f in Feature),
+            help="Feature to enable (repeatable or comma-separated): " + ", ".join(FEATURE_NAMES),
         ),
     ] = None,
     api_url: Annotated[str | None, typer.Option(help="API host (default: BigCommerce's).")] = None,
     update: Annotated[bool, typer.Option("--update", help="Edit an existing connection.")] = False,
     test: Annotated[bool, typer.Option(help="Test the connection once saved.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Connect a BigCommerce store (or edit a connection with --update)."""
-    console = Console(soft_wrap=True)
     name = name_option or name_argument
     if name is None or (name_option and name_argument and name_option != name_argument):
         raise typer.BadParameter("give the connection's name once, as NAME or --name")
+    if kind is not None and kind not in CONNECTION_KINDS:
+        raise typer.BadParameter(
+            f"{kind!r} is not one of {', '.join(CONNECTION_KINDS)}", param_hint="--kind"
+        )
     if store is None and not update:
         store = typer.prompt("Store hash or API path")
     if token is None and (not update or store is not None or client_id is not None):
         token = typer.prompt("Access token", hide_input=True)
+    from bigsync.connections.features import DEFAULT_FEATURES  # noqa: PLC0415 -- lazy
+    from bigsync.connections.model import (  # noqa: PLC0415 -- lazy
+        ConnectionChanges,
+        ConnectionKind,
+        NewConnection,
+    )
+
+    console = _console()
     with open_service() as service:
         if update:
             changes = ConnectionChanges(
                 store=store,
                 access_token=token,
                 client_id=client_id if client_id is not None else ConnectionChanges().client_id,
-                kind=kind,
+                kind=ConnectionKind(kind) if kind else None,
                 features=feature,
                 api_url=api_url,
             )
@@ -141,48 +133,55 @@ def connect(
                 name=name,
                 store=store,
                 access_token=token,
-                kind=kind or ConnectionKind.API_ACCOUNT,
+                kind=ConnectionKind(kind or ConnectionKind.API_ACCOUNT),
                 client_id=client_id,
                 features=feature or DEFAULT_FEATURES,
                 api_url=api_url,
             )
             result = service.add(new)
             verb = "Saved"
+        view = result.connection
+        report = run_async(service.test(view.name)) if test else None
+    if as_json:
+        document = {
+            "connection": view.to_json(),
+            "notices": list(result.notices),
+            "test": report.to_json() if report else None,
+        }
+        typer.echo(json.dumps(document, indent=2))
+    else:
         for notice in result.notices:
             console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
-        view = result.connection
         console.print(
             f"{verb} connection [bold]{view.name}[/bold]: store {view.store_hash}, "
             f"token {view.token_hint}",
             highlight=False,
         )
-        if test:
-            report = asyncio.run(service.test(view.name))
+        if report is not None:
             _print_report(console, view.name, report)
-            if not report.ok:
-                raise typer.Exit(1)
+    if report is not None and not report.ok:
+        raise typer.Exit(1)
 
 
 def check(
     name: Annotated[str, typer.Argument(help="The connection to test.")],
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Test a connection: host, token, store information and the scope of every feature."""
-    console = Console(soft_wrap=True)
     with open_service() as service:
-        report = asyncio.run(service.test(name))
+        report = run_async(service.test(name))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
-        _print_report(console, name, report)
+        _print_report(_console(), name, report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 def connections(
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List connections (tokens are shown only as ••••1234)."""
     with open_service() as service:
@@ -190,11 +189,20 @@ def connections(
     if as_json:
         typer.echo(json.dumps([v.to_json() for v in views], indent=2))
         return
-    console = Console(soft_wrap=True)
+    from rich.table import Table  # noqa: PLC0415 -- lazy: see the module doc
+
+    console = _console()
     if not views:
-        console.print("No connections yet. Add one with: bigsync connect NAME --store HASH")
+        console.print(
+            f"No connections yet. Add one with: {bigsync_command()} connect NAME --store HASH",
+            highlight=False,
+        )
         return
     table = Table("Name", "Kind", "Store", "Token", "Active features", "Disabled", "Last test")
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[0].no_wrap = True
+    table.columns[-1].no_wrap = True
     reasons = []
     for view in views:
         last = view.last_test
@@ -206,12 +214,12 @@ def connections(
             view.token_hint,
             ", ".join(view.active_features) or "-",
             ", ".join(view.disabled_features) or "-",
-            f"{status} {view.last_tested_at:%Y-%m-%d %H:%M}" if view.last_tested_at else status,
+            f"{status}, {ago(view.last_tested_at)}" if view.last_tested_at else status,
         )
         reasons += [f"{view.name}: {f} disabled — {r}" for f, r in view.disabled_features.items()]
     console.print(table)
     for line in reasons:
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(line, highlight=False)
 
 
 def disconnect(
@@ -221,53 +229,38 @@ def disconnect(
         bool, typer.Option("--purge-data", help="Also delete its mirrored data.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Remove a connection and its secrets (and its mirrored data with --purge-data)."""
     what = "its secrets and mirrored data" if purge_data else "its secrets (mirrored data is kept)"
-    if not yes:
-        typer.confirm(f"Remove connection {name!r} and {what}?", abort=True)
     with open_service() as service:
+        service.get(name)  # no such connection: say so before asking anything
+        if not yes:
+            typer.confirm(f"Remove connection {name!r} and {what}?", abort=True)
         result = service.remove(name, purge_data=purge_data)
+    if as_json:
+        document = {
+            "name": result.name,
+            "secrets_deleted": result.secrets_deleted,
+            "data_deleted": dict(result.data_deleted),
+            "data_kept": result.data_kept,
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
     rows = sum(result.data_deleted.values())
     tail = f", {rows} mirrored rows deleted" if purge_data else ", mirrored data kept"
     typer.echo(f"Removed {result.name}: {result.secrets_deleted} secrets deleted{tail}.")
 
 
-@keys_app.command("rotate")
-def rotate_keys(
-    batch_size: Annotated[int, typer.Option(min=1, help="Secrets re-sealed per transaction.")] = 50,
-) -> None:
-    """Re-seal every secret under a new master key; safe to interrupt and run again."""
-    with open_service() as service:
-        result = service.rotate_keys(batch_size=batch_size)
-        env = service.vault.uses_env_key
-    lines = [
-        ("Resumed an interrupted rotation. " if result.resumed else "")
-        + f"Re-sealed {result.resealed} secrets under master key {result.key_id}."
-    ]
-    if result.unused_key_ids:
-        ids = ", ".join(result.unused_key_ids)
-        lines.append(
-            f"Retired keys no longer needed: {ids}; remove them from BIGSYNC_SECRET_KEY."
-            if env
-            else f"Removed retired keys from the key file: {ids}."
-        )
-    elif env and result.resealed == 0:
-        lines.append(
-            "With BIGSYNC_SECRET_KEY, rotate by putting a new key first: "
-            "BIGSYNC_SECRET_KEY=NEW,OLD, run this again, then drop OLD."
-        )
-    if result.unreadable:
-        lines.append(
-            f"{result.unreadable} secrets are sealed with a key no keyring holds; "
-            "enter those connections' tokens again (bigsync connect NAME --update)."
-        )
-    typer.echo("\n".join(lines))
-    if result.unreadable:
-        raise typer.Exit(1)
+def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 -- lazy: see the module doc
+
+    return Console(soft_wrap=True)
 
 
 def _print_report(console: Console, name: str, report: CheckReport) -> None:
+    from bigsync.connections.features import FEATURE_TITLES, Feature  # noqa: PLC0415 -- lazy
+
     console.print(f"Test of [bold]{name}[/bold] ({report.tested_at}):", highlight=False)
     for check in report.checks:
         mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
@@ -300,4 +293,3 @@ def register(app: typer.Typer) -> None:
     app.command("test")(check)
     app.command()(connections)
     app.command()(disconnect)
-    app.add_typer(keys_app, name="keys")

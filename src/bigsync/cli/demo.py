@@ -1,67 +1,114 @@
 """`bigsync demo`: a sandbox store served on 127.0.0.1, connected as `demo` with every read
-feature, mirrored into the configured database, then a few queries to show what the mirror
-holds; the sandbox keeps serving (with a working `curl` line) until Ctrl-C.
+feature, mirrored into the demo's own database (`<data dir>/demo/bigsync.db`, never the
+user's), then a few queries to show what the mirror holds; the sandbox keeps serving (with a
+working `curl` line) until Ctrl-C.
 
-The sandbox is imported inside the functions that serve it: importing this module (as every
-`bigsync` command does through the CLI) does not load it."""
+The sandbox, the use-cases and rich are imported inside the functions that use them:
+importing this module (as every `bigsync` command does) loads none of them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import shlex
 import socket
 import threading
 import time
 from contextlib import closing, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
-from rich.console import Console
-from rich.table import Table
+import typer
 
-from bigsync.cli.progress import SyncProgress, summary_table
-from bigsync.config import Settings
-from bigsync.connections import ConnectionService, NewConnection
-from bigsync.connections.features import Feature
-from bigsync.errors import BigsyncError, ConnectionNotFoundError
-from bigsync.sync.engine import SyncOptions, SyncResult
-from bigsync.sync.service import sync_connection
+from bigsync.cli.service import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    bigsync_command,
+    open_service,
+    run_async,
+)
+from bigsync.errors import BigsyncError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bigsync.config import Settings
+    from bigsync.connections.service import ConnectionService
     from bigsync.sandbox.backend import Sandbox
     from bigsync.sandbox.generator import StoreSizes
+    from bigsync.sync.model import SyncResult
 
 DEMO_NAME = "demo"
 DEMO_FEATURES = (
-    Feature.READ_CATALOG,
-    Feature.READ_ORDERS,
-    Feature.READ_TRANSACTIONS,
-    Feature.READ_CUSTOMERS,
-    Feature.READ_INVENTORY,
+    "read_catalog",
+    "read_orders",
+    "read_transactions",
+    "read_customers",
+    "read_inventory",
 )
 SANDBOX_PORT = 5780  # `bigsync sandbox`'s default: the same seed serves the same store later
 
-EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
-    (
-        "Orders by status",
-        "SELECT o.status, count(*) AS orders, round(sum(o.total_inc_tax), 2) AS revenue\n"
-        "FROM orders o WHERE o.connection_id = :c GROUP BY o.status ORDER BY orders DESC",
+
+def demo(
+    *,
+    products: Annotated[int, typer.Option(min=1, help="Products in the demo store.")] = 200,
+    orders: Annotated[int, typer.Option(min=1, help="Orders in the demo store.")] = 500,
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the demo store.")] = 200,
+    plan: Annotated[str, typer.Option(help="Sandbox plan (sets the request quota).")] = (
+        "unlimited"
     ),
-    (
-        "Best-selling variants",
-        "SELECT p.sku, p.name, sum(p.quantity) AS units\n"
-        "FROM order_products p WHERE p.connection_id = :c\n"
-        "GROUP BY p.sku, p.name ORDER BY units DESC LIMIT 5",
-    ),
-    (
-        "Stock per location",
-        "SELECT l.label AS location, count(*) AS items, sum(i.available_to_sell) AS available\n"
-        "FROM inventory_levels i JOIN locations l\n"
-        "  ON l.connection_id = i.connection_id AND l.id = i.location_id\n"
-        "WHERE i.connection_id = :c GROUP BY l.label",
-    ),
-)
+    exit_after_sync: Annotated[
+        bool,
+        typer.Option("--exit", help="Stop the sandbox after the sync instead of serving it."),
+    ] = False,
+) -> None:
+    """Try bigsync end to end: a local sandbox store, connected, mirrored into its own
+    database (<data dir>/demo), and kept serving (with a working `curl` line) until Ctrl-C."""
+    from rich.console import Console  # noqa: PLC0415 -- lazy: see the module doc
+
+    from bigsync.config import get_settings  # noqa: PLC0415
+    from bigsync.sandbox.generator import StoreSizes  # noqa: PLC0415
+
+    console = Console()
+    settings = demo_settings(get_settings())
+    sizes = StoreSizes(products=products, orders=orders, customers=customers)
+    with open_service("cli:demo", settings=settings) as service:
+        try:
+            result = run_demo(
+                console,
+                service,
+                settings,
+                sizes=sizes,
+                plan=plan,
+                keep_running=not exit_after_sync,
+            )
+        except KeyboardInterrupt:  # Ctrl-C before the sync ended: the sandbox is stopped
+            console.print("Interrupted.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    if result.status == "failed":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's own settings: `<data dir>/demo` for its database and key file, whatever
+    database the user configured (the vault's environment key, if any, is kept)."""
+    return settings.model_copy(
+        update={"data_dir": settings.data_dir / DEMO_NAME, "database_url": None}
+    )
+
+
+def demo_command(settings: Settings, arguments: str) -> str:
+    """A `bigsync` command line that works when pasted: the running `bigsync` with the demo's
+    data directory (and, when the user configured a database, that setting emptied)."""
+    data_dir = shlex.quote(str(Path(settings.data_dir).absolute()))
+    reset = "BIGSYNC_DATABASE_URL= " if _user_database_configured() else ""
+    return f"{reset}BIGSYNC_DATA_DIR={data_dir} {bigsync_command()} {arguments}"
+
+
+def _user_database_configured() -> bool:
+    from bigsync.config import get_settings  # noqa: PLC0415 -- lazy: see the module doc
+
+    return bool(get_settings().database_url)
 
 
 @dataclass
@@ -111,7 +158,9 @@ def how_to_open(database_url: str) -> str:
     """How to open the mirror: a SQLite client line, or the database URL without its password."""
     if database_url.startswith("sqlite:///"):
         return f"sqlite3 {database_url.removeprefix('sqlite:///')}   (or any SQLite client)"
-    return "database: " + sa.engine.make_url(database_url).render_as_string(hide_password=True)
+    from bigsync.store.mirror_queries import database_without_password  # noqa: PLC0415 -- lazy
+
+    return "database: " + database_without_password(database_url)
 
 
 def free_port(preferred: int) -> int:
@@ -134,6 +183,10 @@ def full_access_token(sandbox: Sandbox) -> str:
 
 def connect_demo(service: ConnectionService, sandbox: Sandbox, url: str) -> None:
     """(Re)create the `demo` connection to the sandbox's first store, every read feature on."""
+    from bigsync.connections.features import Feature  # noqa: PLC0415 -- lazy
+    from bigsync.connections.model import NewConnection  # noqa: PLC0415
+    from bigsync.errors import ConnectionNotFoundError  # noqa: PLC0415
+
     store = next(iter(sandbox.stores.values()))
     with suppress(ConnectionNotFoundError):
         service.remove(DEMO_NAME, purge_data=True)
@@ -143,7 +196,7 @@ def connect_demo(service: ConnectionService, sandbox: Sandbox, url: str) -> None
             store=store.hash,
             access_token=full_access_token(sandbox),
             api_url=url,
-            features=DEMO_FEATURES,
+            features=[Feature(f) for f in DEMO_FEATURES],
         )
     )
 
@@ -160,8 +213,11 @@ def run_demo(
 ) -> SyncResult:
     """Serve a sandbox store, connect it, mirror it in full, show what to explore, and (with
     `keep_running`) keep serving the sandbox until Ctrl-C."""
-    from bigsync.sandbox.backend import BuildSpec  # noqa: PLC0415 -- lazy: see the module doc
-    from bigsync.sandbox.builder import build_sandbox  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.cli.progress import SyncProgress, summary_table  # noqa: PLC0415
+    from bigsync.sandbox.backend import BuildSpec  # noqa: PLC0415
+    from bigsync.sandbox.builder import build_sandbox  # noqa: PLC0415
+    from bigsync.sync.model import SyncOptions  # noqa: PLC0415
+    from bigsync.sync.service import sync_connection  # noqa: PLC0415
 
     with console.status("Generating a sandbox store..."):
         sandbox = build_sandbox(BuildSpec(seed=seed, stores=1, sizes=sizes, plan=plan))
@@ -174,9 +230,13 @@ def run_demo(
             f"{sizes.products} products, {sizes.orders} orders, {sizes.customers} customers"
         )
         connect_demo(service, sandbox, server.url)
-        console.print(f"Connected as [bold]{DEMO_NAME}[/bold]. Mirroring it (full sync)...")
+        console.print(
+            f"Connected as [bold]{DEMO_NAME}[/bold]. Mirroring it (full sync) into the demo's "
+            f"own data directory {Path(settings.data_dir).absolute()}...",
+            highlight=False,
+        )
         with SyncProgress(console) as progress:
-            result = asyncio.run(
+            result = run_async(
                 sync_connection(
                     service,
                     DEMO_NAME,
@@ -188,7 +248,7 @@ def run_demo(
         console.print(summary_table(result))
         explain(console, service, settings)
         if keep_running:
-            serve_until_interrupted(console, server, store_hash=store.hash)
+            serve_until_interrupted(console, server, settings, store_hash=store.hash)
         return result
     finally:
         server.stop()
@@ -202,12 +262,12 @@ def curl_line(url: str, *, store_hash: str, token: str) -> str:
 
 
 def serve_until_interrupted(
-    console: Console, server: BackgroundSandbox, *, store_hash: str
+    console: Console, server: BackgroundSandbox, settings: Settings, *, store_hash: str
 ) -> None:
     """Print how to use the running sandbox, then wait for Ctrl-C (or the server to stop).
     Ctrl-C at any point here is the normal way out."""
     try:
-        _print_hints(console, server, store_hash=store_hash)
+        _print_hints(console, server, settings, store_hash=store_hash)
         thread = server.thread
         while thread is not None and thread.is_alive():
             time.sleep(0.2)  # not join(): a join interrupted by Ctrl-C can leave the thread stuck
@@ -215,7 +275,9 @@ def serve_until_interrupted(
         console.print("Stopping the sandbox.")
 
 
-def _print_hints(console: Console, server: BackgroundSandbox, *, store_hash: str) -> None:
+def _print_hints(
+    console: Console, server: BackgroundSandbox, settings: Settings, *, store_hash: str
+) -> None:
     console.print(
         f"\n[bold]The sandbox keeps serving at {server.url}[/bold] (Ctrl-C to stop). Try:",
         highlight=False,
@@ -229,7 +291,8 @@ def _print_hints(console: Console, server: BackgroundSandbox, *, store_hash: str
         f"Change the store, then sync only what changed (in another terminal):\n"
         f"curl -X POST -H 'Content-Type: application/json' -d '{mutate}' "
         f"'{server.url}/_sandbox/mutate'\n"
-        f"bigsync sync {DEMO_NAME} && bigsync status {DEMO_NAME}",
+        f"{demo_command(settings, f'sync {DEMO_NAME}')} && "
+        f"{demo_command(settings, f'status {DEMO_NAME}')}",
         highlight=False,
         soft_wrap=True,
     )
@@ -237,18 +300,23 @@ def _print_hints(console: Console, server: BackgroundSandbox, *, store_hash: str
 
 def explain(console: Console, service: ConnectionService, settings: Settings) -> None:
     """Run the example queries on the mirror and print how to explore it further."""
+    from rich.table import Table  # noqa: PLC0415 -- lazy: see the module doc
+
+    from bigsync.store.mirror_queries import (  # noqa: PLC0415
+        EXAMPLE_QUERIES,
+        run_example_query,
+    )
+
     connection_id = service.get(DEMO_NAME).id
-    with service.engine.connect() as conn:
-        for title, query in EXAMPLE_QUERIES:
-            result = conn.execute(sa.text(query), {"c": connection_id})
-            table = Table(title=title, title_justify="left")
-            columns = list(result.keys())
-            for column in columns:
-                table.add_column(str(column))
-            for row in result:
-                table.add_row(*("" if v is None else str(v) for v in row))
-            console.print(table)
-            console.print(f"[dim]{query}[/dim]", highlight=False)
+    for title, query in EXAMPLE_QUERIES:
+        result = run_example_query(service.engine, query, connection_id=connection_id)
+        table = Table(title=title, title_justify="left")
+        for column in result.columns:
+            table.add_column(column)
+        for row in result.rows:
+            table.add_row(*row)
+        console.print(table)
+        console.print(f"[dim]{query}[/dim]", highlight=False)
     url = settings.resolved_database_url
     console.print("\n[bold]Explore the mirror[/bold]", highlight=False)
     console.print(f"  {how_to_open(url)}", highlight=False)
@@ -259,4 +327,12 @@ def explain(console: Console, service: ConnectionService, settings: Settings) ->
         "          store_info (typed columns + the full API document in `raw`)",
         highlight=False,
     )
-    console.print(f"  bigsync status {DEMO_NAME}        what was synced, cursors, last runs")
+    console.print("  What was synced, cursors, last runs:", highlight=False)
+    console.print(
+        f"  {demo_command(settings, f'status {DEMO_NAME}')}", highlight=False, soft_wrap=True
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `bigsync demo` to the main `bigsync` app."""
+    app.command()(demo)

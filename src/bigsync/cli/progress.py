@@ -4,9 +4,9 @@ waits, ETA) while it runs, and a summary table when it ends."""
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -16,9 +16,15 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
-from bigsync.sync.engine import StreamProgress, SyncResult
+from bigsync.streams import STREAMS
+
+if TYPE_CHECKING:
+    from bigsync.sync.model import StreamProgress, SyncResult
+
+NAME_WIDTH = max(len(stream.name) for stream in STREAMS)  # every stream name whole
 
 STATUS_STYLE = {
     "ok": "green",
@@ -35,10 +41,15 @@ class SyncProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.client_stats: Any = None
+        self.reported: set[str] = set()
+        # At 80 columns the name, counts and times stay whole; the bar takes what is left.
         self.progress = Progress(
-            TextColumn("{task.fields[name]:<17}"),
-            BarColumn(bar_width=28),
-            TextColumn("{task.fields[counts]}"),
+            TextColumn(
+                "{task.fields[name]}",
+                table_column=Column(no_wrap=True, min_width=NAME_WIDTH),
+            ),
+            BarColumn(bar_width=max(8, min(28, console.width - 64))),
+            TextColumn("{task.fields[counts]}", table_column=Column(no_wrap=True)),
             TextColumn("[dim]{task.fields[requests]} req"),
             TextColumn("[yellow]{task.fields[waits]}"),
             TimeElapsedColumn(),
@@ -85,8 +96,16 @@ class SyncProgress:
             completed=completed,
             counts=_counts(stream),
             requests=stream.requests,
-            waits=f"rate-limit waits {waited:.1f}s" if waited >= 0.05 else "",
+            waits=f"waited {waited:.1f}s" if waited >= 0.05 else "",
         )
+        if stream.status == "skipped" and stream.name not in self.reported:
+            # The reason on a line of its own, above the display, wrapped whole.
+            self.reported.add(stream.name)
+            reason = (stream.error or stream.note or "").removeprefix("skipped: ")
+            if reason:
+                self.progress.console.print(
+                    f"[dim]{stream.name} skipped: {escape(reason)}[/dim]", highlight=False
+                )
 
 
 def _totals(stream: StreamProgress) -> tuple[float | None, float]:
@@ -104,14 +123,12 @@ def _counts(stream: StreamProgress) -> str:
         text += f"/{max(stream.expected, stream.records):,}"
     if stream.status != "running":
         text += f" [{style}]{stream.status}[/{style}]" if style else f" {stream.status}"
-    if stream.status == "skipped":  # the reason, on the stream's own line
-        reason = (stream.error or stream.note or "").removeprefix("skipped: ")
-        text += f" [dim]{escape(reason)}[/dim]" if reason else ""
     return text
 
 
-def summary_table(result: SyncResult) -> Table:
-    """One row per stream: status, records, requests, deletes, time, note or error."""
+def summary_table(result: SyncResult) -> Group:
+    """One row per stream (status, records, requests, deletes, seconds), then each stream's
+    note or error on a line of its own, so that nothing is cut at 80 columns."""
     mode = "full" if result.full else "incremental"
     seconds = (result.finished_at - result.started_at).total_seconds()
     table = Table(
@@ -120,8 +137,9 @@ def summary_table(result: SyncResult) -> Table:
         title_justify="left",
     )
     for column in ("stream", "status", "records", "requests", "deleted", "seconds"):
-        table.add_column(column, justify="right" if column not in ("stream", "status") else "left")
-    table.add_column("note", overflow="fold")
+        left = column in ("stream", "status")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
+    notes: list[str] = []
     for stream in result.streams:
         style = STATUS_STYLE.get(stream.status, "")
         elapsed = (
@@ -136,6 +154,7 @@ def summary_table(result: SyncResult) -> Table:
             f"{stream.requests:,}",
             f"{stream.deleted:,}" if stream.deleted else "",
             elapsed,
-            escape(stream.error or stream.note or ""),
         )
-    return table
+        if stream.error or stream.note:
+            notes.append(f"{stream.name}: {escape(stream.error or stream.note or '')}")
+    return Group(table, *(Text.from_markup(note) for note in notes))

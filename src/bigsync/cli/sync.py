@@ -1,35 +1,36 @@
-"""`bigsync sync`, `bigsync status` and `bigsync demo`: thin shells over the sync use-cases.
+"""`bigsync sync` and `bigsync status`: thin shells over the sync use-cases.
 
-Every `bigsync` command imports this module: the sandbox (and the demo that serves it) is
-imported inside `demo` only."""
+The sync engine, the use-cases and rich are imported inside the commands (see
+`bigsync.cli.service`)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import replace
-from datetime import timedelta
-from typing import Annotated, Any
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bigsync.cli.connections import open_service
-from bigsync.cli.progress import SyncProgress, summary_table
-from bigsync.config import get_settings
-from bigsync.connections import ConnectionService
-from bigsync.streams import select_streams
-from bigsync.sync.engine import SyncOptions
-from bigsync.sync.service import mirror_status, sync_connection
+from bigsync.cli.service import JSON_HELP, bigsync_command, fail, open_service, run_async
+from bigsync.cli.when import ago
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bigsync.connections.service import ConnectionService
+    from bigsync.sync.model import SyncResult
+
+TRANSACTIONS_DAYS = 90  # SyncOptions.transactions_window (a test keeps the two equal)
 
 
-def _names(service: ConnectionService, name: str | None) -> list[str]:
+def connection_names(service: ConnectionService, name: str | None) -> list[str]:
+    """`[name]` when it exists (else the service's not-found error), or every connection."""
     if name:
         return [service.get(name).name]
     names = [view.name for view in service.list()]
     if not names:
-        raise typer.BadParameter("no connections yet: add one with `bigsync connect`")
+        fail(f"no connections yet: add one with `{bigsync_command()} connect NAME --store HASH`")
     return names
 
 
@@ -53,129 +54,142 @@ def sync(
             help="On a first (or --full) sync, read transactions of orders created in the last "
             "N days: one request per order.",
         ),
-    ] = SyncOptions.transactions_window.days,
+    ] = TRANSACTIONS_DAYS,
+    as_json: Annotated[
+        bool, typer.Option("--json", help=JSON_HELP + " No progress is shown.")
+    ] = False,
 ) -> None:
     """Mirror a connected store into the local database (only what changed, unless --full)."""
-    console = Console()
+    from bigsync.streams import select_streams  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.sync.model import SyncOptions  # noqa: PLC0415
+
     try:
         selected = select_streams(streams)
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+        raise typer.BadParameter(str(error), param_hint="--streams") from None
     options = SyncOptions(
         full=full, streams=selected, transactions_window=timedelta(days=transactions_days)
     )
     if scan:
         options = replace(options, scan_every=timedelta(0))
-    failed = False
+    results = []
     with open_service("cli:sync") as service:
-        for connection in _names(service, name):
-            console.print(f"Syncing [bold]{connection}[/bold]...")
-            with SyncProgress(console) as progress:
-                result = asyncio.run(
-                    sync_connection(
-                        service,
-                        connection,
-                        options=options,
-                        on_progress=progress,
-                        on_client=progress.attach,
-                    )
-                )
-            console.print(summary_table(result))
-            failed = failed or result.status == "failed"
-    if failed:
+        for connection in connection_names(service, name):
+            results.append(_sync_one(service, connection, options=options, quiet=as_json))
+    if as_json:
+        documents = [sync_result_json(r) for r in results]
+        typer.echo(json.dumps(documents if name is None else documents[0], indent=2))
+    if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
+
+
+def _sync_one(service: ConnectionService, connection: str, *, options: Any, quiet: bool) -> Any:
+    from bigsync.sync.service import sync_connection  # noqa: PLC0415 -- lazy: see the module doc
+
+    if quiet:
+        return run_async(sync_connection(service, connection, options=options))
+    from bigsync.cli.progress import SyncProgress, summary_table  # noqa: PLC0415
+
+    console = _console()
+    console.print(f"Syncing [bold]{connection}[/bold]...")
+    with SyncProgress(console) as progress:
+        result = run_async(
+            sync_connection(
+                service,
+                connection,
+                options=options,
+                on_progress=progress,
+                on_client=progress.attach,
+            )
+        )
+    console.print(summary_table(result))
+    return result
+
+
+def sync_result_json(result: SyncResult) -> dict[str, Any]:
+    """A sync's result as JSON-ready data (times in ISO 8601)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in asdict(result).items()
+    } | {"records": result.records, "requests": result.requests}
 
 
 def status(
     name: Annotated[str | None, typer.Argument(help="Connection (default: all).")] = None,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show what is mirrored: streams, cursors, last runs, row counts."""
-    console = Console()
+    from bigsync.sync.service import mirror_status  # noqa: PLC0415 -- lazy: see the module doc
+
     with open_service("cli:status") as service:
         reports = [
             mirror_status(service.engine, connection_id=service.get(n).id, name=n)
-            for n in _names(service, name)
+            for n in connection_names(service, name)
         ]
     if as_json:
         typer.echo(json.dumps(reports if name is None else reports[0], indent=2))
         return
+    console = _console()
     for report in reports:
-        _print_status(console, report)
+        print_status(console, report)
 
 
-def _print_status(console: Console, report: dict[str, Any]) -> None:
+def print_status(console: Console, report: dict[str, Any]) -> None:
+    """The status of one connection as tables that stay readable at 80 columns."""
+    from rich.table import Table  # noqa: PLC0415 -- lazy: see the module doc
+
     lease = report["lease"]
     running = f"running ({lease['owner']})" if report["running"] else "idle"
     console.print(f"[bold]{report['connection']}[/bold]: {running}")
     table = Table(title="Streams", title_justify="left")
-    for column in ("stream", "status", "cursor", "records", "last success", "error"):
-        table.add_column(column, overflow="fold")
+    for column in ("stream", "status", "cursor", "records", "last success"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "records" else "left")
+    errors = []
     for stream in report["streams"]:
         table.add_row(
             stream["stream"],
             stream["status"] + (" (resumable)" if stream["resumable"] else ""),
-            stream["cursor"] or "",
+            ago(stream["cursor"]),
             f"{stream['records_total']:,}",
-            stream["last_success_at"] or "",
-            stream["last_error"] or "",
+            ago(stream["last_success_at"]),
         )
+        if stream["last_error"]:
+            errors.append(f"{stream['stream']}: {stream['last_error']}")
     console.print(table)
+    for line in errors:  # whole lines that wrap, not a column cut to a few letters
+        console.print(line, highlight=False, markup=False)
     rows = Table(title="Mirrored rows", title_justify="left")
-    rows.add_column("table")
+    rows.add_column("table", no_wrap=True)
     rows.add_column("rows", justify="right")
     for table_name, count in report["tables"].items():
         rows.add_row(table_name, f"{count:,}")
     console.print(rows)
     for run in report["runs"][:3]:
+        finished = ago(run["finished_at"]) if run["finished_at"] else "running"
         console.print(
             f"run #{run['id']} {run['mode']} {run['status']}: {run['records']:,} records, "
-            f"{run['requests']:,} requests, {run['started_at']} → {run['finished_at'] or '…'}"
-            + (f" [red]{run['error']}[/red]" if run["error"] else ""),
+            f"{run['requests']:,} requests, started {ago(run['started_at'])}, "
+            f"finished {finished}",
             highlight=False,
         )
+        if run["error"]:
+            console.print(f"  [red]{_escape(run['error'])}[/red]", highlight=False)
 
 
-def demo(
-    *,
-    products: Annotated[int, typer.Option(min=1, help="Products in the demo store.")] = 200,
-    orders: Annotated[int, typer.Option(min=1, help="Orders in the demo store.")] = 500,
-    customers: Annotated[int, typer.Option(min=1, help="Customers in the demo store.")] = 200,
-    plan: Annotated[str, typer.Option(help="Sandbox plan (sets the request quota).")] = (
-        "unlimited"
-    ),
-    exit_after_sync: Annotated[
-        bool,
-        typer.Option("--exit", help="Stop the sandbox after the sync instead of serving it."),
-    ] = False,
-) -> None:
-    """Try bigsync end to end: a local sandbox store, connected, mirrored, and kept serving
-    (with a working `curl` line) until Ctrl-C."""
-    from bigsync.cli.demo import run_demo  # noqa: PLC0415 -- lazy: see the module doc
-    from bigsync.sandbox.generator import StoreSizes  # noqa: PLC0415 -- lazy: see the module doc
+def _escape(text: str) -> str:
+    from rich.markup import escape  # noqa: PLC0415 -- lazy: see the module doc
 
-    console = Console()
-    sizes = StoreSizes(products=products, orders=orders, customers=customers)
-    with open_service("cli:demo") as service:
-        try:
-            result = run_demo(
-                console,
-                service,
-                get_settings(),
-                sizes=sizes,
-                plan=plan,
-                keep_running=not exit_after_sync,
-            )
-        except KeyboardInterrupt:  # Ctrl-C before the sync ended: the sandbox is stopped
-            console.print("Interrupted.")
-            raise typer.Exit(130) from None
-    if result.status == "failed":
-        raise typer.Exit(1)
+    return escape(text)
+
+
+def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 -- lazy: see the module doc
+
+    return Console()
 
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the main `bigsync` app."""
     app.command()(sync)
     app.command()(status)
-    app.command()(demo)
