@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bigsync.cli.demo import BackgroundSandbox, free_port
 from bigsync.config import get_settings
 from bigsync.sandbox.backend import BuildSpec
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.server import SandboxServer
 
 
 @pytest.fixture
@@ -25,15 +25,14 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def live_sandbox() -> Iterator[BackgroundSandbox]:
+def live_sandbox() -> Iterator[SandboxServer]:
     spec = BuildSpec(seed=5, sizes=StoreSizes(products=12, orders=20, customers=8), plan="pro")
-    server = BackgroundSandbox(build_sandbox(spec), free_port(0))
-    server.start()
-    yield server
-    server.stop()
+    server = SandboxServer(build_sandbox(spec))
+    with server:
+        yield server
 
 
-def token_of(server: BackgroundSandbox, account: str) -> tuple[str, str]:
+def token_of(server: SandboxServer, account: str) -> tuple[str, str]:
     """(store hash, token) of `account` in the sandbox's first store."""
     store = next(iter(server.sandbox.stores.values()))
     token = next(a.access_token for a in store.accounts.values() if a.name == account)

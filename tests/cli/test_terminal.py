@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bigsync.cli.demo import BackgroundSandbox
 from bigsync.cli.main import app
+from bigsync.sandbox.server import SandboxServer
 from tests.cli.conftest import token_of
 
 COMMANDS = (
@@ -73,7 +73,7 @@ def test_errors_are_one_line_on_stderr() -> None:
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_tables_and_progress_read_whole_at_80_columns(live_sandbox: BackgroundSandbox) -> None:
+def test_tables_and_progress_read_whole_at_80_columns(live_sandbox: SandboxServer) -> None:
     store_hash, token = token_of(live_sandbox, "catalog-only")
     connected = run(
         "connect", "shop", "--store", store_hash, "--token", token,
@@ -106,7 +106,7 @@ def test_tables_and_progress_read_whole_at_80_columns(live_sandbox: BackgroundSa
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_every_command_prints_json_without_a_secret(live_sandbox: BackgroundSandbox) -> None:
+def test_every_command_prints_json_without_a_secret(live_sandbox: SandboxServer) -> None:
     store_hash, token = token_of(live_sandbox, "full")
     outputs: dict[str, Any] = {}
     for key, command in (

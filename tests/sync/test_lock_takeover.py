@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bigsync.cli.demo import BackgroundSandbox
 from bigsync.errors import SyncLockedError
+from bigsync.sandbox.server import SandboxServer
 from bigsync.store import mirror_repository as repo
 from bigsync.streams import STREAMS
 from bigsync.sync.engine import SyncEngine, SyncOptions
@@ -39,9 +39,7 @@ LONG_LEASE_CHILD = CHILD.replace("lease=timedelta(seconds=0.5)", "lease=timedelt
 assert LONG_LEASE_CHILD != CHILD
 
 
-async def start_committing_child(
-    server: BackgroundSandbox, world: World
-) -> asyncio.subprocess.Process:
+async def start_committing_child(server: SandboxServer, world: World) -> asyncio.subprocess.Process:
     """A sync in another process, stalled on orders after committing some of its pages."""
     token = world.api.credentials.access_token
     args = [str(world.db.url), server.url, world.store.hash, token, str(world.connection_id)]
@@ -64,7 +62,7 @@ async def kill(child: asyncio.subprocess.Process) -> None:
 
 
 async def test_a_sync_killed_mid_run_does_not_lock_the_next_one_out(
-    live: tuple[BackgroundSandbox, World],
+    live: tuple[SandboxServer, World],
 ) -> None:
     server, world = live
     child = await start_committing_child(server, world)
@@ -92,7 +90,7 @@ async def test_a_sync_killed_mid_run_does_not_lock_the_next_one_out(
 
 
 async def test_a_live_sync_refuses_a_second_one_naming_its_process(
-    live: tuple[BackgroundSandbox, World],
+    live: tuple[SandboxServer, World],
 ) -> None:
     server, world = live
     child = await start_committing_child(server, world)

@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import shlex
 import socket
-import threading
 import time
 from contextlib import closing, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
     from bigsync.connections.service import ConnectionService
     from bigsync.sandbox.backend import Sandbox
     from bigsync.sandbox.generator import StoreSizes
+    from bigsync.sandbox.server import SandboxServer
     from bigsync.sync.model import SyncResult
 
 DEMO_NAME = "demo"
@@ -111,49 +110,6 @@ def _user_database_configured() -> bool:
     return bool(get_settings().database_url)
 
 
-@dataclass
-class BackgroundSandbox:
-    """A sandbox served by uvicorn in a daemon thread on 127.0.0.1."""
-
-    sandbox: Sandbox
-    port: int
-    server: Any = None  # uvicorn.Server once started
-    thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, *, timeout_s: float = 30.0) -> None:
-        import uvicorn  # noqa: PLC0415 -- lazy: see the module doc
-
-        from bigsync.sandbox.app import create_app  # noqa: PLC0415 -- lazy: see the module doc
-
-        config = uvicorn.Config(
-            create_app(self.sandbox),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,  # `stop` must not wait on a client that lingers
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="sandbox", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise BigsyncError(f"the sandbox could not listen on {self.url}")
-            time.sleep(0.02)
-
-    def stop(self, *, timeout_s: float = 10.0) -> None:
-        """Stop serving; bounded (the thread is a daemon: it cannot keep the process up)."""
-        if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=timeout_s)
-
-
 def how_to_open(database_url: str) -> str:
     """How to open the mirror: a SQLite client line, or the database URL without its password."""
     if database_url.startswith("sqlite:///"):
@@ -216,13 +172,17 @@ def run_demo(
     from bigsync.cli.progress import SyncProgress, summary_table  # noqa: PLC0415
     from bigsync.sandbox.backend import BuildSpec  # noqa: PLC0415
     from bigsync.sandbox.builder import build_sandbox  # noqa: PLC0415
+    from bigsync.sandbox.server import SandboxServer, SandboxServerError  # noqa: PLC0415
     from bigsync.sync.model import SyncOptions  # noqa: PLC0415
     from bigsync.sync.service import sync_connection  # noqa: PLC0415
 
     with console.status("Generating a sandbox store..."):
         sandbox = build_sandbox(BuildSpec(seed=seed, stores=1, sizes=sizes, plan=plan))
-    server = BackgroundSandbox(sandbox, free_port(SANDBOX_PORT))
-    server.start()
+    server = SandboxServer(sandbox, port=free_port(SANDBOX_PORT))
+    try:
+        server.start()
+    except SandboxServerError as error:
+        raise BigsyncError(str(error)) from None
     try:
         store = next(iter(sandbox.stores.values()))
         console.print(
@@ -262,21 +222,20 @@ def curl_line(url: str, *, store_hash: str, token: str) -> str:
 
 
 def serve_until_interrupted(
-    console: Console, server: BackgroundSandbox, settings: Settings, *, store_hash: str
+    console: Console, server: SandboxServer, settings: Settings, *, store_hash: str
 ) -> None:
     """Print how to use the running sandbox, then wait for Ctrl-C (or the server to stop).
     Ctrl-C at any point here is the normal way out."""
     try:
         _print_hints(console, server, settings, store_hash=store_hash)
-        thread = server.thread
-        while thread is not None and thread.is_alive():
+        while server.is_serving:
             time.sleep(0.2)  # not join(): a join interrupted by Ctrl-C can leave the thread stuck
     except KeyboardInterrupt:
         console.print("Stopping the sandbox.")
 
 
 def _print_hints(
-    console: Console, server: BackgroundSandbox, settings: Settings, *, store_hash: str
+    console: Console, server: SandboxServer, settings: Settings, *, store_hash: str
 ) -> None:
     console.print(
         f"\n[bold]The sandbox keeps serving at {server.url}[/bold] (Ctrl-C to stop). Try:",

@@ -127,6 +127,11 @@ class SandboxServer:
         """The base URL clients use (the bound port once started)."""
         return base_url(self.host, self.port)
 
+    @property
+    def is_serving(self) -> bool:
+        """Whether the server thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self, *, timeout_s: float = 30.0) -> str:
         """Serve from a daemon thread; returns `url` once the socket listens."""
         if self._server is not None:
