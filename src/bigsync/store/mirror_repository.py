@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bigsync.errors import SyncLockLostError
 from bigsync.store.mirror_schema import MIRROR_TABLES, sync_locks, sync_runs, sync_state
 from bigsync.streams.spec import Batch, Owned, Row
 
@@ -166,6 +167,11 @@ def live_ids_between(
     return list(conn.scalars(query.order_by(table.c.id)))
 
 
+def has_soft_delete(table_name: str) -> bool:
+    """Whether the mirror table keeps deleted rows (with `deleted_at` set)."""
+    return "deleted_at" in MIRROR_TABLES[table_name].c
+
+
 def parent_ids(conn: sa.Connection, table_name: str, *, connection_id: int) -> list[int]:
     """Every live id of a (small) parent table, ascending."""
     return live_ids_between(conn, table_name, connection_id=connection_id, after=-1, upto=None)
@@ -274,6 +280,97 @@ def add_records(conn: sa.Connection, *, connection_id: int, stream: str, count: 
             last_run_records=sync_state.c.last_run_records + count,
         )
     )
+
+
+# --- a page and its checkpoint, in one transaction -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoveUnseen:
+    """After a complete read begun at `since`: remove what it did not write (`remove_unseen`),
+    then soft-delete the children (`cascade`: child table, parent column) of removed rows."""
+
+    table: str
+    since: datetime
+    cascade: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoveMissing:
+    """After a page of an id-ordered scan: soft-delete the live rows with `after < id <= upto`
+    (no upper bound: None) that the page did not list, and their children."""
+
+    table: str
+    after: int
+    upto: int | None
+    listed: frozenset[int]
+    cascade: tuple[tuple[str, str], ...] = ()
+
+
+PageFinish = RemoveUnseen | RemoveMissing
+"""What a page's transaction removes after writing the page."""
+
+
+def _cascade(
+    conn: sa.Connection,
+    table: str,
+    cascade: Sequence[tuple[str, str]],
+    *,
+    connection_id: int,
+    now: datetime,
+) -> None:
+    for child, column in cascade:
+        soft_delete_orphans(conn, child, column, parent=table, connection_id=connection_id, now=now)
+
+
+def apply_finish(
+    conn: sa.Connection, finish: PageFinish, *, connection_id: int, now: datetime
+) -> int:
+    """Apply one `PageFinish`; returns how many rows were removed."""
+    if isinstance(finish, RemoveUnseen):
+        removed = remove_unseen(
+            conn, finish.table, connection_id=connection_id, since=finish.since, now=now
+        )
+        _cascade(conn, finish.table, finish.cascade, connection_id=connection_id, now=now)
+        return removed
+    known = live_ids_between(
+        conn, finish.table, connection_id=connection_id, after=finish.after, upto=finish.upto
+    )
+    gone = [i for i in known if i not in finish.listed]
+    if not gone:
+        return 0
+    removed = soft_delete(conn, finish.table, gone, connection_id=connection_id, now=now)
+    _cascade(conn, finish.table, finish.cascade, connection_id=connection_id, now=now)
+    return removed
+
+
+def commit_page(
+    db: sa.Engine,
+    *,
+    connection_id: int,
+    owner: str,
+    lease: timedelta,
+    stream: str,
+    batch: Batch,
+    records: int,
+    state: Mapping[str, Any],
+    finish: PageFinish | None = None,
+    now: datetime,
+) -> int:
+    """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
+    SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
+    `finish`, save the stream's `state` and add `records` to its counters. Returns how many
+    rows `finish` removed."""
+    with db.begin() as conn:
+        if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
+            raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
+        write_batch(conn, batch, connection_id=connection_id, now=now)
+        removed = 0
+        if finish is not None:
+            removed = apply_finish(conn, finish, connection_id=connection_id, now=now)
+        save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
+        add_records(conn, connection_id=connection_id, stream=stream, count=records)
+    return removed
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.connections import ConnectionService
@@ -15,6 +13,9 @@ from bigsync.store import mirror_repository as repo
 from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
 from bigsync.sync.model import FeatureGate
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 async def sync_connection(
