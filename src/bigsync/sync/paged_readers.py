@@ -1,31 +1,70 @@
 """Readers of paged streams: INCREMENTAL (by `date_modified`, `bookmark` explains the
 keyset), SCAN (every record in id order, deletes found by id gaps) and FULL_SCAN (every page,
-what a complete scan did not see is deleted). The next page is fetched while the current one
-is written."""
+what a complete scan did not see is deleted). Each reads through its paginator
+(`bigcommerce.pagination`), and commits every page with the position the paginator reached;
+the next page is fetched while the current one is written (`_crawl`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
+from bigsync.bigcommerce.pagination import (
+    IdScanPaginator,
+    ModifiedKeysetPaginator,
+    Page,
+    PageRequest,
+    PageScanPaginator,
+)
 from bigsync.errors import BigsyncError
 from bigsync.store import mirror_repository as repo
 from bigsync.streams.dates import format_filter, parse_timestamp
-from bigsync.streams.spec import Api, Json, StreamSpec
+from bigsync.streams.spec import Api, StreamSpec
 from bigsync.sync import bookmark
 from bigsync.sync.bookmark import Checkpoint
 from bigsync.sync.context import StreamContext
 from bigsync.sync.model import StreamProgress
-from bigsync.sync.pages import end_cursor_of, items_of, total_of
 
 
-async def _page(
-    ctx: StreamContext, spec: StreamSpec, progress: StreamProgress, params: dict[str, Any]
-) -> tuple[list[Json], int | None]:
-    """One page of a collection: its items and, for v3, the total the filter matches."""
-    body = await ctx.get(progress, spec.path, params)
-    return items_of(body, spec.api), total_of(body)
+class Paginator(Protocol):
+    """What the `bigcommerce.pagination` paginators offer."""
+
+    def first(self) -> list[PageRequest]: ...
+
+    def read(
+        self, request: PageRequest, status: int, body: Any
+    ) -> tuple[Page, list[PageRequest]]: ...
+
+
+async def _crawl(
+    ctx: StreamContext, spec: StreamSpec, progress: StreamProgress, paginator: Paginator
+) -> AsyncGenerator[Page]:
+    """The pages `paginator` asks for, in order, one after another. The next page's request
+    is sent before a page is handed over, so it is fetched while that page is written; the
+    paginator's position is the handed-over page's until the loop asks for the next one."""
+    queue = list(reversed(paginator.first()))
+
+    def fetch() -> tuple[PageRequest, asyncio.Future[Any]] | None:
+        if not queue:
+            return None
+        request = queue.pop()
+        return request, asyncio.ensure_future(ctx.get(progress, spec.path, request.params))
+
+    running = fetch()
+    try:
+        while running is not None:
+            request, future = running
+            body = await future
+            page, more = paginator.read(request, 204 if body is None else 200, body)
+            queue.extend(reversed(more))
+            running = fetch()
+            yield page
+    finally:
+        if running is not None:
+            running[1].cancel()
 
 
 # --- INCREMENTAL ------------------------------------------------------------------------------
@@ -77,44 +116,32 @@ async def read_incremental(ctx: StreamContext, spec: StreamSpec, progress: Strea
     ctx.begin_state(spec, resumed=resumed, checkpoint=checkpoint.to_json())
     if spec.api is Api.V2:
         progress.expected = await _v2_count(ctx, spec, progress, checkpoint)
-    pending: list[asyncio.Future[tuple[list[Json], int | None]]] = []
-
-    def fetch(cp: Checkpoint) -> None:
-        params: dict[str, Any] = {**spec.params, **spec.sort, "limit": spec.page_size}
-        params["page"] = cp.page
-        if cp.bound is not None and spec.cursor_param:
-            params[spec.cursor_param] = format_filter(cp.bound)
-        pending.append(asyncio.ensure_future(_page(ctx, spec, progress, params)))
-
+    assert spec.cursor_param is not None
+    paginator = ModifiedKeysetPaginator(
+        {**spec.params, **spec.sort},
+        limit=spec.page_size,
+        bound_param=spec.cursor_param,
+        keyset=checkpoint.keyset,
+        modified=lambda item: parse_timestamp(item.get(spec.cursor_field)),
+        format_bound=format_filter,
+    )
     run.publish(spec.name, checkpoint.bound)
-    fetch(checkpoint)
-    try:
-        done = False
-        while not done:
-            items, total = await pending.pop()
-            if total is not None:
-                progress.expected = progress.records + total
-            modified = [parse_timestamp(item.get(spec.cursor_field)) for item in items]
-            next_cp, done = bookmark.advance(checkpoint, modified, page_size=spec.page_size)
-            read = (checkpoint.page - 1) * spec.page_size + len(items)
-            if total is not None and read >= total:
-                done = True  # a full last page: no need to ask for an empty one
-            if not done:  # the next page is fetched while this one is written
-                fetch(next_cp)
+    async with contextlib.aclosing(_crawl(ctx, spec, progress, paginator)) as pages:
+        async for page in pages:
+            if page.total is not None:
+                progress.expected = progress.records + page.total
+            checkpoint, done = checkpoint.at(paginator.keyset), paginator.done
             state: dict[str, Any] = {
-                "cursor": bookmark.final_cursor(next_cp, previous),
-                "checkpoint": None if done else next_cp.to_json(),
+                "cursor": bookmark.final_cursor(checkpoint, previous),
+                "checkpoint": None if done else checkpoint.to_json(),
             }
             if done:
                 state.update(status="ok", last_success_at=ctx.clock())
-            finish = _incremental_finish(spec, next_cp) if done else None
-            batch = spec.to_batch(items, None)
-            await ctx.commit(spec, progress, batch, records=len(items), finish=finish, **state)
-            checkpoint = next_cp
-            run.publish(spec.name, next_cp.bound)
-    finally:
-        for future in pending:
-            future.cancel()
+            finish = _incremental_finish(spec, checkpoint) if done else None
+            batch = spec.to_batch(page.items, None)
+            records = len(page.items)
+            await ctx.commit(spec, progress, batch, records=records, finish=finish, **state)
+            run.publish(spec.name, checkpoint.bound)
 
 
 # --- SCAN -------------------------------------------------------------------------------------
@@ -147,33 +174,31 @@ async def read_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamProgre
     state = ctx.run.states.get(spec.name)
     position: dict[str, Any] = dict(state.checkpoint) if state and state.checkpoint else {}
     ctx.begin_state(spec, resumed=bool(position))
-    while True:
-        params: dict[str, Any] = {**spec.params, "limit": spec.page_size}
-        if spec.after_param and position.get("after_id"):
-            params[spec.after_param] = position["after_id"]
-        elif position.get("cursor"):
-            params["after"] = position["cursor"]
-        body = await ctx.get(progress, spec.path, params)
-        items = items_of(body, spec.api)
-        ids = sorted(int(item["id"]) for item in items)
-        end_cursor = end_cursor_of(body)
-        done = len(items) < spec.page_size or (spec.after_param is None and not end_cursor)
-        after = int(position.get("after_id") or 0)
-        finish = repo.RemoveMissing(
-            spec.table,
-            after=after,
-            upto=None if done else ids[-1],
-            listed=frozenset(ids),
-            cascade=spec.cascade,
-        )
-        position = {"after_id": ids[-1] if ids else after, "cursor": end_cursor}
-        values: dict[str, Any] = {"checkpoint": None if done else position}
-        if done:
-            values.update(status="ok", last_scan_at=ctx.clock(), last_success_at=ctx.clock())
-        batch = spec.to_batch(items, None)
-        await ctx.commit(spec, progress, batch, records=len(items), finish=finish, **values)
-        if done:
-            return
+    paginator = IdScanPaginator(
+        spec.params,
+        limit=spec.page_size,
+        after_param=spec.after_param,
+        after_id=int(position.get("after_id") or 0),
+        cursor=position.get("cursor"),
+    )
+    async with contextlib.aclosing(_crawl(ctx, spec, progress, paginator)) as pages:
+        async for page in pages:
+            after, done = int(position.get("after_id") or 0), paginator.done
+            finish = repo.RemoveMissing(
+                spec.table,
+                after=after,
+                upto=None if done else paginator.after_id,
+                listed=frozenset(int(item["id"]) for item in page.items),
+                cascade=spec.cascade,
+            )
+            position = {"after_id": paginator.after_id, "cursor": paginator.cursor}
+            values: dict[str, Any] = {"checkpoint": None if done else position}
+            if done:
+                values.update(status="ok", last_scan_at=ctx.clock(), last_success_at=ctx.clock())
+            batch = spec.to_batch(page.items, None)
+            await ctx.commit(
+                spec, progress, batch, records=len(page.items), finish=finish, **values
+            )
 
 
 # --- FULL_SCAN --------------------------------------------------------------------------------
@@ -189,32 +214,18 @@ async def read_full_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamP
     ) or ctx.clock()
     page = int(checkpoint.get("page", 0)) + 1 if resumed and checkpoint else 1
     ctx.begin_state(spec, resumed=resumed)
-    pending: list[asyncio.Future[tuple[list[Json], int | None]]] = []
-
-    def fetch(number: int) -> None:
-        params: dict[str, Any] = {}
-        if spec.page_size:
-            params = {**spec.params, "limit": spec.page_size, "page": number}
-        pending.append(asyncio.ensure_future(_page(ctx, spec, progress, params)))
-
-    fetch(page)
-    try:
-        while True:
-            items, total = await pending.pop()
-            if total is not None:
-                progress.expected = total
-            done = not spec.page_size or len(items) < spec.page_size
-            if total is not None and (page - 1) * spec.page_size + len(items) >= total:
-                done = True  # the last page was full: no need to ask for an empty one
-            if not done:  # the next page is fetched while this one is written
-                fetch(page + 1)
-            batch = spec.to_batch(items, None)
-            if done:
+    paginator = PageScanPaginator(spec.params, limit=spec.page_size, start_page=page)
+    async with contextlib.aclosing(_crawl(ctx, spec, progress, paginator)) as pages:
+        async for read in pages:
+            if read.total is not None:
+                progress.expected = read.total
+            batch = spec.to_batch(read.items, None)
+            if paginator.done:
                 await ctx.commit(
                     spec,
                     progress,
                     batch,
-                    records=len(items),
+                    records=len(read.items),
                     finish=repo.RemoveUnseen(spec.table, scan_started),
                     checkpoint=None,
                     status="ok",
@@ -222,9 +233,5 @@ async def read_full_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamP
                     last_scan_at=ctx.clock(),
                 )
                 return
-            marker = {"scan_started_at": scan_started.isoformat(), "page": page}
-            await ctx.commit(spec, progress, batch, records=len(items), checkpoint=marker)
-            page += 1
-    finally:
-        for future in pending:
-            future.cancel()
+            marker = {"scan_started_at": scan_started.isoformat(), "page": read.number}
+            await ctx.commit(spec, progress, batch, records=len(read.items), checkpoint=marker)

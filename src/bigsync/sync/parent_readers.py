@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bigsync.bigcommerce.pagination import records_of
 from bigsync.errors import NotFoundError
 from bigsync.store import mirror_repository as repo
-from bigsync.streams.spec import Api, Batch, StreamSpec
+from bigsync.streams.spec import Api, Batch, Owned, StreamSpec
 from bigsync.sync.context import RunState, StreamContext
 from bigsync.sync.model import StreamProgress
-from bigsync.sync.pages import chunks, items_of, merge_batches
 
 # --- SINGLE -----------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ async def _children(
             body = await ctx.get(progress, path, params)
         except NotFoundError:
             body = None
-        return spec.to_batch(items_of(body, spec.api), parent_id)
+        return spec.to_batch(records_of(body), parent_id)
 
     batches = await asyncio.gather(*(one(i) for i in parent_ids))
     return merge_batches(batches)
@@ -176,3 +176,21 @@ def _next_orders(
             limit=limit,
         )
     return orders, parent_done
+
+
+def merge_batches(batches: Sequence[Batch]) -> Batch:
+    """One batch holding the rows and owned child sets of several."""
+    rows: dict[str, list[Any]] = {}
+    parents: dict[tuple[str, str], list[int]] = {}
+    for batch in batches:
+        for name, table_rows in batch.rows.items():
+            rows.setdefault(name, []).extend(table_rows)
+        for owned in batch.owned:
+            parents.setdefault((owned.table, owned.parent_column), []).extend(owned.parent_ids)
+    merged = tuple(Owned(table, column, tuple(ids)) for (table, column), ids in parents.items())
+    return Batch(rows, merged)
+
+
+def chunks(values: Sequence[int], size: int) -> list[list[int]]:
+    """`values` cut into consecutive lists of at most `size`."""
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
