@@ -12,6 +12,7 @@
     ├── SyncError                    a sync could not run or finish
     │   ├── SyncLockedError          another sync of the same connection holds the lease
     │   ├── SyncLockLostError        the lease expired and another sync took it (retriable)
+    │   ├── StoreAccessError         the store refused the token (401) or is not there (404)
     │   └── SkipStreamError          a stream cannot run now (feature off, dependency failed)
     └── ApiError                     a BigCommerce request did not succeed
         ├── TransportError           no usable HTTP response (retriable)
@@ -91,6 +92,12 @@ class SyncLockLostError(SyncError):
     """This sync's lease expired and another sync took it; the last page was not committed."""
 
     retriable = True
+
+
+class StoreAccessError(SyncError):
+    """The store refused the connection's token (401), or there is no such store (404 on
+    `/v2/time` or `/v2/store`): the sync stopped at the first such answer. The message is one
+    line that says what is wrong and the commands that fix it."""
 
 
 class SkipStreamError(SyncError):

@@ -35,9 +35,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bigsync.errors import (
+    AuthenticationError,
     BigsyncError,
+    HttpStatusError,
+    NotFoundError,
     PermissionDeniedError,
     SkipStreamError,
+    StoreAccessError,
     SyncLockedError,
     SyncLockLostError,
 )
@@ -70,6 +74,9 @@ READERS: dict[StreamKind, Reader] = {
     StreamKind.PER_PARENT: read_per_parent,
 }
 """The reader of each stream kind."""
+
+STORE_PATHS = ("/v2/time", "/v2/store")
+"""Answered by every store: a 404 there means there is no such store (hash or API URL)."""
 
 TRAILING_READER: Reader = read_transactions
 """The reader of a PER_PARENT stream that trails another (`StreamSpec.trails`)."""
@@ -123,7 +130,6 @@ class SyncEngine:
 
     async def _run(self) -> SyncResult:
         started = self.clock()
-        store_now = await self._store_time(started)
         names = [spec.name for spec in self.options.streams]
         mode = "full" if self.options.full else "incremental"
         with self.db.begin() as conn:
@@ -131,23 +137,24 @@ class SyncEngine:
                 conn, connection_id=self.connection_id, mode=mode, streams=names, now=started
             )
             states = repo.load_states(conn, connection_id=self.connection_id)
-        run = RunState(started_at=store_now, states=states)
-        context = StreamContext(
-            db=self.db,
-            api=self.api,
-            connection_id=self.connection_id,
-            options=self.options,
-            owner=self.owner,
-            clock=self.clock,
-            on_progress=self.on_progress,
-            run=run,
-            writer=self._writer,
-        )
         error: str | None = None
         try:
+            store_now = await self._store_time(started)
+            run = RunState(started_at=store_now, states=states)
+            context = StreamContext(
+                db=self.db,
+                api=self.api,
+                connection_id=self.connection_id,
+                options=self.options,
+                owner=self.owner,
+                clock=self.clock,
+                on_progress=self.on_progress,
+                run=run,
+                writer=self._writer,
+            )
             await self._run_streams(context)
-        except SyncLockLostError as lost:
-            error = str(lost)
+        except (SyncLockLostError, StoreAccessError) as stopped:
+            error = str(stopped)
             raise
         finally:
             failed = [p for p in self.progress.values() if p.status == "failed"]
@@ -198,8 +205,25 @@ class SyncEngine:
         try:
             body = await self.api.get("/v2/time")
             return datetime.fromtimestamp(int(body["time"]), UTC)
+        except (AuthenticationError, NotFoundError) as refused:
+            raise self._access_error(refused, "/v2/time") from None
         except (BigsyncError, KeyError, TypeError, ValueError):
             return fallback.replace(microsecond=0)
+
+    def _access_error(self, error: HttpStatusError, path: str) -> StoreAccessError:
+        """The one-line error that stops a sync the store refuses: what is wrong, and the
+        commands that fix it."""
+        gate = self.options.features
+        name = gate.connection if gate is not None else f"#{self.connection_id}"
+        if isinstance(error, AuthenticationError):
+            what = "the store refused the access token (401)"
+            fix = f"bigsync connect {name} --update --token …"
+        else:
+            what = f"no such store ({path} answered 404: wrong store hash or API URL)"
+            fix = f"bigsync connect {name} --update --store …"
+        return StoreAccessError(
+            f"sync of {name} stopped: {what}; fix: `{fix}`, then `bigsync test {name}`"
+        )
 
     async def _run_streams(self, context: StreamContext) -> None:
         """Run every stream as soon as the streams it depends on are done (or at once, for a
@@ -259,14 +283,31 @@ class SyncEngine:
         except SyncLockLostError:
             progress.status, progress.error = "failed", "lease lost"
             raise
-        except BigsyncError as error:
-            progress.status, progress.error = "failed", f"{type(error).__name__}: {error}"
-            run.failed.add(spec.name)
+        except (AuthenticationError, NotFoundError) as refused:
+            if isinstance(refused, NotFoundError) and spec.path not in STORE_PATHS:
+                self._stream_failed(context, spec, progress, refused)
+                return
+            stopped = self._access_error(refused, spec.path)
+            progress.status, progress.error = "failed", str(stopped)
             context.record_error(spec, progress.error)
-            log.warning("stream %s failed: %s", spec.name, error)
+            raise stopped from None
+        except BigsyncError as error:
+            self._stream_failed(context, spec, progress, error)
         finally:
             progress.finished = asyncio.get_running_loop().time()
             self.on_progress(progress)
+
+    def _stream_failed(
+        self,
+        context: StreamContext,
+        spec: StreamSpec,
+        progress: StreamProgress,
+        error: BigsyncError,
+    ) -> None:
+        progress.status, progress.error = "failed", f"{type(error).__name__}: {error}"
+        context.run.failed.add(spec.name)
+        context.record_error(spec, progress.error)
+        log.warning("stream %s failed: %s", spec.name, error)
 
     def _check_runnable(self, spec: StreamSpec, run: RunState) -> None:
         """Raise SkipStreamError when the connection's features or a dependency rule out
