@@ -307,8 +307,20 @@ class RemoveMissing:
     cascade: tuple[tuple[str, str], ...] = ()
 
 
-PageFinish = RemoveUnseen | RemoveMissing
-"""What a page's transaction removes after writing the page."""
+@dataclass(frozen=True)
+class CatalogStockFromLevels:
+    """After a complete read of `inventory_levels`: set the catalog's `inventory_level`
+    (column and `raw`) of variants and products to the stock just read at the default
+    location, where they differ. The catalog shows the default location's on-hand stock
+    (API-NOTES §8.1), summed over the variants for a product tracked by variant; a
+    product-level item carries the base variant's id. Rows keep their `synced_at`."""
+
+
+DEFAULT_LOCATION_ID = 1
+"""BigCommerce's default location, whose stock the catalog's `inventory_level` shows."""
+
+PageFinish = RemoveUnseen | RemoveMissing | CatalogStockFromLevels
+"""What a page's transaction changes after writing the page."""
 
 
 def _cascade(
@@ -327,6 +339,9 @@ def apply_finish(
     conn: sa.Connection, finish: PageFinish, *, connection_id: int, now: datetime
 ) -> int:
     """Apply one `PageFinish`; returns how many rows were removed."""
+    if isinstance(finish, CatalogStockFromLevels):
+        set_catalog_stock(conn, connection_id=connection_id)
+        return 0
     if isinstance(finish, RemoveUnseen):
         removed = remove_unseen(
             conn, finish.table, connection_id=connection_id, since=finish.since, now=now
@@ -344,6 +359,72 @@ def apply_finish(
     return removed
 
 
+def _set_inventory_levels(
+    conn: sa.Connection,
+    table: sa.Table,
+    levels: sa.Subquery,
+    key: sa.ColumnElement[Any],
+    *,
+    connection_id: int,
+) -> int:
+    """Set `table.inventory_level` (and `raw`) to `levels.c.level` where `key` matches and the
+    value differs; returns how many rows changed."""
+    query = (
+        sa.select(table.c.id, table.c.raw, levels.c.level)
+        .join(levels, key == table.c.id)
+        .where(
+            table.c.connection_id == connection_id,
+            table.c.deleted_at.is_(None),
+            table.c.inventory_level.is_distinct_from(levels.c.level),
+        )
+    )
+    changes = [
+        {"_id": row.id, "_level": row.level, "_raw": {**row.raw, "inventory_level": row.level}}
+        for row in conn.execute(query)
+    ]
+    if changes:
+        conn.execute(
+            table.update()
+            .where(table.c.connection_id == connection_id, table.c.id == sa.bindparam("_id"))
+            .values(inventory_level=sa.bindparam("_level"), raw=sa.bindparam("_raw")),
+            changes,
+        )
+    return len(changes)
+
+
+def set_catalog_stock(conn: sa.Connection, *, connection_id: int) -> int:
+    """Apply `CatalogStockFromLevels`; returns how many variant and product rows changed."""
+    stock = MIRROR_TABLES["inventory_levels"]
+    at_default = sa.and_(
+        stock.c.connection_id == connection_id, stock.c.location_id == DEFAULT_LOCATION_ID
+    )
+    by_variant = (
+        sa.select(stock.c.variant_id, stock.c.total_inventory_onhand.label("level"))
+        .where(at_default, stock.c.variant_id != 0)
+        .subquery()
+    )
+    by_product = (
+        sa.select(stock.c.product_id, sa.func.sum(stock.c.total_inventory_onhand).label("level"))
+        .where(at_default)
+        .group_by(stock.c.product_id)
+        .subquery()
+    )
+    changed = _set_inventory_levels(
+        conn,
+        MIRROR_TABLES["variants"],
+        by_variant,
+        by_variant.c.variant_id,
+        connection_id=connection_id,
+    )
+    return changed + _set_inventory_levels(
+        conn,
+        MIRROR_TABLES["products"],
+        by_product,
+        by_product.c.product_id,
+        connection_id=connection_id,
+    )
+
+
 def commit_page(
     db: sa.Engine,
     *,
@@ -354,20 +435,21 @@ def commit_page(
     batch: Batch,
     records: int,
     state: Mapping[str, Any],
-    finish: PageFinish | None = None,
+    finish: PageFinish | Sequence[PageFinish] = (),
     now: datetime,
 ) -> int:
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
-    `finish`, save the stream's `state` and add `records` to its counters. Returns how many
-    rows `finish` removed."""
+    `finish` (one step or several), save the stream's `state` and add `records` to its
+    counters. Returns how many rows `finish` removed."""
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
             raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
         write_batch(conn, batch, connection_id=connection_id, now=now)
+        finishes = finish if isinstance(finish, Sequence) else (finish,)
         removed = 0
-        if finish is not None:
-            removed = apply_finish(conn, finish, connection_id=connection_id, now=now)
+        for step in finishes:
+            removed += apply_finish(conn, step, connection_id=connection_id, now=now)
         save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
         add_records(conn, connection_id=connection_id, stream=stream, count=records)
     return removed

@@ -10,7 +10,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,7 +82,7 @@ class StreamContext:
         batch: Batch,
         *,
         records: int,
-        finish: repo.PageFinish | None = None,
+        finish: repo.PageFinish | Sequence[repo.PageFinish] = (),
         **state: Any,
     ) -> None:
         """Write a page's rows, the stream's state and a lease renewal in one transaction."""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from bigsync.bigcommerce.pagination import (
@@ -83,12 +84,12 @@ def _incremental_start(ctx: StreamContext, spec: StreamSpec) -> tuple[Checkpoint
     return replace(started, wall_started_at=ctx.clock()), False
 
 
-def _incremental_finish(spec: StreamSpec, checkpoint: Checkpoint) -> repo.PageFinish | None:
+def _incremental_finish(spec: StreamSpec, checkpoint: Checkpoint) -> repo.PageFinish | tuple[()]:
     """After a complete full read: soft-delete what the read did not write."""
     if not checkpoint.full or checkpoint.wall_started_at is None:
-        return None
+        return ()
     if not repo.has_soft_delete(spec.table):
-        return None
+        return ()
     return repo.RemoveUnseen(spec.table, checkpoint.wall_started_at, spec.cascade)
 
 
@@ -137,7 +138,7 @@ async def read_incremental(ctx: StreamContext, spec: StreamSpec, progress: Strea
             }
             if done:
                 state.update(status="ok", last_success_at=ctx.clock())
-            finish = _incremental_finish(spec, checkpoint) if done else None
+            finish = _incremental_finish(spec, checkpoint) if done else ()
             batch = spec.to_batch(page.items, None)
             records = len(page.items)
             await ctx.commit(spec, progress, batch, records=records, finish=finish, **state)
@@ -204,6 +205,14 @@ async def read_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamProgre
 # --- FULL_SCAN --------------------------------------------------------------------------------
 
 
+def _full_scan_finish(spec: StreamSpec, scan_started: datetime) -> list[repo.PageFinish]:
+    """After a complete scan: what it did not see goes; stock read sets the catalog's levels."""
+    steps: list[repo.PageFinish] = [repo.RemoveUnseen(spec.table, scan_started)]
+    if spec.sets_catalog_stock:
+        steps.append(repo.CatalogStockFromLevels())
+    return steps
+
+
 async def read_full_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamProgress) -> None:
     """A FULL_SCAN stream: every page; once complete, what the scan did not write goes."""
     state = ctx.run.states.get(spec.name)
@@ -226,7 +235,7 @@ async def read_full_scan(ctx: StreamContext, spec: StreamSpec, progress: StreamP
                     progress,
                     batch,
                     records=len(read.items),
-                    finish=repo.RemoveUnseen(spec.table, scan_started),
+                    finish=_full_scan_finish(spec, scan_started),
                     checkpoint=None,
                     status="ok",
                     last_success_at=ctx.clock(),
