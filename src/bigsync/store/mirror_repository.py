@@ -80,6 +80,32 @@ def replace_owned(
         conn.execute(table.delete().where(condition))
 
 
+def count_changed(
+    conn: sa.Connection, table_name: str, rows: Sequence[Row], *, connection_id: int
+) -> int:
+    """How many of `rows` are new to the mirror or differ from the row stored (by `raw`):
+    what a page brings, as against what it reads again (call before writing the page)."""
+    if not rows:
+        return 0
+    table = MIRROR_TABLES[table_name]
+    keys = [k for k in key_columns(table) if k != "connection_id"]
+    wanted = {tuple(row[k] for k in keys): row["raw"] for row in rows}
+    stored: dict[tuple[Any, ...], Any] = {}
+    key_list = list(wanted)
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start : start + 500]
+        query = sa.select(*(table.c[k] for k in keys), table.c.raw).where(
+            table.c.connection_id == connection_id
+        )
+        if keys:  # else one row per connection (store_info)
+            query = query.where(sa.tuple_(*(table.c[k] for k in keys)).in_(chunk))
+        if "deleted_at" in table.c:
+            query = query.where(table.c.deleted_at.is_(None))
+        for row in conn.execute(query):
+            stored[tuple(row[: len(keys)])] = row.raw
+    return sum(1 for key, raw in wanted.items() if stored.get(key) != raw)
+
+
 def write_batch(conn: sa.Connection, batch: Batch, *, connection_id: int, now: datetime) -> int:
     """Write one page's rows: replace owned child sets, then upsert every table."""
     for owned in batch.owned:
@@ -425,6 +451,15 @@ def set_catalog_stock(conn: sa.Connection, *, connection_id: int) -> int:
     )
 
 
+@dataclass(frozen=True)
+class PageWritten:
+    """What one committed page did: rows of the stream's table that were new or changed
+    (`count_changed`), and rows its finish steps removed."""
+
+    changed: int
+    removed: int
+
+
 def commit_page(
     db: sa.Engine,
     *,
@@ -432,19 +467,22 @@ def commit_page(
     owner: str,
     lease: timedelta,
     stream: str,
+    table: str,
     batch: Batch,
     records: int,
     state: Mapping[str, Any],
     finish: PageFinish | Sequence[PageFinish] = (),
     now: datetime,
-) -> int:
+) -> PageWritten:
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
     `finish` (one step or several), save the stream's `state` and add `records` to its
-    counters. Returns how many rows `finish` removed."""
+    counters. Returns how many rows of the stream's table were new or changed, and how many
+    rows `finish` removed."""
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
             raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
+        changed = count_changed(conn, table, batch.rows.get(table, ()), connection_id=connection_id)
         write_batch(conn, batch, connection_id=connection_id, now=now)
         finishes = finish if isinstance(finish, Sequence) else (finish,)
         removed = 0
@@ -452,7 +490,7 @@ def commit_page(
             removed += apply_finish(conn, step, connection_id=connection_id, now=now)
         save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
         add_records(conn, connection_id=connection_id, stream=stream, count=records)
-    return removed
+    return PageWritten(changed=changed, removed=removed)
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -486,7 +524,7 @@ def finish_run(
     error: str | None,
     now: datetime,
 ) -> None:
-    """Record how a run ended."""
+    """Record how a run ended (`records`: rows it found new or changed)."""
     conn.execute(
         sync_runs.update()
         .where(sync_runs.c.id == run_id)
@@ -494,9 +532,7 @@ def finish_run(
     )
 
 
-def recent_runs(
-    conn: sa.Connection, *, connection_id: int, limit: int = 5
-) -> list[Mapping[str, Any]]:
+def recent_runs(conn: sa.Connection, *, connection_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """The newest runs of a connection, newest first."""
     query = (
         sync_runs.select()
@@ -504,7 +540,19 @@ def recent_runs(
         .order_by(sync_runs.c.id.desc())
         .limit(limit)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    runs: list[dict[str, Any]] = [dict(row._mapping) for row in conn.execute(query)]
+    for run in runs:
+        run["number"] = run_number(conn, run["id"], connection_id=connection_id)
+    return runs
+
+
+def run_number(conn: sa.Connection, run_id: int, *, connection_id: int) -> int:
+    """The run's number among its connection's runs (1 for the first; runs are kept for
+    the connection's life, so a number is never given twice)."""
+    query = sa.select(sa.func.count()).where(
+        sync_runs.c.connection_id == connection_id, sync_runs.c.id <= run_id
+    )
+    return int(conn.scalar(query) or 0)
 
 
 # --- the per-connection lease -----------------------------------------------------------------

@@ -87,13 +87,14 @@ class StreamContext:
     ) -> None:
         """Write a page's rows, the stream's state and a lease renewal in one transaction."""
 
-        def write() -> int:
+        def write() -> repo.PageWritten:
             return repo.commit_page(
                 self.db,
                 connection_id=self.connection_id,
                 owner=self.owner,
                 lease=self.options.lease,
                 stream=spec.name,
+                table=spec.table,
                 batch=batch,
                 records=records,
                 state=state,
@@ -102,8 +103,9 @@ class StreamContext:
             )
 
         # One writer thread: pages of concurrent streams are written one after another.
-        removed = await asyncio.get_running_loop().run_in_executor(self.writer, write)
-        progress.deleted += removed
+        written = await asyncio.get_running_loop().run_in_executor(self.writer, write)
+        progress.deleted += written.removed
+        progress.changed += written.changed
         progress.records += records
         self.on_progress(progress)
 

@@ -131,12 +131,13 @@ class SyncEngine:
     async def _run(self) -> SyncResult:
         started = self.clock()
         names = [spec.name for spec in self.options.streams]
-        mode = "full" if self.options.full else "incremental"
         with self.db.begin() as conn:
+            states = repo.load_states(conn, connection_id=self.connection_id)
+            mode = self._mode(states)
             run_id = repo.start_run(
                 conn, connection_id=self.connection_id, mode=mode, streams=names, now=started
             )
-            states = repo.load_states(conn, connection_id=self.connection_id)
+            number = repo.run_number(conn, run_id, connection_id=self.connection_id)
         error: str | None = None
         try:
             store_now = await self._store_time(started)
@@ -168,7 +169,7 @@ class SyncEngine:
                     conn,
                     run_id,
                     status=status,
-                    records=sum(p.records for p in self.progress.values()),
+                    records=sum(p.changed for p in self.progress.values()),
                     requests=sum(p.requests for p in self.progress.values()),
                     error=error,
                     now=finished,
@@ -180,7 +181,18 @@ class SyncEngine:
             streams=tuple(self.progress.values()),
             started_at=started,
             finished_at=finished,
+            mode=mode,
+            number=number,
         )
+
+    def _mode(self, states: dict[str, repo.StreamState]) -> str:
+        """`full` when asked, `initial` while no selected stream has ever completed (the
+        first sync reads everything), else `incremental`."""
+        if self.options.full:
+            return "full"
+        names = {spec.name for spec in self.options.streams}
+        done = any(s.last_success_at is not None for n, s in states.items() if n in names)
+        return "incremental" if done else "initial"
 
     def _acquire(self) -> None:
         now = self.clock()

@@ -104,6 +104,7 @@ class StreamProgress:
     name: str
     status: str = "pending"  # pending | running | ok | skipped | failed
     records: int = 0  # API records read (products, not products + variants)
+    changed: int = 0  # rows of the stream's table new or changed (re-reads left out)
     requests: int = 0
     expected: int | None = None  # records the stream expects to read, when known
     expected_requests: int | None = None  # for one-request-per-parent streams
@@ -125,10 +126,19 @@ class SyncResult:
     streams: tuple[StreamProgress, ...]
     started_at: datetime
     finished_at: datetime
+    # initial (the connection's first sync) | incremental | full
+    mode: str = "incremental"
+    number: int = 0  # the run's number among its connection's runs (#1 first)
 
     @property
     def records(self) -> int:
+        """API records read, re-reads (the overlap window, scans) included."""
         return sum(s.records for s in self.streams)
+
+    @property
+    def changed(self) -> int:
+        """Rows that were new to the mirror or changed."""
+        return sum(s.changed for s in self.streams)
 
     @property
     def requests(self) -> int:

@@ -11,6 +11,7 @@ from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.connections import ConnectionService
 from bigsync.store import mirror_repository as repo
 from bigsync.store.mirror_schema import MIRROR_TABLES
+from bigsync.streams.catalog import STREAMS_BY_NAME
 from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
 from bigsync.sync.model import FeatureGate
 
@@ -61,6 +62,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def _table_of(stream: str) -> str | None:
+    spec = STREAMS_BY_NAME.get(stream)
+    return spec.table if spec else None
+
+
 def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any]:
     """The state of one connection's mirror as plain JSON-able data."""
     with db.connect() as conn:
@@ -81,8 +87,14 @@ def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any
                 "status": s.status,
                 "cursor": _iso(s.cursor),
                 "resumable": bool(s.checkpoint) and s.status != "ok",
+                # API records read (re-reads included), all time and in the last run ...
                 "records_total": s.records_total,
                 "last_run_records": s.last_run_records,
+                "records_read_total": s.records_total,
+                "last_run_records_read": s.last_run_records,
+                # ... and the rows of its table in the mirror now.
+                "table": _table_of(s.stream),
+                "rows": counts.get(_table_of(s.stream) or ""),
                 "last_success_at": _iso(s.last_success_at),
                 "last_scan_at": _iso(s.last_scan_at),
                 "last_error": s.last_error,
@@ -92,9 +104,11 @@ def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any
         "runs": [
             {
                 "id": run["id"],
+                "number": run["number"],  # per connection: #1 is its first sync
                 "mode": run["mode"],
                 "status": run["status"],
-                "records": run["records"],
+                "records": run["records"],  # rows new or changed
+                "records_changed": run["records"],
                 "requests": run["requests"],
                 "started_at": _iso(run["started_at"]),
                 "finished_at": _iso(run["finished_at"]),
