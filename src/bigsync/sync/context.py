@@ -109,6 +109,16 @@ class StreamContext:
         progress.records += records
         self.on_progress(progress)
 
+    def window_quota(self) -> int:
+        """Requests per rate window: as the store's rate headers said (the client's
+        governor), else `SyncOptions.quota_per_window`."""
+        governor = getattr(self.api, "governor", None)
+        budget = getattr(governor, "budget", None)
+        quota = getattr(budget, "quota", None)
+        if isinstance(quota, int) and quota > 0:
+            return quota
+        return self.options.quota_per_window
+
     def save_state(self, spec: StreamSpec, **values: Any) -> None:
         """Save `values` (columns of `sync_state`) for `spec`'s stream at once."""
         with self.db.begin() as conn:

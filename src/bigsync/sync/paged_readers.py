@@ -27,7 +27,7 @@ from bigsync.streams.spec import Api, StreamSpec
 from bigsync.sync import bookmark
 from bigsync.sync.bookmark import Checkpoint
 from bigsync.sync.context import StreamContext
-from bigsync.sync.model import StreamProgress
+from bigsync.sync.model import StreamProgress, scan_cost, scan_every_sync
 
 
 class Paginator(Protocol):
@@ -159,10 +159,18 @@ def _scan_skipped(ctx: StreamContext, spec: StreamSpec, progress: StreamProgress
     state = run.states.get(spec.name)
     if state is not None and state.checkpoint:
         return False  # an interrupted scan resumes
+    with ctx.db.connect() as conn:
+        rows = repo.count_rows(conn, spec.table, connection_id=ctx.connection_id)
+    cost, quota = scan_cost(rows, spec.page_size), ctx.window_quota()
+    if scan_every_sync(cost, quota=quota, share=ctx.options.scan_share):
+        progress.note = (
+            f"every sync: {cost} requests, within {ctx.options.scan_share:.0%} of {quota}"
+        )
+        return False
     last = state.last_scan_at if state else None
     if bookmark.is_due(last, every=ctx.options.scan_every, now=ctx.clock()):
         return False
-    progress.note = "scan not due"
+    progress.note = f"scan not due ({cost} requests, above {ctx.options.scan_share:.0%} of {quota})"
     return True
 
 

@@ -13,7 +13,7 @@ from bigsync.store import mirror_repository as repo
 from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.streams.catalog import STREAMS_BY_NAME
 from bigsync.sync.engine import ProgressCallback, SyncEngine, SyncOptions, SyncResult
-from bigsync.sync.model import FeatureGate
+from bigsync.sync.model import FeatureGate, scan_cost, scan_every_sync
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -67,7 +67,9 @@ def _table_of(stream: str) -> str | None:
     return spec.table if spec else None
 
 
-def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any]:
+def mirror_status(
+    db: Engine, *, connection_id: int, name: str, options: SyncOptions | None = None
+) -> dict[str, Any]:
     """The state of one connection's mirror as plain JSON-able data."""
     with db.connect() as conn:
         lease = repo.current_lease(conn, connection_id=connection_id)
@@ -117,4 +119,24 @@ def mirror_status(db: Engine, *, connection_id: int, name: str) -> dict[str, Any
             for run in runs
         ],
         "tables": counts,
+        "variants": _variant_policy(states, counts, options or SyncOptions()),
+    }
+
+
+def _variant_policy(
+    states: dict[str, repo.StreamState], counts: dict[str, int], options: SyncOptions
+) -> dict[str, Any]:
+    """When every variant was last read (a products scan, or a full read of products), what
+    re-reading them costs, and how often a sync does it (`SyncOptions` explains the rule)."""
+    scan = STREAMS_BY_NAME["products_scan"]
+    cost = scan_cost(counts.get(scan.table, 0), scan.page_size)
+    quota = options.quota_per_window
+    every_sync = scan_every_sync(cost, quota=quota, share=options.scan_share)
+    state = states.get(scan.name)
+    return {
+        "last_read_at": _iso(state.last_scan_at if state else None),
+        "scan_requests": cost,
+        "scan_runs": "every sync" if every_sync else f"every {options.scan_every}",
+        "rule": f"every sync while it costs at most {options.scan_share:.0%} of a "
+        f"{quota}-request window (more when the store's quota is larger)",
     }
