@@ -165,7 +165,7 @@ async def main(args: argparse.Namespace) -> None:
                 changes = change_counts(args)
                 await mutate(base, store["hash"], changes)
                 what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
-                incremental = await sync(scan_every=timedelta(days=365))
+                incremental = await sync(scan_every=timedelta(days=365), scan_share=0.0)
                 report(f"incremental after {what} (no scans)", incremental, None)
                 scanned = await sync(scan_every=timedelta(0))
                 report("incremental with the periodic scans", scanned, None)
