@@ -10,8 +10,9 @@ latency; pinned to CPU 0 when there are two), then in this process (pinned to CP
 sync engine through BigCommerceClient over a real socket: a full sync, then `--changes`
 mutations of each kind (products, variants, orders, customers; or `--change-pct` percent of
 each kind's records) through the control API and an
-incremental sync with the periodic scans off, then one with the scans on. Only talks to
-127.0.0.1.
+incremental sync with the periodic scans off, then one with the scans on, then the same
+changes again and an incremental sync with the default options (the scan policy of
+`SyncOptions`). Only talks to 127.0.0.1.
 
 The minimum number of requests of a full sync is ceil(records / page size) per paged stream,
 one per parent for per-parent streams (transactions, shipping methods) and one per single
@@ -164,10 +165,13 @@ async def main(args: argparse.Namespace) -> None:
                 changes = change_counts(args)
                 await mutate(base, store["hash"], changes)
                 what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
-                incremental = await sync(scan_every=timedelta(days=365))
+                incremental = await sync(scan_every=timedelta(days=365), scan_share=0.0)
                 report(f"incremental after {what} (no scans)", incremental, None)
                 scanned = await sync(scan_every=timedelta(0))
                 report("incremental with the periodic scans", scanned, None)
+                await mutate(base, store["hash"], changes)
+                default = await sync()
+                report(f"incremental after {what} (default scan policy)", default, None)
             db.dispose()
     finally:
         server.terminate()

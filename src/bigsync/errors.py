@@ -11,7 +11,9 @@
     ├── ConnectionExistsError        a connection with that name already exists
     ├── SyncError                    a sync could not run or finish
     │   ├── SyncLockedError          another sync of the same connection holds the lease
-    │   └── SyncLockLostError        the lease expired and another sync took it (retriable)
+    │   ├── SyncLockLostError        the lease expired and another sync took it (retriable)
+    │   ├── StoreAccessError         the store refused the token (401) or is not there (404)
+    │   └── SkipStreamError          a stream cannot run now (feature off, dependency failed)
     └── ApiError                     a BigCommerce request did not succeed
         ├── TransportError           no usable HTTP response (retriable)
         │   ├── ConnectTimeoutError  .. connect or read timed out
@@ -90,6 +92,21 @@ class SyncLockLostError(SyncError):
     """This sync's lease expired and another sync took it; the last page was not committed."""
 
     retriable = True
+
+
+class StoreAccessError(SyncError):
+    """The store refused the connection's token (401), or there is no such store (404 on
+    `/v2/time` or `/v2/store`): the sync stopped at the first such answer. The message is one
+    line that says what is wrong and the commands that fix it."""
+
+
+class SkipStreamError(SyncError):
+    """A stream cannot run in this run (its feature is off, a stream it needs failed).
+    `warning`: the user asked for it and must fix something; otherwise they did not ask."""
+
+    def __init__(self, message: str, *, warning: bool) -> None:
+        super().__init__(message)
+        self.warning = warning
 
 
 class ApiError(BigsyncError):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bigsync.bigcommerce.pagination import (
     CursorPaginator,
+    IdScanPaginator,
+    Keyset,
+    ModifiedKeysetPaginator,
     PageRequest,
+    PageScanPaginator,
     V2Paginator,
     V3OffsetPaginator,
+    next_cursor_of,
     pages_for,
+    records_of,
+    total_of,
     with_limit,
 )
 from bigsync.errors import MalformedResponseError
@@ -205,3 +213,114 @@ def test_v2_resume_with_count() -> None:
     assert numbers(beyond.first()) == [2]
     with pytest.raises(ValueError, match="start_page"):
         V2Paginator(start_page=0)
+
+
+# --- envelopes ---------------------------------------------------------------------------------
+
+V3 = {
+    "data": [{"id": 1}],
+    "meta": {
+        "pagination": {"total": 7},
+        "cursor_pagination": {"end_cursor": "aWQ6MQ", "links": {"next": "?after=aWQ6MQ"}},
+    },
+}
+
+
+def test_records_of_reads_both_generations_and_empty_answers() -> None:
+    assert records_of(V3) == [{"id": 1}]
+    assert records_of([{"id": 2}]) == [{"id": 2}]
+    assert records_of(None) == []  # 204
+    assert records_of({"data": None}) == []
+
+
+def test_totals_and_cursors() -> None:
+    assert total_of(V3) == 7
+    assert total_of([]) is None
+    assert next_cursor_of(V3) == "aWQ6MQ"
+    last = {"meta": {"cursor_pagination": {"end_cursor": "x", "links": {}}}}
+    assert next_cursor_of(last) is None
+
+
+# --- the sync engine's resumable reads ----------------------------------------------------------
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def stamped(*seconds: int) -> list[dict[str, Any]]:
+    return [{"id": i, "at": T0 + timedelta(seconds=s)} for i, s in enumerate(seconds, start=1)]
+
+
+def keyset_paginator(keyset: Keyset | None = None) -> ModifiedKeysetPaginator:
+    return ModifiedKeysetPaginator(
+        {"sort": "date_modified"},
+        limit=3,
+        bound_param="date_modified:min",
+        keyset=keyset or Keyset(),
+        modified=lambda item: item["at"],
+        format_bound=lambda moment: moment.isoformat(),
+    )
+
+
+def test_keyset_moves_its_bound_to_the_newest_record_of_each_page() -> None:
+    paginator = keyset_paginator()
+    (first,) = paginator.first()
+    assert first.params == {"sort": "date_modified", "limit": 3, "page": 1}
+    _, (second,) = paginator.read(first, 200, {"data": stamped(1, 2, 5)})
+    assert second.params["date_modified:min"] == (T0 + timedelta(seconds=5)).isoformat()
+    assert second.params["page"] == 1
+    assert not paginator.done
+    page, more = paginator.read(second, 200, {"data": stamped(5, 6)})
+    assert more == []
+    assert paginator.done
+    assert len(page.items) == 2
+    assert paginator.keyset.max_seen == T0 + timedelta(seconds=6)
+
+
+def test_keyset_pages_through_a_tie_group_and_stops_at_the_total() -> None:
+    start = Keyset(bound=T0, page=1)
+    paginator = keyset_paginator(start)
+    (first,) = paginator.first()
+    _, (second,) = paginator.read(first, 200, {"data": stamped(0, 0, 0)})
+    assert second.params["page"] == 2
+    assert paginator.keyset.bound == T0
+    body = {"data": stamped(0, 0, 0), "meta": {"pagination": {"total": 6}}}
+    _, more = paginator.read(second, 200, body)
+    assert more == []
+    assert paginator.done
+
+
+def test_id_scan_pages_by_id_keyset_or_by_cursor() -> None:
+    by_id = IdScanPaginator({"sort": "id"}, limit=2, after_param="id:greater", after_id=4)
+    (first,) = by_id.first()
+    assert first.params == {"sort": "id", "limit": 2, "id:greater": 4}
+    _, (second,) = by_id.read(first, 200, {"data": [{"id": 7}, {"id": 5}]})
+    assert second.params["id:greater"] == 7
+    assert by_id.after_id == 7
+    _, more = by_id.read(second, 200, {"data": [{"id": 9}]})
+    assert more == []
+    assert by_id.done
+    by_cursor = IdScanPaginator({}, limit=1, after_param=None)
+    (first,) = by_cursor.first()
+    _, (second,) = by_cursor.read(first, 200, V3)
+    assert second.params == {"limit": 1, "after": "aWQ6MQ"}
+    _, more = by_cursor.read(second, 200, {"data": [{"id": 2}], "meta": {}})
+    assert more == []
+    assert by_cursor.done
+
+
+def test_page_scan_resumes_and_stops_at_a_short_page_or_the_total() -> None:
+    paginator = PageScanPaginator({"x": "1"}, limit=2, start_page=3)
+    (first,) = paginator.first()
+    assert first.params == {"x": "1", "limit": 2, "page": 3}
+    _, (second,) = paginator.read(first, 200, [{"id": 1}, {"id": 2}])
+    assert second.number == 4
+    _, more = paginator.read(second, 204, None)
+    assert more == []
+    assert paginator.done
+    full_last = PageScanPaginator({}, limit=2)
+    body = {"data": [{"id": 1}, {"id": 2}], "meta": {"pagination": {"total": 2}}}
+    assert full_last.read(full_last.first()[0], 200, body)[1] == []
+    unpaged = PageScanPaginator({"x": "1"}, limit=0)
+    (only,) = unpaged.first()
+    assert only.params == {}
+    assert unpaged.read(only, 200, [{"id": 1}])[1] == []

@@ -93,7 +93,7 @@ def test_sync_and_status_of_a_connected_store(live_sandbox: SandboxServer) -> No
     report = json.loads(run("status", "shop", "--json").output)
     assert report["tables"]["orders"] == 20
     assert report["tables"]["products"] == 0
-    assert [r["mode"] for r in report["runs"]] == ["incremental", "incremental"]
+    assert [r["mode"] for r in report["runs"]] == ["incremental", "initial"]  # newest first
     shown = run("status", "shop")
     assert "Mirrored rows" in shown.output
 

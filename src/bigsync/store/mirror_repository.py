@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bigsync.errors import SyncLockLostError
 from bigsync.store.mirror_schema import MIRROR_TABLES, sync_locks, sync_runs, sync_state
 from bigsync.streams.spec import Batch, Owned, Row
 
@@ -77,6 +78,32 @@ def replace_owned(
         )
     else:
         conn.execute(table.delete().where(condition))
+
+
+def count_changed(
+    conn: sa.Connection, table_name: str, rows: Sequence[Row], *, connection_id: int
+) -> int:
+    """How many of `rows` are new to the mirror or differ from the row stored (by `raw`):
+    what a page brings, as against what it reads again (call before writing the page)."""
+    if not rows:
+        return 0
+    table = MIRROR_TABLES[table_name]
+    keys = [k for k in key_columns(table) if k != "connection_id"]
+    wanted = {tuple(row[k] for k in keys): row["raw"] for row in rows}
+    stored: dict[tuple[Any, ...], Any] = {}
+    key_list = list(wanted)
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start : start + 500]
+        query = sa.select(*(table.c[k] for k in keys), table.c.raw).where(
+            table.c.connection_id == connection_id
+        )
+        if keys:  # else one row per connection (store_info)
+            query = query.where(sa.tuple_(*(table.c[k] for k in keys)).in_(chunk))
+        if "deleted_at" in table.c:
+            query = query.where(table.c.deleted_at.is_(None))
+        for row in conn.execute(query):
+            stored[tuple(row[: len(keys)])] = row.raw
+    return sum(1 for key, raw in wanted.items() if stored.get(key) != raw)
 
 
 def write_batch(conn: sa.Connection, batch: Batch, *, connection_id: int, now: datetime) -> int:
@@ -164,6 +191,11 @@ def live_ids_between(
     if "deleted_at" in table.c:
         query = query.where(table.c.deleted_at.is_(None))
     return list(conn.scalars(query.order_by(table.c.id)))
+
+
+def has_soft_delete(table_name: str) -> bool:
+    """Whether the mirror table keeps deleted rows (with `deleted_at` set)."""
+    return "deleted_at" in MIRROR_TABLES[table_name].c
 
 
 def parent_ids(conn: sa.Connection, table_name: str, *, connection_id: int) -> list[int]:
@@ -276,6 +308,191 @@ def add_records(conn: sa.Connection, *, connection_id: int, stream: str, count: 
     )
 
 
+# --- a page and its checkpoint, in one transaction -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoveUnseen:
+    """After a complete read begun at `since`: remove what it did not write (`remove_unseen`),
+    then soft-delete the children (`cascade`: child table, parent column) of removed rows."""
+
+    table: str
+    since: datetime
+    cascade: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoveMissing:
+    """After a page of an id-ordered scan: soft-delete the live rows with `after < id <= upto`
+    (no upper bound: None) that the page did not list, and their children."""
+
+    table: str
+    after: int
+    upto: int | None
+    listed: frozenset[int]
+    cascade: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogStockFromLevels:
+    """After a complete read of `inventory_levels`: set the catalog's `inventory_level`
+    (column and `raw`) of variants and products to the stock just read at the default
+    location, where they differ. The catalog shows the default location's on-hand stock
+    (API-NOTES §8.1), summed over the variants for a product tracked by variant; a
+    product-level item carries the base variant's id. Rows keep their `synced_at`."""
+
+
+DEFAULT_LOCATION_ID = 1
+"""BigCommerce's default location, whose stock the catalog's `inventory_level` shows."""
+
+PageFinish = RemoveUnseen | RemoveMissing | CatalogStockFromLevels
+"""What a page's transaction changes after writing the page."""
+
+
+def _cascade(
+    conn: sa.Connection,
+    table: str,
+    cascade: Sequence[tuple[str, str]],
+    *,
+    connection_id: int,
+    now: datetime,
+) -> None:
+    for child, column in cascade:
+        soft_delete_orphans(conn, child, column, parent=table, connection_id=connection_id, now=now)
+
+
+def apply_finish(
+    conn: sa.Connection, finish: PageFinish, *, connection_id: int, now: datetime
+) -> int:
+    """Apply one `PageFinish`; returns how many rows were removed."""
+    if isinstance(finish, CatalogStockFromLevels):
+        set_catalog_stock(conn, connection_id=connection_id)
+        return 0
+    if isinstance(finish, RemoveUnseen):
+        removed = remove_unseen(
+            conn, finish.table, connection_id=connection_id, since=finish.since, now=now
+        )
+        _cascade(conn, finish.table, finish.cascade, connection_id=connection_id, now=now)
+        return removed
+    known = live_ids_between(
+        conn, finish.table, connection_id=connection_id, after=finish.after, upto=finish.upto
+    )
+    gone = [i for i in known if i not in finish.listed]
+    if not gone:
+        return 0
+    removed = soft_delete(conn, finish.table, gone, connection_id=connection_id, now=now)
+    _cascade(conn, finish.table, finish.cascade, connection_id=connection_id, now=now)
+    return removed
+
+
+def _set_inventory_levels(
+    conn: sa.Connection,
+    table: sa.Table,
+    levels: sa.Subquery,
+    key: sa.ColumnElement[Any],
+    *,
+    connection_id: int,
+) -> int:
+    """Set `table.inventory_level` (and `raw`) to `levels.c.level` where `key` matches and the
+    value differs; returns how many rows changed."""
+    query = (
+        sa.select(table.c.id, table.c.raw, levels.c.level)
+        .join(levels, key == table.c.id)
+        .where(
+            table.c.connection_id == connection_id,
+            table.c.deleted_at.is_(None),
+            table.c.inventory_level.is_distinct_from(levels.c.level),
+        )
+    )
+    changes = [
+        {"_id": row.id, "_level": row.level, "_raw": {**row.raw, "inventory_level": row.level}}
+        for row in conn.execute(query)
+    ]
+    if changes:
+        conn.execute(
+            table.update()
+            .where(table.c.connection_id == connection_id, table.c.id == sa.bindparam("_id"))
+            .values(inventory_level=sa.bindparam("_level"), raw=sa.bindparam("_raw")),
+            changes,
+        )
+    return len(changes)
+
+
+def set_catalog_stock(conn: sa.Connection, *, connection_id: int) -> int:
+    """Apply `CatalogStockFromLevels`; returns how many variant and product rows changed."""
+    stock = MIRROR_TABLES["inventory_levels"]
+    at_default = sa.and_(
+        stock.c.connection_id == connection_id, stock.c.location_id == DEFAULT_LOCATION_ID
+    )
+    by_variant = (
+        sa.select(stock.c.variant_id, stock.c.total_inventory_onhand.label("level"))
+        .where(at_default, stock.c.variant_id != 0)
+        .subquery()
+    )
+    by_product = (
+        sa.select(stock.c.product_id, sa.func.sum(stock.c.total_inventory_onhand).label("level"))
+        .where(at_default)
+        .group_by(stock.c.product_id)
+        .subquery()
+    )
+    changed = _set_inventory_levels(
+        conn,
+        MIRROR_TABLES["variants"],
+        by_variant,
+        by_variant.c.variant_id,
+        connection_id=connection_id,
+    )
+    return changed + _set_inventory_levels(
+        conn,
+        MIRROR_TABLES["products"],
+        by_product,
+        by_product.c.product_id,
+        connection_id=connection_id,
+    )
+
+
+@dataclass(frozen=True)
+class PageWritten:
+    """What one committed page did: rows of the stream's table that were new or changed
+    (`count_changed`), and rows its finish steps removed."""
+
+    changed: int
+    removed: int
+
+
+def commit_page(
+    db: sa.Engine,
+    *,
+    connection_id: int,
+    owner: str,
+    lease: timedelta,
+    stream: str,
+    table: str,
+    batch: Batch,
+    records: int,
+    state: Mapping[str, Any],
+    finish: PageFinish | Sequence[PageFinish] = (),
+    now: datetime,
+) -> PageWritten:
+    """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
+    SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
+    `finish` (one step or several), save the stream's `state` and add `records` to its
+    counters. Returns how many rows of the stream's table were new or changed, and how many
+    rows `finish` removed."""
+    with db.begin() as conn:
+        if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
+            raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
+        changed = count_changed(conn, table, batch.rows.get(table, ()), connection_id=connection_id)
+        write_batch(conn, batch, connection_id=connection_id, now=now)
+        finishes = finish if isinstance(finish, Sequence) else (finish,)
+        removed = 0
+        for step in finishes:
+            removed += apply_finish(conn, step, connection_id=connection_id, now=now)
+        save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
+        add_records(conn, connection_id=connection_id, stream=stream, count=records)
+    return PageWritten(changed=changed, removed=removed)
+
+
 # --- runs -------------------------------------------------------------------------------------
 
 
@@ -307,7 +524,7 @@ def finish_run(
     error: str | None,
     now: datetime,
 ) -> None:
-    """Record how a run ended."""
+    """Record how a run ended (`records`: rows it found new or changed)."""
     conn.execute(
         sync_runs.update()
         .where(sync_runs.c.id == run_id)
@@ -315,9 +532,7 @@ def finish_run(
     )
 
 
-def recent_runs(
-    conn: sa.Connection, *, connection_id: int, limit: int = 5
-) -> list[Mapping[str, Any]]:
+def recent_runs(conn: sa.Connection, *, connection_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """The newest runs of a connection, newest first."""
     query = (
         sync_runs.select()
@@ -325,7 +540,19 @@ def recent_runs(
         .order_by(sync_runs.c.id.desc())
         .limit(limit)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    runs: list[dict[str, Any]] = [dict(row._mapping) for row in conn.execute(query)]
+    for run in runs:
+        run["number"] = run_number(conn, run["id"], connection_id=connection_id)
+    return runs
+
+
+def run_number(conn: sa.Connection, run_id: int, *, connection_id: int) -> int:
+    """The run's number among its connection's runs (1 for the first; runs are kept for
+    the connection's life, so a number is never given twice)."""
+    query = sa.select(sa.func.count()).where(
+        sync_runs.c.connection_id == connection_id, sync_runs.c.id <= run_id
+    )
+    return int(conn.scalar(query) or 0)
 
 
 # --- the per-connection lease -----------------------------------------------------------------

@@ -325,9 +325,10 @@ sync_runs = sa.Table(
         sa.ForeignKey("connections.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    sa.Column("mode", sa.String(16), nullable=False),  # full | incremental
+    sa.Column("mode", sa.String(16), nullable=False),  # initial | incremental | full
     sa.Column("streams", sa.JSON, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # running | ok | failed
+    # Rows the run found new or changed (records read again unchanged are not counted).
     sa.Column("records", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("requests", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("error", sa.Text),

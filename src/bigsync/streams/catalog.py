@@ -28,6 +28,9 @@ Why these requests (API-NOTES §6-7):
 - categories, brands, locations, channels, order statuses, customer groups, shipping zones
   and methods, inventory levels: small or without a date filter, read in full every sync;
   what a complete read did not see is deleted.
+- inventory levels also set the catalog's `inventory_level` of variants and products (the
+  default location's on-hand stock, API-NOTES §8.1) in the transaction that completes the
+  read: a stock change does not move `date_modified`, and the mirror must agree with itself.
 
 Features (`StreamSpec.feature`, what a connection enables and its Test checks): catalog
 streams need read_catalog, orders and order statuses read_orders, transactions
@@ -125,6 +128,7 @@ INVENTORY_LEVELS = StreamSpec(
     table="inventory_levels",
     kind=StreamKind.FULL_SCAN,
     page_size=1000,
+    sets_catalog_stock=True,
     to_batch=rows.inventory_batch,
     description="Stock per item and location",
 )

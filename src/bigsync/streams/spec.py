@@ -100,6 +100,9 @@ class StreamSpec:
     cascade: tuple[tuple[str, str], ...] = ()
     # Runs alongside this INCREMENTAL stream, behind its committed frontier.
     trails: str | None = None
+    # After a complete read (inventory levels), the catalog's `inventory_level` columns of
+    # variants and products are set from the default location's stock it read.
+    sets_catalog_stock: bool = False
     # The connection feature (`bigcommerce.scopes.Feature` value) the stream belongs to;
     # None: read whatever features are enabled.
     feature: str | None = None

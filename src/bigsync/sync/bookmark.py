@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bigsync.bigcommerce.pagination import Keyset, advance_keyset
 from bigsync.streams.dates import parse_timestamp
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
@@ -45,6 +46,15 @@ class Checkpoint:
     full: bool = False
     # This machine's clock when the read began (rows written since carry a later synced_at).
     wall_started_at: datetime | None = None
+
+    @property
+    def keyset(self) -> Keyset:
+        """Where the read stands, as its paginator sees it."""
+        return Keyset(bound=self.bound, page=self.page, max_seen=self.max_seen)
+
+    def at(self, keyset: Keyset) -> Checkpoint:
+        """This checkpoint moved to `keyset`."""
+        return replace(self, bound=keyset.bound, page=keyset.page, max_seen=keyset.max_seen)
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint as JSON for `sync_state.checkpoint`."""
@@ -94,16 +104,8 @@ def advance(
 ) -> tuple[Checkpoint, bool]:
     """The checkpoint after a page whose records have the `modified` timestamps (in the
     page's order, ascending), and whether the stream is complete (a short page)."""
-    items = list(modified)
-    newest = max((m for m in items if m is not None), default=None)
-    max_seen = _latest(checkpoint.max_seen, newest)
-    done = len(items) < page_size if page_size else True
-    if done or newest is None:
-        return replace(checkpoint, max_seen=max_seen), True
-    if checkpoint.bound is not None and newest <= checkpoint.bound:
-        # The whole page shares the bound: page through that tie group.
-        return replace(checkpoint, page=checkpoint.page + 1, max_seen=max_seen), False
-    return replace(checkpoint, bound=newest, page=1, max_seen=max_seen), False
+    keyset, done = advance_keyset(checkpoint.keyset, list(modified), page_size=page_size)
+    return checkpoint.at(keyset), done
 
 
 def final_cursor(checkpoint: Checkpoint, previous: datetime | None) -> datetime | None:

@@ -20,46 +20,100 @@ orders committed below its frontier while it runs, so the one-request-per-order 
 overlaps the orders read instead of following it. Pages are processed one at a time, so
 memory does not grow with the store.
 
-This module runs the streams; `stream_io` holds the shared state and the request/commit
-primitives, `paged_readers` and `parent_readers` the reader of each stream kind.
+This module runs the streams; each stream is read by the reader of its kind (`READERS`,
+in `paged_readers` and `parent_readers`), given a `context.StreamContext`: the run's shared
+state and the request/commit primitives.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from bigsync.errors import (
+    AuthenticationError,
     BigsyncError,
+    HttpStatusError,
+    NotFoundError,
     PermissionDeniedError,
+    SkipStreamError,
+    StoreAccessError,
     SyncLockLostError,
 )
 from bigsync.store import mirror_repository as repo
 from bigsync.store.sync_lock import hold_sync_lock
 from bigsync.streams.spec import StreamKind, StreamSpec
+from bigsync.sync.context import RunState, StreamContext, default_owner, utcnow
 from bigsync.sync.model import (
     ProgressCallback,
-    SkipReason,
     StoreApi,
     StreamProgress,
     SyncOptions,
     SyncResult,
 )
-from bigsync.sync.paged_readers import PagedReaders
-from bigsync.sync.parent_readers import ParentReaders
-from bigsync.sync.stream_io import RunState, SkipStreamError
+from bigsync.sync.paged_readers import read_full_scan, read_incremental, read_scan
+from bigsync.sync.parent_readers import read_per_parent, read_single, read_transactions
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
+Reader = Callable[[StreamContext, StreamSpec, StreamProgress], Awaitable[None]]
+"""Reads one stream to the end, committing page by page through the context."""
 
-class SyncEngine(PagedReaders, ParentReaders):
+READERS: dict[StreamKind, Reader] = {
+    StreamKind.INCREMENTAL: read_incremental,
+    StreamKind.SCAN: read_scan,
+    StreamKind.FULL_SCAN: read_full_scan,
+    StreamKind.SINGLE: read_single,
+    StreamKind.PER_PARENT: read_per_parent,
+}
+"""The reader of each stream kind."""
+
+STORE_PATHS = ("/v2/time", "/v2/store")
+"""Answered by every store: a 404 there means there is no such store (hash or API URL)."""
+
+TRAILING_READER: Reader = read_transactions
+"""The reader of a PER_PARENT stream that trails another (`StreamSpec.trails`)."""
+
+
+def reader_for(spec: StreamSpec) -> Reader:
+    """The reader that runs `spec`."""
+    if spec.kind is StreamKind.PER_PARENT and spec.trails is not None:
+        return TRAILING_READER
+    return READERS[spec.kind]
+
+
+class SyncEngine:
     """Mirror one connection's store into the database (the readers are in
-    `paged_readers` and `parent_readers`, their primitives in `stream_io`)."""
+    `paged_readers` and `parent_readers`, their context in `context`)."""
+
+    def __init__(
+        self,
+        db: Engine,
+        api: StoreApi,
+        *,
+        connection_id: int,
+        options: SyncOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.api = api
+        self.connection_id = connection_id
+        self.options = options or SyncOptions()
+        self.on_progress = on_progress or (lambda _progress: None)
+        self.owner = owner or default_owner()
+        self.clock = clock
+        self.progress = {spec.name: StreamProgress(spec.name) for spec in self.options.streams}
+        self._writer = ThreadPoolExecutor(max_workers=1)
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -75,20 +129,32 @@ class SyncEngine(PagedReaders, ParentReaders):
 
     async def _run(self) -> SyncResult:
         started = self.clock()
-        store_now = await self._store_time(started)
         names = [spec.name for spec in self.options.streams]
-        mode = "full" if self.options.full else "incremental"
         with self.db.begin() as conn:
+            states = repo.load_states(conn, connection_id=self.connection_id)
+            mode = self._mode(states)
             run_id = repo.start_run(
                 conn, connection_id=self.connection_id, mode=mode, streams=names, now=started
             )
-            states = repo.load_states(conn, connection_id=self.connection_id)
-        run = RunState(started_at=store_now, states=states)
+            number = repo.run_number(conn, run_id, connection_id=self.connection_id)
         error: str | None = None
         try:
-            await self._run_streams(run)
-        except SyncLockLostError as lost:
-            error = str(lost)
+            store_now = await self._store_time(started)
+            run = RunState(started_at=store_now, states=states)
+            context = StreamContext(
+                db=self.db,
+                api=self.api,
+                connection_id=self.connection_id,
+                options=self.options,
+                owner=self.owner,
+                clock=self.clock,
+                on_progress=self.on_progress,
+                run=run,
+                writer=self._writer,
+            )
+            await self._run_streams(context)
+        except (SyncLockLostError, StoreAccessError) as stopped:
+            error = str(stopped)
             raise
         finally:
             failed = [p for p in self.progress.values() if p.status == "failed"]
@@ -102,7 +168,7 @@ class SyncEngine(PagedReaders, ParentReaders):
                     conn,
                     run_id,
                     status=status,
-                    records=sum(p.records for p in self.progress.values()),
+                    records=sum(p.changed for p in self.progress.values()),
                     requests=sum(p.requests for p in self.progress.values()),
                     error=error,
                     now=finished,
@@ -114,7 +180,18 @@ class SyncEngine(PagedReaders, ParentReaders):
             streams=tuple(self.progress.values()),
             started_at=started,
             finished_at=finished,
+            mode=mode,
+            number=number,
         )
+
+    def _mode(self, states: dict[str, repo.StreamState]) -> str:
+        """`full` when asked, `initial` while no selected stream has ever completed (the
+        first sync reads everything), else `incremental`."""
+        if self.options.full:
+            return "full"
+        names = {spec.name for spec in self.options.streams}
+        done = any(s.last_success_at is not None for n, s in states.items() if n in names)
+        return "incremental" if done else "initial"
 
     def _acquire(self) -> AbstractContextManager[None]:
         return hold_sync_lock(
@@ -131,13 +208,31 @@ class SyncEngine(PagedReaders, ParentReaders):
         try:
             body = await self.api.get("/v2/time")
             return datetime.fromtimestamp(int(body["time"]), UTC)
+        except (AuthenticationError, NotFoundError) as refused:
+            raise self._access_error(refused, "/v2/time") from None
         except (BigsyncError, KeyError, TypeError, ValueError):
             return fallback.replace(microsecond=0)
 
-    async def _run_streams(self, run: RunState) -> None:
+    def _access_error(self, error: HttpStatusError, path: str) -> StoreAccessError:
+        """The one-line error that stops a sync the store refuses: what is wrong, and the
+        commands that fix it."""
+        gate = self.options.features
+        name = gate.connection if gate is not None else f"#{self.connection_id}"
+        if isinstance(error, AuthenticationError):
+            what = "the store refused the access token (401)"
+            fix = f"bigsync connect {name} --update --token …"
+        else:
+            what = f"no such store ({path} answered 404: wrong store hash or API URL)"
+            fix = f"bigsync connect {name} --update --store …"
+        return StoreAccessError(
+            f"sync of {name} stopped: {what}; fix: `{fix}`, then `bigsync test {name}`"
+        )
+
+    async def _run_streams(self, context: StreamContext) -> None:
         """Run every stream as soon as the streams it depends on are done (or at once, for a
         stream that trails another), concurrently with the others; the client bounds the
         requests in flight for the store."""
+        run = context.run
         names = [spec.name for spec in self.options.streams]
         run.finished = {name: asyncio.Event() for name in names}
         run.advanced = {name: asyncio.Event() for name in names}
@@ -147,7 +242,7 @@ class SyncEngine(PagedReaders, ParentReaders):
                 if name in run.finished and name != spec.trails:
                     await run.finished[name].wait()
             try:
-                await self._run_stream(spec, run)
+                await self._run_stream(context, spec)
             finally:
                 run.finished[spec.name].set()
                 run.advanced[spec.name].set()
@@ -159,24 +254,25 @@ class SyncEngine(PagedReaders, ParentReaders):
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None
 
-    async def _run_stream(self, spec: StreamSpec, run: RunState) -> None:
+    async def _run_stream(self, context: StreamContext, spec: StreamSpec) -> None:
+        run = context.run
         progress = self.progress[spec.name]
         progress.status, progress.started = "running", asyncio.get_running_loop().time()
         self.on_progress(progress)
         try:
             self._check_runnable(spec, run)
-            await self._dispatch(spec, run, progress)
+            await reader_for(spec)(context, spec, progress)
             if progress.status == "running":
                 progress.status = "ok"
         except SkipStreamError as skip:
             progress.status = "skipped"
-            if skip.reason.warning:
+            if skip.warning:
                 progress.error, progress.warning = f"skipped: {skip}", True
                 run.failed.add(spec.name)
             else:
                 progress.note = f"skipped: {skip}"
                 run.not_wanted[spec.name] = str(skip)
-            self._record_error(spec, f"skipped: {skip}", status="skipped")
+            context.record_error(spec, f"skipped: {skip}", status="skipped")
         except PermissionDeniedError as denied:
             progress.status, progress.warning = "skipped", True
             gate = self.options.features
@@ -186,18 +282,35 @@ class SyncEngine(PagedReaders, ParentReaders):
                 else f"the token lacks the scope for {spec.path} ({denied})"
             )
             run.failed.add(spec.name)
-            self._record_error(spec, progress.error, status="skipped")
+            context.record_error(spec, progress.error, status="skipped")
         except SyncLockLostError:
             progress.status, progress.error = "failed", "lease lost"
             raise
+        except (AuthenticationError, NotFoundError) as refused:
+            if isinstance(refused, NotFoundError) and spec.path not in STORE_PATHS:
+                self._stream_failed(context, spec, progress, refused)
+                return
+            stopped = self._access_error(refused, spec.path)
+            progress.status, progress.error = "failed", str(stopped)
+            context.record_error(spec, progress.error)
+            raise stopped from None
         except BigsyncError as error:
-            progress.status, progress.error = "failed", f"{type(error).__name__}: {error}"
-            run.failed.add(spec.name)
-            self._record_error(spec, progress.error)
-            log.warning("stream %s failed: %s", spec.name, error)
+            self._stream_failed(context, spec, progress, error)
         finally:
             progress.finished = asyncio.get_running_loop().time()
             self.on_progress(progress)
+
+    def _stream_failed(
+        self,
+        context: StreamContext,
+        spec: StreamSpec,
+        progress: StreamProgress,
+        error: BigsyncError,
+    ) -> None:
+        progress.status, progress.error = "failed", f"{type(error).__name__}: {error}"
+        context.run.failed.add(spec.name)
+        context.record_error(spec, progress.error)
+        log.warning("stream %s failed: %s", spec.name, error)
 
     def _check_runnable(self, spec: StreamSpec, run: RunState) -> None:
         """Raise SkipStreamError when the connection's features or a dependency rule out
@@ -205,30 +318,15 @@ class SyncEngine(PagedReaders, ParentReaders):
         gate = self.options.features
         reason = gate.skip_reason(spec.feature) if gate is not None else None
         if reason is not None:
-            raise SkipStreamError(reason)
+            raise SkipStreamError(reason.text, warning=reason.warning)
         needs = [*spec.depends_on, *([spec.trails] if spec.trails else [])]
         failed = [d for d in needs if d in run.failed]
         if failed:
-            text = f"{', '.join(failed)} did not complete"
-            raise SkipStreamError(SkipReason(text, warning=True))
+            raise SkipStreamError(f"{', '.join(failed)} did not complete", warning=True)
         unwanted = [d for d in needs if d in run.not_wanted]
         if unwanted:
             text = f"needs {unwanted[0]} ({run.not_wanted[unwanted[0]]})"
-            raise SkipStreamError(SkipReason(text, warning=False))
-
-    async def _dispatch(self, spec: StreamSpec, run: RunState, progress: StreamProgress) -> None:
-        if spec.kind is StreamKind.INCREMENTAL:
-            await self._incremental(spec, run, progress)
-        elif spec.kind is StreamKind.SCAN:
-            await self._scan(spec, run, progress)
-        elif spec.kind is StreamKind.FULL_SCAN:
-            await self._full_scan(spec, run, progress)
-        elif spec.kind is StreamKind.SINGLE:
-            await self._single(spec, run, progress)
-        elif spec.trails is not None:  # transactions, behind the orders stream
-            await self._transactions(spec, run, progress)
-        else:
-            await self._per_parent(spec, run, progress)
+            raise SkipStreamError(text, warning=False)
 
 
 async def run_sync(

@@ -3,6 +3,7 @@ reports while it runs and when it is done."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +21,20 @@ class StoreApi(Protocol):
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         """GET a store path (`/v3/...`, `/v2/...`); the decoded body, None for 204."""
         ...
+
+
+DEFAULT_QUOTA_PER_WINDOW = 150
+"""Requests per 30 s window of BigCommerce's Standard plan, the smallest (API-NOTES §4)."""
+
+
+def scan_cost(rows: int, page_size: int) -> int:
+    """Requests a SCAN of `rows` records costs (one per page)."""
+    return max(1, math.ceil(rows / page_size)) if page_size else 1
+
+
+def scan_every_sync(cost: int, *, quota: int, share: float) -> bool:
+    """Whether a scan of `cost` requests is cheap enough to run on every sync."""
+    return cost <= quota * share
 
 
 @dataclass(frozen=True)
@@ -86,9 +101,13 @@ class SyncOptions:
     overlap: timedelta = bookmark.DEFAULT_OVERLAP
     # Transactions cost one request per order: a first sync reads them for this window.
     transactions_window: timedelta = timedelta(days=90)
-    # Periodic re-reads (products with variants, customers): variant edits and deletes.
-    # 0 = every sync; between scans, incremental syncs cost only what changed.
+    # Re-reads in id order (products with variants, customers): variant edits and deletes.
+    # A scan runs on every sync while it costs at most `scan_share` of one quota window's
+    # requests (ceil(rows / 250) requests; the quota as the store's rate headers say, else
+    # `quota_per_window`); above that, every `scan_every` (0 = every sync).
     scan_every: timedelta = timedelta(hours=1)
+    scan_share: float = 0.1
+    quota_per_window: int = DEFAULT_QUOTA_PER_WINDOW
     # The connection's lease, renewed with every page written.
     lease: timedelta = timedelta(minutes=2)
     # Per-parent requests (transactions, shipping methods) are grouped by 4 x this.
@@ -104,6 +123,7 @@ class StreamProgress:
     name: str
     status: str = "pending"  # pending | running | ok | skipped | failed
     records: int = 0  # API records read (products, not products + variants)
+    changed: int = 0  # rows of the stream's table new or changed (re-reads left out)
     requests: int = 0
     expected: int | None = None  # records the stream expects to read, when known
     expected_requests: int | None = None  # for one-request-per-parent streams
@@ -125,10 +145,19 @@ class SyncResult:
     streams: tuple[StreamProgress, ...]
     started_at: datetime
     finished_at: datetime
+    # initial (the connection's first sync) | incremental | full
+    mode: str = "incremental"
+    number: int = 0  # the run's number among its connection's runs (#1 first)
 
     @property
     def records(self) -> int:
+        """API records read, re-reads (the overlap window, scans) included."""
         return sum(s.records for s in self.streams)
+
+    @property
+    def changed(self) -> int:
+        """Rows that were new to the mirror or changed."""
+        return sum(s.changed for s in self.streams)
 
     @property
     def requests(self) -> int:
