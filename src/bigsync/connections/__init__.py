@@ -14,6 +14,7 @@ from bigsync.connections.service import ConnectionService
 
 __all__ = [
     "AddResult",
+    "CheckReport",
     "ConnectionChanges",
     "ConnectionKind",
     "ConnectionService",
@@ -21,5 +22,4 @@ __all__ = [
     "NewConnection",
     "RemoveResult",
     "SecretPurpose",
-    "CheckReport",
 ]

@@ -14,9 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-
-import sqlalchemy as sa
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import StoreCredentials
 from bigsync.bigcommerce.scopes import parse_granted_scopes
@@ -43,7 +41,11 @@ from bigsync.errors import (
 )
 from bigsync.store import connection_repository as repo
 from bigsync.store.purge import delete_connection_data
+from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.vault import RotationResult, SealedSecret, Vault, rotate, secret_context
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class ConnectionService:
         client_factory: ClientFactory = default_client_factory,
     ) -> None:
         self.engine = engine
+        self.db = UnitOfWork(engine)
         self.vault = vault
         self.actor = actor
         self.default_api_url = default_api_url.rstrip("/")
@@ -86,12 +89,12 @@ class ConnectionService:
 
     def get(self, name: str) -> ConnectionView:
         """The connection called `name`."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return self._view(conn, self._row(conn, name))
 
     def get_by_id(self, connection_id: int) -> ConnectionView:
         """The connection with this id (what mirrored rows reference)."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = repo.get_connection(conn, connection_id=connection_id)
             if row is None:
                 raise ConnectionNotFoundError(f"no connection with id {connection_id}")
@@ -99,18 +102,18 @@ class ConnectionService:
 
     def list(self) -> builtins.list[ConnectionView]:
         """Every connection, by name."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return [self._view(conn, row) for row in repo.list_connections(conn)]
 
     def audit(self, name: str | None = None, *, limit: int = 100) -> builtins.list[repo.AuditEntry]:
         """The newest audit-log entries, for one connection or all."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             connection_id = self._row(conn, name).id if name else None
             return repo.list_audit(conn, connection_id=connection_id, limit=limit)
 
     def credentials(self, name: str) -> StoreCredentials:
         """The opened credentials of `name`, for the code that builds a BigCommerce client."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = self._row(conn, name)
             return self._credentials(conn, row)
 
@@ -129,24 +132,21 @@ class ConnectionService:
         features = _features(new.features)
         granted = parse_granted_scopes(new.granted_scopes)
         api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             same = _find(conn, name)
             if same is not None:
                 raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
-            try:
-                connection_id = repo.insert_connection(
-                    conn,
-                    name=name,
-                    name_key=inputs.name_key(name),
-                    kind=kind.value,
-                    store_hash=store.value,
-                    api_url=api_url,
-                    client_id=client_id,
-                    granted_scopes=sorted(granted) if granted is not None else None,
-                    features=[f.value for f in features],
-                )
-            except sa.exc.IntegrityError:
-                raise ConnectionExistsError(f"a connection named {name!r} already exists") from None
+            connection_id = repo.insert_connection(
+                conn,
+                name=name,
+                name_key=inputs.name_key(name),
+                kind=kind.value,
+                store_hash=store.value,
+                api_url=api_url,
+                client_id=client_id,
+                granted_scopes=sorted(granted) if granted is not None else None,
+                features=[f.value for f in features],
+            )
             self._seal_all(conn, connection_id, secrets)
             self._audit(
                 conn, "created", connection_id, name, detail=f"{kind.value} for store {store.value}"
@@ -162,7 +162,7 @@ class ConnectionService:
                 "changing the store, kind, client id, API URL or scopes needs the access token "
                 "entered again"
             )
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, name)
             edit = _plan_edit(row, changes)
             new_name = str(edit.values.get("name", row.name))
@@ -171,11 +171,7 @@ class ConnectionService:
                 raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
             secrets = self._clean_secrets(edit.token, changes.client_secret, changes.webhook_secret)
             if edit.values or secrets.values:  # a new secret is an edit too (see `test`)
-                try:
-                    repo.update_connection(conn, row.id, **edit.values)
-                except sa.exc.IntegrityError:
-                    message = f"a connection named {new_name!r} already exists"
-                    raise ConnectionExistsError(message) from None
+                repo.update_connection(conn, row.id, **edit.values)
             self._seal_all(conn, row.id, secrets)
             changed = [*edit.changed, *(p.replace("_", " ") for p in secrets.values)]
             detail = "changed: " + (", ".join(changed) or "nothing")
@@ -189,7 +185,7 @@ class ConnectionService:
         Kept data stays attached to an archived connection row (renamed so that the name is
         free again), because mirrored rows reference it.
         """
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, name)
             secrets = repo.delete_secrets(conn, row.id)
             if purge_data:
@@ -217,7 +213,7 @@ class ConnectionService:
     async def test(self, name: str) -> CheckReport:
         """Test `name`: host, token, store info, scopes; disable features whose scopes are
         missing and re-enable the others. The CLI, the UI's Test button and the API share it."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = self._row(conn, name)
             try:
                 credentials = self._credentials(conn, row)
@@ -240,7 +236,7 @@ class ConnectionService:
         if report.ok:
             values["disabled_features"] = disabled
         outcome = "ok" if report.ok else "failed"
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             # The result describes the connection as it was read: an edit or removal made
             # while the test ran wins, and the result is reported but not saved.
             saved = repo.update_connection_if_unchanged(conn, row.id, row.updated_at, **values)
@@ -259,7 +255,7 @@ class ConnectionService:
     def rotate_keys(self, *, batch_size: int = 50) -> RotationResult:
         """Re-seal every secret under a new master key (or resume an interrupted rotation)."""
         try:
-            result = rotate(self.vault, self.engine, batch_size=batch_size)
+            result = rotate(self.vault, self.db, batch_size=batch_size)
         except BigsyncError as error:
             self._audit_now("rotated", None, None, outcome="failed", detail=str(error))
             raise
@@ -271,13 +267,13 @@ class ConnectionService:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _row(self, conn: sa.Connection, name: str | None) -> repo.ConnectionRow:
+    def _row(self, conn: Connection, name: str | None) -> repo.ConnectionRow:
         row = _find(conn, name) if name else None
         if row is None:
             raise ConnectionNotFoundError(f"no connection named {name!r}")
         return row
 
-    def _view(self, conn: sa.Connection, row: repo.ConnectionRow) -> ConnectionView:
+    def _view(self, conn: Connection, row: repo.ConnectionRow) -> ConnectionView:
         hints = {p: mask(s.last4) for p, s in repo.get_secrets(conn, row.id).items()}
         return ConnectionView(
             id=row.id,
@@ -296,7 +292,7 @@ class ConnectionService:
             updated_at=row.updated_at,
         )
 
-    def _credentials(self, conn: sa.Connection, row: repo.ConnectionRow) -> StoreCredentials:
+    def _credentials(self, conn: Connection, row: repo.ConnectionRow) -> StoreCredentials:
         secret = repo.get_secrets(conn, row.id).get(SecretPurpose.ACCESS_TOKEN)
         if secret is None:
             raise ConnectionNotFoundError(f"connection {row.name!r} has no access token")
@@ -324,7 +320,7 @@ class ConnectionService:
             ).value
         return _Secrets(values)
 
-    def _seal_all(self, conn: sa.Connection, connection_id: int, secrets: _Secrets) -> None:
+    def _seal_all(self, conn: Connection, connection_id: int, secrets: _Secrets) -> None:
         for purpose, value in secrets.values.items():
             sealed = self.vault.seal(value, context=secret_context(connection_id, purpose))
             repo.put_secret(
@@ -339,7 +335,7 @@ class ConnectionService:
 
     def _audit(
         self,
-        conn: sa.Connection,
+        conn: Connection,
         action: str,
         connection_id: int | None,
         name: str | None,
@@ -366,7 +362,7 @@ class ConnectionService:
         outcome: str = "ok",
         detail: str = "",
     ) -> None:
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             self._audit(conn, action, connection_id, name, outcome=outcome, detail=detail)
 
 
@@ -420,7 +416,7 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     return _Edit(values, tuple(changed), token.value, notices)
 
 
-def _find(conn: sa.Connection, name: str) -> repo.ConnectionRow | None:
+def _find(conn: Connection, name: str) -> repo.ConnectionRow | None:
     """The active connection whose name matches `name` by `inputs.name_key`, if any."""
     return repo.get_connection(conn, name_key=inputs.name_key(name))
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bigsync.errors import ConnectionExistsError
 from bigsync.store.schema import audit_log, connection_secrets, connections
 
 
@@ -101,23 +102,26 @@ def insert_connection(
     granted_scopes: Sequence[str] | None,
     features: Sequence[str],
 ) -> int:
-    """Insert a connection and return its id (a duplicate `name_key` raises IntegrityError)."""
+    """Insert a connection and return its id (a taken `name_key` raises
+    `ConnectionExistsError`)."""
     now = utcnow()
-    result = conn.execute(
-        connections.insert().values(
-            name=name,
-            name_key=name_key,
-            kind=kind,
-            store_hash=store_hash,
-            api_url=api_url,
-            client_id=client_id,
-            granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
-            features=list(features),
-            disabled_features={},
-            created_at=now,
-            updated_at=now,
-        )
+    statement = connections.insert().values(
+        name=name,
+        name_key=name_key,
+        kind=kind,
+        store_hash=store_hash,
+        api_url=api_url,
+        client_id=client_id,
+        granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
+        features=list(features),
+        disabled_features={},
+        created_at=now,
+        updated_at=now,
     )
+    try:
+        result = conn.execute(statement)
+    except sa.exc.IntegrityError:
+        raise _name_taken(name) from None
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -152,7 +156,7 @@ def list_connections(conn: sa.Connection) -> list[ConnectionRow]:
 
 def update_connection(conn: sa.Connection, connection_id: int, **values: Any) -> None:
     """Set columns of one connection and bump `updated_at` (a new `name` needs its
-    `name_key` alongside; a duplicate raises IntegrityError)."""
+    `name_key` alongside; a taken one raises `ConnectionExistsError`)."""
     _update(conn, connection_id, values, unchanged_since=None)
 
 
@@ -181,7 +185,17 @@ def _update(
     query = connections.update().where(connections.c.id == connection_id)
     if unchanged_since is not None:
         query = query.where(connections.c.updated_at == unchanged_since)
-    return conn.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+    try:
+        result = conn.execute(query.values(**values, updated_at=utcnow()))
+    except sa.exc.IntegrityError:
+        if "name" not in values:
+            raise
+        raise _name_taken(str(values["name"])) from None
+    return result.rowcount == 1
+
+
+def _name_taken(name: str) -> ConnectionExistsError:
+    return ConnectionExistsError(f"a connection named {name!r} already exists")
 
 
 def delete_connection(conn: sa.Connection, connection_id: int) -> None:
