@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bigsync.config import get_settings
-from bigsync.connections.features import DEFAULT_FEATURES, FEATURE_TITLES, Feature
+from bigsync.connections.features import FEATURE_TITLES, Feature
 from bigsync.connections.model import ConnectionChanges, ConnectionKind, NewConnection
 from bigsync.connections.report import CheckReport
 from bigsync.connections.service import ConnectionService
@@ -109,6 +109,18 @@ def connect(
             + ", ".join(f.value for f in Feature),
         ),
     ] = None,
+    enable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--enable", help="With --update: turn one feature on (repeatable), others untouched."
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable", help="With --update: turn one feature off (repeatable), others untouched."
+        ),
+    ] = None,
     api_url: Annotated[str | None, typer.Option(help="API host (default: BigCommerce's).")] = None,
     update: Annotated[bool, typer.Option("--update", help="Edit an existing connection.")] = False,
     test: Annotated[bool, typer.Option(help="Test the connection once saved.")] = True,
@@ -131,6 +143,8 @@ def connect(
                 kind=kind,
                 features=feature,
                 api_url=api_url,
+                enable=enable or (),
+                disable=disable or (),
             )
             result = service.update(name, changes)
             verb = "Updated"
@@ -143,7 +157,7 @@ def connect(
                 access_token=token,
                 kind=kind or ConnectionKind.API_ACCOUNT,
                 client_id=client_id,
-                features=feature or DEFAULT_FEATURES,
+                features=feature or None,
                 api_url=api_url,
             )
             result = service.add(new)
@@ -195,10 +209,12 @@ def connections(
         console.print("No connections yet. Add one with: bigsync connect NAME --store HASH")
         return
     table = Table("Name", "Kind", "Store", "Token", "Active features", "Disabled", "Last test")
+    failing = [f"{v.name}: failing — {v.failing_reason}" for v in views if v.failing_reason]
     reasons = []
     for view in views:
         last = view.last_test
         status = "never" if last is None else ("ok" if last.ok else "failed")
+        status = "failing" if view.is_failing else status
         table.add_row(
             view.name,
             view.kind.value,
@@ -210,7 +226,7 @@ def connections(
         )
         reasons += [f"{view.name}: {f} disabled — {r}" for f, r in view.disabled_features.items()]
     console.print(table)
-    for line in reasons:
+    for line in [*failing, *reasons]:
         console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -273,12 +289,16 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
         mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
         console.print(f"  {check.name:<11} {mark[check.ok]}  {check.message}", highlight=False)
     for feature in report.features:
-        state = (
-            "[green]enabled[/green]"
-            if feature.is_enabled
-            else f"[red]disabled[/red] ({feature.disabled_reason})"
-        )
+        state = {
+            "on": "[green]enabled[/green]",
+            "off": f"off (turned off by you; to turn on: {feature.enable_command})",
+            "available": f"available (to turn on: {feature.enable_command})",
+        }.get(feature.state, f"[red]disabled[/red] ({feature.disabled_reason})")
+        if feature.state == "blocked" and not feature.wanted:
+            state = f"[red]blocked[/red] ({feature.disabled_reason})"
         console.print(f"  {FEATURE_TITLES[Feature(feature.feature)]}: {state}", highlight=False)
+        if feature.state not in {"on", "blocked"}:
+            continue
         for scope in feature.scopes:
             style = _STATUS_STYLE.get(scope.status, "white")
             note = f" — {scope.note}" if scope.status == "unknown" else ""

@@ -20,7 +20,7 @@ from bigsync.bigcommerce import StoreCredentials
 from bigsync.bigcommerce.scopes import parse_granted_scopes
 from bigsync.connections import inputs
 from bigsync.connections.check import ClientFactory, default_client_factory, run_check
-from bigsync.connections.features import Feature, parse_features
+from bigsync.connections.features import DEFAULT_FEATURES, Feature, Switches, parse_features
 from bigsync.connections.model import (
     UNSET,
     AddResult,
@@ -32,7 +32,7 @@ from bigsync.connections.model import (
     SecretPurpose,
     mask,
 )
-from bigsync.connections.report import CheckReport
+from bigsync.connections.report import CheckReport, failing_reason
 from bigsync.errors import (
     BigsyncError,
     ConnectionExistsError,
@@ -129,7 +129,9 @@ class ConnectionService:
         token = inputs.clean_secret(new.access_token, client_id=client_id)
         store = inputs.clean_store_hash(new.store, token=token.value)
         secrets = self._clean_secrets(token.value, new.client_secret, new.webhook_secret)
-        features = _features(new.features)
+        switches = Switches(DEFAULT_FEATURES)
+        if new.features is not None:
+            switches = Switches(()).set_list(_features(new.features))
         granted = parse_granted_scopes(new.granted_scopes)
         api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
         with self.db.write() as conn:
@@ -145,7 +147,8 @@ class ConnectionService:
                 api_url=api_url,
                 client_id=client_id,
                 granted_scopes=sorted(granted) if granted is not None else None,
-                features=[f.value for f in features],
+                features=[f.value for f in switches.on],
+                features_off=[f.value for f in switches.off],
             )
             self._seal_all(conn, connection_id, secrets)
             self._audit(
@@ -153,7 +156,7 @@ class ConnectionService:
             )
             view = self._view(conn, self._row(conn, name))
         log.info("connection %s added (store %s)", name, store.value)
-        return AddResult(view, token.notices + store.notices)
+        return AddResult(view, token.notices + store.notices + switches.notices)
 
     def update(self, name: str, changes: ConnectionChanges) -> AddResult:
         """Edit a connection; credential changes need the access token re-entered."""
@@ -226,15 +229,22 @@ class ConnectionService:
             api_url=row.api_url,
             features=_features(row.features),
             granted=granted,
+            connection=row.name,
+            switched_off=_features(row.features_off),
             client_factory=self.client_factory,
         )
         values: dict[str, object] = {
             "last_test": report.to_json(),
             "last_tested_at": datetime.now(UTC),
         }
-        disabled = {f.feature: f.disabled_reason for f in report.features if f.disabled_reason}
+        disabled = {
+            f.feature: f.disabled_reason for f in report.features if f.wanted and f.disabled_reason
+        }
+        wanted = [f.feature for f in report.features if f.wanted]
+        turned_on = [f for f in wanted if f not in row.features]
         if report.ok:
             values["disabled_features"] = disabled
+            values["features"] = wanted
         outcome = "ok" if report.ok else "failed"
         with self.db.write() as conn:
             # The result describes the connection as it was read: an edit or removal made
@@ -245,6 +255,9 @@ class ConnectionService:
                 detail = f"{_summary(report)}; not saved: {CHANGED_DURING_TEST}"
                 self._audit(conn, "tested", row.id, row.name, outcome=outcome, detail=detail)
                 return report
+            if report.ok and turned_on:
+                detail = "its scopes are granted: " + ", ".join(turned_on)
+                self._audit(conn, "enabled", row.id, row.name, detail=detail)
             newly = sorted(set(disabled) - set(row.disabled_features)) if report.ok else []
             if newly:
                 reasons = "; ".join(f"{f}: {disabled[f]}" for f in newly)
@@ -275,6 +288,7 @@ class ConnectionService:
 
     def _view(self, conn: Connection, row: repo.ConnectionRow) -> ConnectionView:
         hints = {p: mask(s.last4) for p, s in repo.get_secrets(conn, row.id).items()}
+        last_test = CheckReport.from_json(row.last_test) if row.last_test else None
         return ConnectionView(
             id=row.id,
             name=row.name,
@@ -285,8 +299,10 @@ class ConnectionService:
             granted_scopes=row.granted_scopes,
             features=row.features,
             disabled_features=row.disabled_features,
+            features_off=row.features_off,
             secret_hints=hints,
-            last_test=CheckReport.from_json(row.last_test) if row.last_test else None,
+            last_test=last_test,
+            failing_reason=failing_reason(row.name, last_test),
             last_tested_at=row.last_tested_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -401,19 +417,35 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
         granted = parse_granted_scopes(changes.granted_scopes)
         values["granted_scopes"] = sorted(granted) if granted is not None else None
         changed.append("granted scopes")
-    if changes.features is not None:
-        values["features"] = [f.value for f in _features(changes.features)]
+    switches = _switch(row, changes)
+    if switches.on != _features(row.features) or switches.off != _features(row.features_off):
+        on = [f.value for f in switches.on]
+        values["features"] = on
+        values["features_off"] = [f.value for f in switches.off]
+        values["disabled_features"] = {f: r for f, r in row.disabled_features.items() if f in on}
         changed.append("features")
     if changes.access_token is None:
-        return _Edit(values, tuple(changed))
+        return _Edit(values, tuple(changed), notices=switches.notices)
     token = inputs.clean_secret(changes.access_token, client_id=client_id)
-    notices = token.notices
+    notices = switches.notices + token.notices
     if changes.store is not None:
         store = inputs.clean_store_hash(changes.store, token=token.value)
         values["store_hash"] = store.value
         notices += store.notices
         changed.append("store hash")
     return _Edit(values, tuple(changed), token.value, notices)
+
+
+def _switch(row: repo.ConnectionRow, changes: ConnectionChanges) -> Switches:
+    """The feature switches after `changes`: the list first (`-f`), then enable, disable."""
+    switches = Switches(_features(row.features), _features(row.features_off))
+    if changes.features is not None:
+        switches = switches.set_list(_features(changes.features))
+    if changes.enable:
+        switches = switches.enable(_features(changes.enable))
+    if changes.disable:
+        switches = switches.disable(_features(changes.disable))
+    return switches
 
 
 def _find(conn: Connection, name: str) -> repo.ConnectionRow | None:

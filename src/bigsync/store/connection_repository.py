@@ -35,6 +35,7 @@ class ConnectionRow:
     granted_scopes: tuple[str, ...] | None
     features: tuple[str, ...]
     disabled_features: Mapping[str, str]
+    features_off: tuple[str, ...]
     last_test: Mapping[str, Any] | None
     last_tested_at: datetime | None
     removed_at: datetime | None
@@ -82,6 +83,7 @@ def _connection_row(row: sa.Row[Any]) -> ConnectionRow:
         granted_scopes=tuple(scopes) if scopes is not None else None,
         features=tuple(m["features"] or ()),
         disabled_features=dict(m["disabled_features"] or {}),
+        features_off=tuple(m["features_off"] or ()),
         last_test=m["last_test"],
         last_tested_at=m["last_tested_at"],
         removed_at=m["removed_at"],
@@ -101,6 +103,7 @@ def insert_connection(
     client_id: str | None,
     granted_scopes: Sequence[str] | None,
     features: Sequence[str],
+    features_off: Sequence[str] = (),
 ) -> int:
     """Insert a connection and return its id (a taken `name_key` raises
     `ConnectionExistsError`)."""
@@ -115,6 +118,7 @@ def insert_connection(
         granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
         features=list(features),
         disabled_features={},
+        features_off=list(features_off),
         created_at=now,
         updated_at=now,
     )
@@ -177,7 +181,7 @@ def _update(
 ) -> bool:
     if "name" in values and "name_key" not in values:
         raise ValueError("a new connection name needs its name_key")
-    for key in ("granted_scopes", "features"):
+    for key in ("granted_scopes", "features", "features_off"):
         if values.get(key) is not None:
             values[key] = list(values[key])
     if "disabled_features" in values:
