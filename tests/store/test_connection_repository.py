@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from bigsync.errors import ConnectionExistsError
 from bigsync.store import connection_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.purge import delete_connection_data, tables_owned_by_connection
@@ -67,7 +68,8 @@ def test_insert_get_list_update(engine: Engine) -> None:
 def test_names_are_unique(engine: Engine) -> None:
     with engine.begin() as conn:
         add(conn, "main")
-    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+    taken = pytest.raises(ConnectionExistsError, match="'main' already exists")
+    with taken, engine.begin() as conn:
         add(conn, "main")
 
 
@@ -157,7 +159,7 @@ def test_two_transactions_cannot_both_take_one_name_key(engine: Engine) -> None:
         try:
             with engine.begin() as conn:
                 outcome.append(add(conn, "shop"))
-        except sa.exc.IntegrityError as error:
+        except ConnectionExistsError as error:
             outcome.append(error)
 
     thread = threading.Thread(target=other_add)
@@ -167,7 +169,7 @@ def test_two_transactions_cannot_both_take_one_name_key(engine: Engine) -> None:
     first.close()
     thread.join()
     assert len(outcome) == 1
-    assert isinstance(outcome[0], sa.exc.IntegrityError)
+    assert isinstance(outcome[0], ConnectionExistsError)
     with engine.connect() as conn:
         assert [r.name for r in repo.list_connections(conn)] == ["Shop"]
 

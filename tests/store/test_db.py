@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ast
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ from bigsync.errors import ConfigError
 from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
 from bigsync.store.db import create_engine_for, migrate, normalize_url
 from bigsync.store.schema import metadata
+from bigsync.store.unit_of_work import UnitOfWork
 
 OWN_TABLES = {"connections", "connection_secrets", "audit_log"}
 
@@ -103,3 +106,39 @@ def test_a_write_transaction_reads_and_writes_atomically_on_sqlite(sqlite_url: s
         other.dispose()
         engine.dispose()
     assert done == [1]
+
+
+def test_unit_of_work_commits_a_write_and_rolls_back_a_failed_one(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path}/uow.db")
+    migrate(engine)
+    db = UnitOfWork(engine)
+    entry = AuditEntry(actor="cli:test", action="created", outcome="ok")
+    with db.write() as conn:
+        append_audit(conn, entry)
+
+    def failing_write() -> None:
+        with db.write() as conn:
+            append_audit(conn, entry)
+            raise RuntimeError("the block failed")
+
+    with pytest.raises(RuntimeError):
+        failing_write()
+    with db.read() as conn:
+        assert len(list_audit(conn)) == 1
+    engine.dispose()
+
+
+def test_connections_and_vault_import_sqlalchemy_only_for_type_checking() -> None:
+    root = Path(__file__).parents[2] / "src" / "bigsync"
+    offenders = []
+    for path in [*(root / "connections").rglob("*.py"), *(root / "vault").rglob("*.py")]:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level only: `if TYPE_CHECKING:` blocks are skipped
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if any(n.split(".")[0] in ("sqlalchemy", "alembic") for n in names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []

@@ -89,6 +89,18 @@ def connect(
             help="Feature to enable (repeatable or comma-separated): " + ", ".join(FEATURE_NAMES),
         ),
     ] = None,
+    enable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--enable", help="With --update: turn one feature on (repeatable), others untouched."
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable", help="With --update: turn one feature off (repeatable), others untouched."
+        ),
+    ] = None,
     api_url: Annotated[str | None, typer.Option(help="API host (default: BigCommerce's).")] = None,
     update: Annotated[bool, typer.Option("--update", help="Edit an existing connection.")] = False,
     test: Annotated[bool, typer.Option(help="Test the connection once saved.")] = True,
@@ -106,7 +118,6 @@ def connect(
         store = typer.prompt("Store hash or API path")
     if token is None and (not update or store is not None or client_id is not None):
         token = typer.prompt("Access token", hide_input=True)
-    from bigsync.connections.features import DEFAULT_FEATURES  # noqa: PLC0415 -- lazy
     from bigsync.connections.model import (  # noqa: PLC0415 -- lazy
         ConnectionChanges,
         ConnectionKind,
@@ -123,6 +134,8 @@ def connect(
                 kind=ConnectionKind(kind) if kind else None,
                 features=feature,
                 api_url=api_url,
+                enable=enable or (),
+                disable=disable or (),
             )
             result = service.update(name, changes)
             verb = "Updated"
@@ -135,7 +148,7 @@ def connect(
                 access_token=token,
                 kind=ConnectionKind(kind or ConnectionKind.API_ACCOUNT),
                 client_id=client_id,
-                features=feature or DEFAULT_FEATURES,
+                features=feature or None,
                 api_url=api_url,
             )
             result = service.add(new)
@@ -203,10 +216,12 @@ def connections(
         column.overflow = "fold"
     table.columns[0].no_wrap = True
     table.columns[-1].no_wrap = True
+    failing = [f"{v.name}: failing — {v.failing_reason}" for v in views if v.failing_reason]
     reasons = []
     for view in views:
         last = view.last_test
         status = "never" if last is None else ("ok" if last.ok else "failed")
+        status = "failing" if view.is_failing else status
         table.add_row(
             view.name,
             view.kind.value,
@@ -218,7 +233,7 @@ def connections(
         )
         reasons += [f"{view.name}: {f} disabled — {r}" for f, r in view.disabled_features.items()]
     console.print(table)
-    for line in reasons:
+    for line in [*failing, *reasons]:
         console.print(line, highlight=False)
 
 
@@ -266,12 +281,16 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
         mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
         console.print(f"  {check.name:<11} {mark[check.ok]}  {check.message}", highlight=False)
     for feature in report.features:
-        state = (
-            "[green]enabled[/green]"
-            if feature.is_enabled
-            else f"[red]disabled[/red] ({feature.disabled_reason})"
-        )
+        state = {
+            "on": "[green]enabled[/green]",
+            "off": f"off (turned off by you; to turn on: {feature.enable_command})",
+            "available": f"available (to turn on: {feature.enable_command})",
+        }.get(feature.state, f"[red]disabled[/red] ({feature.disabled_reason})")
+        if feature.state == "blocked" and not feature.wanted:
+            state = f"[red]blocked[/red] ({feature.disabled_reason})"
         console.print(f"  {FEATURE_TITLES[Feature(feature.feature)]}: {state}", highlight=False)
+        if feature.state not in {"on", "blocked"}:
+            continue
         for scope in feature.scopes:
             style = _STATUS_STYLE.get(scope.status, "white")
             note = f" — {scope.note}" if scope.status == "unknown" else ""

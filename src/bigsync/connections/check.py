@@ -34,8 +34,23 @@ from bigsync.bigcommerce.scopes import (
     control_panel_steps,
     need_status,
 )
-from bigsync.connections.features import FEATURE_NEEDS, FEATURE_TITLES, Feature, families_to_probe
-from bigsync.connections.report import Check, CheckReport, FeatureResult, ScopeResult, StoreInfo
+from bigsync.connections.features import (
+    FEATURE_NEEDS,
+    FEATURE_TITLES,
+    READ_FEATURES,
+    REQUIRES,
+    Feature,
+    enable_command,
+    families_to_probe,
+)
+from bigsync.connections.report import (
+    Check,
+    CheckReport,
+    FeatureResult,
+    FeatureState,
+    ScopeResult,
+    StoreInfo,
+)
 from bigsync.errors import (
     ApiError,
     AuthenticationError,
@@ -79,9 +94,16 @@ async def run_check(
     api_url: str,
     features: Sequence[Feature],
     granted: frozenset[str] | None,
+    connection: str = "NAME",
+    switched_off: Sequence[Feature] = (),
     client_factory: ClientFactory = default_client_factory,
 ) -> CheckReport:
-    """Test a connection's credentials and report on every enabled feature's scopes."""
+    """Test a connection's credentials and report on every feature of the catalogue.
+
+    `features` are the ones on; each read feature whose scopes are all granted is turned on
+    too, unless it is in `switched_off` (the user turned it off). Write features stay as they
+    are: the report names them available, with the command that turns each on.
+    """
     tested_at = datetime.now(UTC).isoformat(timespec="seconds")
     store_hash = credentials.store_hash
     async with client_factory(credentials, api_url) as api:
@@ -94,7 +116,7 @@ async def run_check(
                 ok=False, tested_at=tested_at, checks=_failed_checks(error, api_url, store_hash)
             )
         probes = await _probe(
-            api, [f for f in families_to_probe(features) if f != STORE_INFO_NEED.family]
+            api, [f for f in families_to_probe(tuple(Feature)) if f != STORE_INFO_NEED.family]
         )
     probes[STORE_INFO_NEED.family] = (
         ProbeOutcome.ALLOWED if body is not None else ProbeOutcome.FORBIDDEN
@@ -105,11 +127,16 @@ async def run_check(
         Check("token", True, f"the access token is valid for store {store_hash}"),
         _store_check(store),
     )
-    results = tuple(_feature_result(f, granted=granted, probes=probes) for f in features)
+    features = _turned_on(features, switched_off, granted=granted, probes=probes)
+    results = tuple(
+        _feature_result(
+            f, granted=granted, probes=probes, on=features, off=switched_off, connection=connection
+        )
+        for f in Feature
+    )
+    wanted = [f for f in Feature if f in features or (f in READ_FEATURES and f not in switched_off)]
     missing = [
-        need
-        for need in _all_needs(features)
-        if _status(need, granted, probes) is ScopeStatus.MISSING
+        need for need in _all_needs(wanted) if _status(need, granted, probes) is ScopeStatus.MISSING
     ]
     if store is None:
         missing.insert(0, STORE_INFO_NEED)
@@ -206,8 +233,36 @@ def _all_needs(features: Sequence[Feature]) -> list[ScopeNeed]:
     return needs
 
 
+def _turned_on(
+    features: Sequence[Feature],
+    switched_off: Sequence[Feature],
+    *,
+    granted: frozenset[str] | None,
+    probes: Mapping[str, ProbeOutcome],
+) -> tuple[Feature, ...]:
+    """`features` plus each read feature the scopes allow, the user did not turn off, and
+    whose required feature is on (catalogue order, so orders are decided before transactions)."""
+    on = list(features)
+    for feature in Feature:
+        if feature in on or feature in switched_off or feature not in READ_FEATURES:
+            continue
+        required = REQUIRES.get(feature)
+        if required is not None and required not in on:
+            continue
+        needs = FEATURE_NEEDS[feature]
+        if all(_status(n, granted, probes) is ScopeStatus.GRANTED for n in needs):
+            on.append(feature)
+    return tuple(f for f in Feature if f in on)
+
+
 def _feature_result(
-    feature: Feature, *, granted: frozenset[str] | None, probes: Mapping[str, ProbeOutcome]
+    feature: Feature,
+    *,
+    granted: frozenset[str] | None,
+    probes: Mapping[str, ProbeOutcome],
+    on: Sequence[Feature],
+    off: Sequence[Feature],
+    connection: str,
 ) -> FeatureResult:
     scopes = []
     for need in FEATURE_NEEDS[feature]:
@@ -222,7 +277,21 @@ def _feature_result(
         )
     missing = [s.control_panel_name for s in scopes if s.status == ScopeStatus.MISSING]
     reason = f"missing scope: {', '.join(missing)}" if missing else None
-    return FeatureResult(feature.value, FEATURE_TITLES[feature], tuple(scopes), reason)
+    if reason:
+        state = FeatureState.BLOCKED
+    elif feature in on:
+        state = FeatureState.ON
+    else:
+        state = FeatureState.OFF if feature in off else FeatureState.AVAILABLE
+    return FeatureResult(
+        feature.value,
+        FEATURE_TITLES[feature],
+        tuple(scopes),
+        reason,
+        state=state,
+        enable_command=None if feature in on else enable_command(connection, feature),
+        wanted=feature in on,
+    )
 
 
 def _notes(

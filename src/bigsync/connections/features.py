@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from bigsync.bigcommerce.scopes import STORE_INFO_NEED, Access, ScopeNeed
 
@@ -34,8 +35,6 @@ FEATURE_TITLES: Mapping[Feature, str] = {
     Feature.WEBHOOKS: "Webhooks",
 }
 
-_R, _M = Access.READ, Access.MODIFY
-
 FEATURE_NEEDS: Mapping[Feature, tuple[ScopeNeed, ...]] = {
     Feature.READ_CATALOG: (ScopeNeed("store_v2_products", _R),),
     Feature.READ_ORDERS: (ScopeNeed("store_v2_orders", _R),),
@@ -60,6 +59,75 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     Feature.READ_ORDERS,
     Feature.READ_INVENTORY,
 )
+
+
+# Read features a test turns on when their scopes are granted; write features are opt-in.
+READ_FEATURES: frozenset[Feature] = frozenset(f for f in Feature if f.value.startswith("read_"))
+
+# A feature that only works with another one on (transactions are read per order).
+REQUIRES: Mapping[Feature, Feature] = {Feature.READ_TRANSACTIONS: Feature.READ_ORDERS}
+
+
+def enable_command(connection: str, feature: Feature | str) -> str:
+    """The command that turns `feature` on for `connection`."""
+    return f"bigsync connect {connection} --update --enable {feature}"
+
+
+@dataclass(frozen=True)
+class Switches:
+    """Which features are on, and which the user turned off explicitly."""
+
+    on: tuple[Feature, ...]
+    off: tuple[Feature, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    def set_list(self, wanted: Sequence[Feature]) -> Switches:
+        """Exactly `wanted` on (what `-f` does); the rest counts as turned off by the user."""
+        dropped = [f for f in self.on if f not in wanted]
+        off = {f for f in Feature if f not in wanted and (f in READ_FEATURES or f in dropped)}
+        result = Switches(_ordered(wanted), _ordered(off), self.notices)
+        if dropped:
+            names = ", ".join(dropped)
+            result = result._note(f"turned off: {names} (turn one back on with --enable FEATURE)")
+        return result._with_requirements()
+
+    def enable(self, features: Sequence[Feature]) -> Switches:
+        """Turn `features` on, and what they require (said in a notice)."""
+        on = {*self.on, *features}
+        off = set(self.off) - set(features)
+        return Switches(_ordered(on), _ordered(off), self.notices)._with_requirements()
+
+    def disable(self, features: Sequence[Feature]) -> Switches:
+        """Turn `features` off, and what requires them (said in a notice)."""
+        off = set(self.off) | set(features)
+        result = Switches(_ordered(set(self.on) - off), _ordered(off), self.notices)
+        for feature, required in REQUIRES.items():
+            if required in features and feature in result.on:
+                result = Switches(
+                    tuple(f for f in result.on if f is not feature),
+                    _ordered({*result.off, feature}),
+                    result.notices,
+                )._note(f"{feature} needs {required}: {feature} is off too")
+        return result
+
+    def _with_requirements(self) -> Switches:
+        result = self
+        for feature, required in REQUIRES.items():
+            if feature in result.on and required not in result.on:
+                result = Switches(
+                    _ordered({*result.on, required}),
+                    tuple(f for f in result.off if f is not required),
+                    result.notices,
+                )._note(f"{feature} needs {required}: turned {required} on too")
+        return result
+
+    def _note(self, notice: str) -> Switches:
+        return Switches(self.on, self.off, (*self.notices, notice))
+
+
+def _ordered(features: Iterable[Feature]) -> tuple[Feature, ...]:
+    wanted = set(features)
+    return tuple(f for f in Feature if f in wanted)
 
 
 def parse_features(names: Iterable[str]) -> tuple[Feature, ...]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bigsync.connections.features import DEFAULT_FEATURES, Feature
+from bigsync.connections.features import Feature
 from bigsync.connections.report import CheckReport
 
 MASK = "••••"
@@ -49,7 +49,9 @@ class NewConnection:
     client_secret: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     granted_scopes: str | Sequence[str] | None = None  # from an OAuth grant
-    features: Sequence[Feature | str] = DEFAULT_FEATURES
+    # None: the defaults, and each read feature the test finds allowed. A list: exactly
+    # those, the other read features counting as turned off by the user.
+    features: Sequence[Feature | str] | None = None
     api_url: str | None = None
 
 
@@ -72,8 +74,10 @@ class ConnectionChanges:
     client_secret: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     granted_scopes: str | Sequence[str] | _Unset | None = UNSET
-    features: Sequence[Feature | str] | None = None
+    features: Sequence[Feature | str] | None = None  # the whole list (`-f`)
     api_url: str | None = None
+    enable: Sequence[Feature | str] = ()  # one by one, the others untouched
+    disable: Sequence[Feature | str] = ()
 
     @property
     def touches_credentials(self) -> bool:
@@ -105,6 +109,15 @@ class ConnectionView:
     last_tested_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    features_off: tuple[str, ...] = ()  # turned off by the user: a test leaves them off
+    # Set when the last test found the token or store hash wrong: what is wrong and the
+    # commands that fix it. A sync should not start while it is set.
+    failing_reason: str | None = None
+
+    @property
+    def is_failing(self) -> bool:
+        """Whether the last test found the credentials wrong."""
+        return self.failing_reason is not None
 
     @property
     def active_features(self) -> tuple[str, ...]:
@@ -131,6 +144,9 @@ class ConnectionView:
             "features": list(self.features),
             "active_features": list(self.active_features),
             "disabled_features": dict(self.disabled_features),
+            "features_off": list(self.features_off),
+            "state": "failing" if self.is_failing else "ok",
+            "failing_reason": self.failing_reason,
             "secrets": dict(self.secret_hints),
             "last_test": self.last_test.to_json() if self.last_test else None,
             "last_tested_at": self.last_tested_at.isoformat() if self.last_tested_at else None,

@@ -14,15 +14,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-
-import sqlalchemy as sa
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import StoreCredentials
 from bigsync.bigcommerce.scopes import parse_granted_scopes
 from bigsync.connections import inputs
 from bigsync.connections.check import ClientFactory, default_client_factory, run_check
-from bigsync.connections.features import Feature, parse_features
+from bigsync.connections.features import DEFAULT_FEATURES, Feature, Switches, parse_features
 from bigsync.connections.model import (
     UNSET,
     AddResult,
@@ -34,7 +32,7 @@ from bigsync.connections.model import (
     SecretPurpose,
     mask,
 )
-from bigsync.connections.report import CheckReport
+from bigsync.connections.report import CheckReport, failing_reason
 from bigsync.errors import (
     BigsyncError,
     ConnectionExistsError,
@@ -43,7 +41,11 @@ from bigsync.errors import (
 )
 from bigsync.store import connection_repository as repo
 from bigsync.store.purge import delete_connection_data
+from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.vault import RotationResult, SealedSecret, Vault, rotate, secret_context
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class ConnectionService:
         client_factory: ClientFactory = default_client_factory,
     ) -> None:
         self.engine = engine
+        self.db = UnitOfWork(engine)
         self.vault = vault
         self.actor = actor
         self.default_api_url = default_api_url.rstrip("/")
@@ -86,12 +89,12 @@ class ConnectionService:
 
     def get(self, name: str) -> ConnectionView:
         """The connection called `name`."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return self._view(conn, self._row(conn, name))
 
     def get_by_id(self, connection_id: int) -> ConnectionView:
         """The connection with this id (what mirrored rows reference)."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = repo.get_connection(conn, connection_id=connection_id)
             if row is None:
                 raise ConnectionNotFoundError(f"no connection with id {connection_id}")
@@ -99,18 +102,18 @@ class ConnectionService:
 
     def list(self) -> builtins.list[ConnectionView]:
         """Every connection, by name."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return [self._view(conn, row) for row in repo.list_connections(conn)]
 
     def audit(self, name: str | None = None, *, limit: int = 100) -> builtins.list[repo.AuditEntry]:
         """The newest audit-log entries, for one connection or all."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             connection_id = self._row(conn, name).id if name else None
             return repo.list_audit(conn, connection_id=connection_id, limit=limit)
 
     def credentials(self, name: str) -> StoreCredentials:
         """The opened credentials of `name`, for the code that builds a BigCommerce client."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = self._row(conn, name)
             return self._credentials(conn, row)
 
@@ -126,34 +129,34 @@ class ConnectionService:
         token = inputs.clean_secret(new.access_token, client_id=client_id)
         store = inputs.clean_store_hash(new.store, token=token.value)
         secrets = self._clean_secrets(token.value, new.client_secret, new.webhook_secret)
-        features = _features(new.features)
+        switches = Switches(DEFAULT_FEATURES)
+        if new.features is not None:
+            switches = Switches(()).set_list(_features(new.features))
         granted = parse_granted_scopes(new.granted_scopes)
         api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             same = _find(conn, name)
             if same is not None:
                 raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
-            try:
-                connection_id = repo.insert_connection(
-                    conn,
-                    name=name,
-                    name_key=inputs.name_key(name),
-                    kind=kind.value,
-                    store_hash=store.value,
-                    api_url=api_url,
-                    client_id=client_id,
-                    granted_scopes=sorted(granted) if granted is not None else None,
-                    features=[f.value for f in features],
-                )
-            except sa.exc.IntegrityError:
-                raise ConnectionExistsError(f"a connection named {name!r} already exists") from None
+            connection_id = repo.insert_connection(
+                conn,
+                name=name,
+                name_key=inputs.name_key(name),
+                kind=kind.value,
+                store_hash=store.value,
+                api_url=api_url,
+                client_id=client_id,
+                granted_scopes=sorted(granted) if granted is not None else None,
+                features=[f.value for f in switches.on],
+                features_off=[f.value for f in switches.off],
+            )
             self._seal_all(conn, connection_id, secrets)
             self._audit(
                 conn, "created", connection_id, name, detail=f"{kind.value} for store {store.value}"
             )
             view = self._view(conn, self._row(conn, name))
         log.info("connection %s added (store %s)", name, store.value)
-        return AddResult(view, token.notices + store.notices)
+        return AddResult(view, token.notices + store.notices + switches.notices)
 
     def update(self, name: str, changes: ConnectionChanges) -> AddResult:
         """Edit a connection; credential changes need the access token re-entered."""
@@ -162,7 +165,7 @@ class ConnectionService:
                 "changing the store, kind, client id, API URL or scopes needs the access token "
                 "entered again"
             )
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, name)
             edit = _plan_edit(row, changes)
             new_name = str(edit.values.get("name", row.name))
@@ -171,11 +174,7 @@ class ConnectionService:
                 raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
             secrets = self._clean_secrets(edit.token, changes.client_secret, changes.webhook_secret)
             if edit.values or secrets.values:  # a new secret is an edit too (see `test`)
-                try:
-                    repo.update_connection(conn, row.id, **edit.values)
-                except sa.exc.IntegrityError:
-                    message = f"a connection named {new_name!r} already exists"
-                    raise ConnectionExistsError(message) from None
+                repo.update_connection(conn, row.id, **edit.values)
             self._seal_all(conn, row.id, secrets)
             changed = [*edit.changed, *(p.replace("_", " ") for p in secrets.values)]
             detail = "changed: " + (", ".join(changed) or "nothing")
@@ -189,7 +188,7 @@ class ConnectionService:
         Kept data stays attached to an archived connection row (renamed so that the name is
         free again), because mirrored rows reference it.
         """
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, name)
             secrets = repo.delete_secrets(conn, row.id)
             if purge_data:
@@ -217,7 +216,7 @@ class ConnectionService:
     async def test(self, name: str) -> CheckReport:
         """Test `name`: host, token, store info, scopes; disable features whose scopes are
         missing and re-enable the others. The CLI, the UI's Test button and the API share it."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = self._row(conn, name)
             try:
                 credentials = self._credentials(conn, row)
@@ -230,17 +229,24 @@ class ConnectionService:
             api_url=row.api_url,
             features=_features(row.features),
             granted=granted,
+            connection=row.name,
+            switched_off=_features(row.features_off),
             client_factory=self.client_factory,
         )
         values: dict[str, object] = {
             "last_test": report.to_json(),
             "last_tested_at": datetime.now(UTC),
         }
-        disabled = {f.feature: f.disabled_reason for f in report.features if f.disabled_reason}
+        disabled = {
+            f.feature: f.disabled_reason for f in report.features if f.wanted and f.disabled_reason
+        }
+        wanted = [f.feature for f in report.features if f.wanted]
+        turned_on = [f for f in wanted if f not in row.features]
         if report.ok:
             values["disabled_features"] = disabled
+            values["features"] = wanted
         outcome = "ok" if report.ok else "failed"
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             # The result describes the connection as it was read: an edit or removal made
             # while the test ran wins, and the result is reported but not saved.
             saved = repo.update_connection_if_unchanged(conn, row.id, row.updated_at, **values)
@@ -249,6 +255,9 @@ class ConnectionService:
                 detail = f"{_summary(report)}; not saved: {CHANGED_DURING_TEST}"
                 self._audit(conn, "tested", row.id, row.name, outcome=outcome, detail=detail)
                 return report
+            if report.ok and turned_on:
+                detail = "its scopes are granted: " + ", ".join(turned_on)
+                self._audit(conn, "enabled", row.id, row.name, detail=detail)
             newly = sorted(set(disabled) - set(row.disabled_features)) if report.ok else []
             if newly:
                 reasons = "; ".join(f"{f}: {disabled[f]}" for f in newly)
@@ -259,7 +268,7 @@ class ConnectionService:
     def rotate_keys(self, *, batch_size: int = 50) -> RotationResult:
         """Re-seal every secret under a new master key (or resume an interrupted rotation)."""
         try:
-            result = rotate(self.vault, self.engine, batch_size=batch_size)
+            result = rotate(self.vault, self.db, batch_size=batch_size)
         except BigsyncError as error:
             self._audit_now("rotated", None, None, outcome="failed", detail=str(error))
             raise
@@ -271,14 +280,15 @@ class ConnectionService:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _row(self, conn: sa.Connection, name: str | None) -> repo.ConnectionRow:
+    def _row(self, conn: Connection, name: str | None) -> repo.ConnectionRow:
         row = _find(conn, name) if name else None
         if row is None:
             raise ConnectionNotFoundError(f"no connection named {name!r}")
         return row
 
-    def _view(self, conn: sa.Connection, row: repo.ConnectionRow) -> ConnectionView:
+    def _view(self, conn: Connection, row: repo.ConnectionRow) -> ConnectionView:
         hints = {p: mask(s.last4) for p, s in repo.get_secrets(conn, row.id).items()}
+        last_test = CheckReport.from_json(row.last_test) if row.last_test else None
         return ConnectionView(
             id=row.id,
             name=row.name,
@@ -289,14 +299,16 @@ class ConnectionService:
             granted_scopes=row.granted_scopes,
             features=row.features,
             disabled_features=row.disabled_features,
+            features_off=row.features_off,
             secret_hints=hints,
-            last_test=CheckReport.from_json(row.last_test) if row.last_test else None,
+            last_test=last_test,
+            failing_reason=failing_reason(row.name, last_test),
             last_tested_at=row.last_tested_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
 
-    def _credentials(self, conn: sa.Connection, row: repo.ConnectionRow) -> StoreCredentials:
+    def _credentials(self, conn: Connection, row: repo.ConnectionRow) -> StoreCredentials:
         secret = repo.get_secrets(conn, row.id).get(SecretPurpose.ACCESS_TOKEN)
         if secret is None:
             raise ConnectionNotFoundError(f"connection {row.name!r} has no access token")
@@ -324,7 +336,7 @@ class ConnectionService:
             ).value
         return _Secrets(values)
 
-    def _seal_all(self, conn: sa.Connection, connection_id: int, secrets: _Secrets) -> None:
+    def _seal_all(self, conn: Connection, connection_id: int, secrets: _Secrets) -> None:
         for purpose, value in secrets.values.items():
             sealed = self.vault.seal(value, context=secret_context(connection_id, purpose))
             repo.put_secret(
@@ -339,7 +351,7 @@ class ConnectionService:
 
     def _audit(
         self,
-        conn: sa.Connection,
+        conn: Connection,
         action: str,
         connection_id: int | None,
         name: str | None,
@@ -366,7 +378,7 @@ class ConnectionService:
         outcome: str = "ok",
         detail: str = "",
     ) -> None:
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             self._audit(conn, action, connection_id, name, outcome=outcome, detail=detail)
 
 
@@ -405,13 +417,17 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
         granted = parse_granted_scopes(changes.granted_scopes)
         values["granted_scopes"] = sorted(granted) if granted is not None else None
         changed.append("granted scopes")
-    if changes.features is not None:
-        values["features"] = [f.value for f in _features(changes.features)]
+    switches = _switch(row, changes)
+    if switches.on != _features(row.features) or switches.off != _features(row.features_off):
+        on = [f.value for f in switches.on]
+        values["features"] = on
+        values["features_off"] = [f.value for f in switches.off]
+        values["disabled_features"] = {f: r for f, r in row.disabled_features.items() if f in on}
         changed.append("features")
     if changes.access_token is None:
-        return _Edit(values, tuple(changed))
+        return _Edit(values, tuple(changed), notices=switches.notices)
     token = inputs.clean_secret(changes.access_token, client_id=client_id)
-    notices = token.notices
+    notices = switches.notices + token.notices
     if changes.store is not None:
         store = inputs.clean_store_hash(changes.store, token=token.value)
         values["store_hash"] = store.value
@@ -420,7 +436,19 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     return _Edit(values, tuple(changed), token.value, notices)
 
 
-def _find(conn: sa.Connection, name: str) -> repo.ConnectionRow | None:
+def _switch(row: repo.ConnectionRow, changes: ConnectionChanges) -> Switches:
+    """The feature switches after `changes`: the list first (`-f`), then enable, disable."""
+    switches = Switches(_features(row.features), _features(row.features_off))
+    if changes.features is not None:
+        switches = switches.set_list(_features(changes.features))
+    if changes.enable:
+        switches = switches.enable(_features(changes.enable))
+    if changes.disable:
+        switches = switches.disable(_features(changes.disable))
+    return switches
+
+
+def _find(conn: Connection, name: str) -> repo.ConnectionRow | None:
     """The active connection whose name matches `name` by `inputs.name_key`, if any."""
     return repo.get_connection(conn, name_key=inputs.name_key(name))
 

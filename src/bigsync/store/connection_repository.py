@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bigsync.errors import ConnectionExistsError
 from bigsync.store.schema import audit_log, connection_secrets, connections
 
 
@@ -34,6 +35,7 @@ class ConnectionRow:
     granted_scopes: tuple[str, ...] | None
     features: tuple[str, ...]
     disabled_features: Mapping[str, str]
+    features_off: tuple[str, ...]
     last_test: Mapping[str, Any] | None
     last_tested_at: datetime | None
     removed_at: datetime | None
@@ -81,6 +83,7 @@ def _connection_row(row: sa.Row[Any]) -> ConnectionRow:
         granted_scopes=tuple(scopes) if scopes is not None else None,
         features=tuple(m["features"] or ()),
         disabled_features=dict(m["disabled_features"] or {}),
+        features_off=tuple(m["features_off"] or ()),
         last_test=m["last_test"],
         last_tested_at=m["last_tested_at"],
         removed_at=m["removed_at"],
@@ -100,24 +103,29 @@ def insert_connection(
     client_id: str | None,
     granted_scopes: Sequence[str] | None,
     features: Sequence[str],
+    features_off: Sequence[str] = (),
 ) -> int:
-    """Insert a connection and return its id (a duplicate `name_key` raises IntegrityError)."""
+    """Insert a connection and return its id (a taken `name_key` raises
+    `ConnectionExistsError`)."""
     now = utcnow()
-    result = conn.execute(
-        connections.insert().values(
-            name=name,
-            name_key=name_key,
-            kind=kind,
-            store_hash=store_hash,
-            api_url=api_url,
-            client_id=client_id,
-            granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
-            features=list(features),
-            disabled_features={},
-            created_at=now,
-            updated_at=now,
-        )
+    statement = connections.insert().values(
+        name=name,
+        name_key=name_key,
+        kind=kind,
+        store_hash=store_hash,
+        api_url=api_url,
+        client_id=client_id,
+        granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
+        features=list(features),
+        disabled_features={},
+        features_off=list(features_off),
+        created_at=now,
+        updated_at=now,
     )
+    try:
+        result = conn.execute(statement)
+    except sa.exc.IntegrityError:
+        raise _name_taken(name) from None
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -152,7 +160,7 @@ def list_connections(conn: sa.Connection) -> list[ConnectionRow]:
 
 def update_connection(conn: sa.Connection, connection_id: int, **values: Any) -> None:
     """Set columns of one connection and bump `updated_at` (a new `name` needs its
-    `name_key` alongside; a duplicate raises IntegrityError)."""
+    `name_key` alongside; a taken one raises `ConnectionExistsError`)."""
     _update(conn, connection_id, values, unchanged_since=None)
 
 
@@ -173,7 +181,7 @@ def _update(
 ) -> bool:
     if "name" in values and "name_key" not in values:
         raise ValueError("a new connection name needs its name_key")
-    for key in ("granted_scopes", "features"):
+    for key in ("granted_scopes", "features", "features_off"):
         if values.get(key) is not None:
             values[key] = list(values[key])
     if "disabled_features" in values:
@@ -181,7 +189,17 @@ def _update(
     query = connections.update().where(connections.c.id == connection_id)
     if unchanged_since is not None:
         query = query.where(connections.c.updated_at == unchanged_since)
-    return conn.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+    try:
+        result = conn.execute(query.values(**values, updated_at=utcnow()))
+    except sa.exc.IntegrityError:
+        if "name" not in values:
+            raise
+        raise _name_taken(str(values["name"])) from None
+    return result.rowcount == 1
+
+
+def _name_taken(name: str) -> ConnectionExistsError:
+    return ConnectionExistsError(f"a connection named {name!r} already exists")
 
 
 def delete_connection(conn: sa.Connection, connection_id: int) -> None:

@@ -62,6 +62,8 @@ connections = sa.Table(
     # Features the user asked for, and the ones a test disabled: {feature: reason}.
     sa.Column("features", sa.JSON, nullable=False),
     sa.Column("disabled_features", sa.JSON, nullable=False),
+    # Features the user turned off explicitly (a test never turns these on); NULL: none.
+    sa.Column("features_off", sa.JSON),
     sa.Column("last_test", sa.JSON),
     sa.Column("last_tested_at", UtcDateTime),
     # Set when the connection was removed but its mirrored data kept.

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
-
-import sqlalchemy as sa
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Literal
 
 from bigsync.errors import VaultKeyError
 from bigsync.store import connection_repository as repo
+from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.vault.keys import Keyring, generate_key
 from bigsync.vault.vault import SealedSecret, Vault, secret_context
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 StepKind = Literal["key_added", "resumed", "resealed", "pruned", "done"]
 
@@ -59,8 +60,11 @@ class RotationResult:
     unreadable: int
 
 
-def rotation_steps(vault: Vault, engine: Engine, *, batch_size: int = 50) -> Iterator[RotationStep]:
+def rotation_steps(
+    vault: Vault, database: Engine | UnitOfWork, *, batch_size: int = 50
+) -> Iterator[RotationStep]:
     """Run a rotation, yielding after every durable step (stop iterating = crash there)."""
+    db = _unit_of_work(database)
     key_file = None if vault.uses_env_key else vault.key_file
     if key_file is not None:
         keyring = vault.keyring()
@@ -73,8 +77,8 @@ def rotation_steps(vault: Vault, engine: Engine, *, batch_size: int = 50) -> Ite
     # Re-seal with this keyring held in memory: it keeps the retired keys even once they have
     # left the key file.
     working = Vault(key_file=None, env_keyring=keyring)
-    yield from _reseal_all(working, engine, keyring, batch_size=batch_size)
-    with engine.connect() as conn:
+    yield from _reseal_all(working, db, keyring, batch_size=batch_size)
+    with db.read() as conn:
         in_use = repo.count_secrets_by_key(conn)
     unused = [kid for kid in keyring.retired_ids if not in_use.get(kid)]
     if key_file is not None and unused:
@@ -84,16 +88,16 @@ def rotation_steps(vault: Vault, engine: Engine, *, batch_size: int = 50) -> Ite
             yield RotationStep("pruned", keyring.primary_id, detail=",".join(unused))
             # A process that read the key file just before the prune may still seal a secret
             # with a retired key: sweep once more with the keys held in memory.
-            yield from _reseal_all(working, engine, keyring, batch_size=batch_size)
+            yield from _reseal_all(working, db, keyring, batch_size=batch_size)
     yield RotationStep("done", keyring.primary_id, detail=",".join(unused))
 
 
 def _reseal_all(
-    working: Vault, engine: Engine, keyring: Keyring, *, batch_size: int
+    working: Vault, db: UnitOfWork, keyring: Keyring, *, batch_size: int
 ) -> Iterator[RotationStep]:
     """Re-seal every secret under a retired key, one committed batch per step."""
     while keyring.retired_ids:
-        with engine.begin() as conn:
+        with db.write() as conn:
             batch = repo.secrets_sealed_with(conn, keyring.retired_ids, limit=batch_size)
             resealed = sum(_reseal(working, conn, secret, keyring.primary_id) for secret in batch)
         if not batch:
@@ -101,7 +105,7 @@ def _reseal_all(
         yield RotationStep("resealed", keyring.primary_id, count=resealed)
 
 
-def _reseal(vault: Vault, conn: sa.Connection, secret: repo.SecretRow, primary_id: str) -> int:
+def _reseal(vault: Vault, conn: Connection, secret: repo.SecretRow, primary_id: str) -> int:
     context = secret_context(secret.connection_id, secret.purpose)
     sealed = SealedSecret(key_id=secret.key_id, nonce=secret.nonce, ciphertext=secret.ciphertext)
     resealed = vault.seal(vault.open(sealed, context=context), context=context)
@@ -113,12 +117,13 @@ def _reseal(vault: Vault, conn: sa.Connection, secret: repo.SecretRow, primary_i
     return int(swapped)
 
 
-def rotate(vault: Vault, engine: Engine, *, batch_size: int = 50) -> RotationResult:
+def rotate(vault: Vault, database: Engine | UnitOfWork, *, batch_size: int = 50) -> RotationResult:
     """Run (or resume) a rotation to the end."""
-    steps = list(rotation_steps(vault, engine, batch_size=batch_size))
+    db = _unit_of_work(database)
+    steps = list(rotation_steps(vault, db, batch_size=batch_size))
     last = steps[-1]
     keyring = vault.keyring()
-    with engine.connect() as conn:
+    with db.read() as conn:
         in_use = repo.count_secrets_by_key(conn)
     return RotationResult(
         key_id=last.key_id,
@@ -127,3 +132,7 @@ def rotate(vault: Vault, engine: Engine, *, batch_size: int = 50) -> RotationRes
         unused_key_ids=tuple(kid for kid in last.detail.split(",") if kid),
         unreadable=sum(n for kid, n in in_use.items() if kid not in keyring.keys),
     )
+
+
+def _unit_of_work(database: Engine | UnitOfWork) -> UnitOfWork:
+    return database if isinstance(database, UnitOfWork) else UnitOfWork(database)
