@@ -14,6 +14,7 @@ PostgreSQL is reached through psycopg 3 (`postgresql+psycopg://`); plain `postgr
 
 from __future__ import annotations
 
+import os
 import weakref
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,28 @@ def create_engine_for(url: str, *, echo: bool = False) -> Engine:
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
 
 
+def prepare_private_file(path: Path) -> None:
+    """Create `path` (and any missing parent folders) for this user alone: new folders 0700,
+    the file 0600 whatever the umask; an existing file of bigsync's that others can read is
+    narrowed to 0600. The mirror holds customer data, and SQLite gives its `-wal` and `-shm`
+    files the database file's mode."""
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # exactly 0700, whatever the umask took away
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _sqlite_engine(url: sa.URL, *, echo: bool) -> Engine:
     database = url.database
     in_memory = not database or database == ":memory:" or "mode=memory" in str(url)
     if database and not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        prepare_private_file(Path(database))
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     engine = sa.create_engine(url, echo=echo, connect_args=connect_args)
 
