@@ -153,6 +153,9 @@ def test_no_message_ever_repeats_what_was_pasted(pasted: str) -> None:
         except InputError as error:
             messages.append(str(error))
     needle = pasted.strip()
+    # The refusal of a pasted credentials block names its labels; a label alone is no secret.
+    if needle in ("ACCESS TOKEN", "CLIENT ID", "CLIENT SECRET", "API PATH"):
+        return
     assert not [m for m in messages if needle and needle in m]
 
 
