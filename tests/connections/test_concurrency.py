@@ -6,15 +6,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
+from bigsync.bigcommerce import StoreCredentials
 from bigsync.connections import ConnectionChanges, ConnectionService, NewConnection
-from bigsync.connections.check import ClientFactory
+from bigsync.connections.check import ClientFactory, StoreApi
 from bigsync.connections.service import CHANGED_DURING_TEST
 from bigsync.errors import ConnectionExistsError
 from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
@@ -133,7 +134,9 @@ def _editing_factory(service: ConnectionService, edit: Callable[[], object]) -> 
     starts talking to the store."""
     real = service.client_factory
 
-    def factory(credentials: StoreCredentials, base_url: str) -> BigCommerceClient:
+    def factory(
+        credentials: StoreCredentials, base_url: str
+    ) -> AbstractAsyncContextManager[StoreApi]:
         edit()
         return real(credentials, base_url)
 

@@ -111,7 +111,7 @@ def step_kinds(tmp_path: Path, sqlite_dir: Path) -> list[str]:
     migrate(engine)
     vault = new_vault(tmp_path / "count")
     seed(engine, vault, 5)
-    kinds = [step.kind for step in rotation_steps(vault, engine, batch_size=3)]
+    kinds: list[str] = [step.kind for step in rotation_steps(vault, engine, batch_size=3)]
     engine.dispose()
     return kinds
 
@@ -185,13 +185,13 @@ def test_stray_temp_file_from_a_crashed_key_file_write_is_ignored(
 def test_env_key_rotation_reseals_under_the_first_key(engine: Engine, tmp_path: Path) -> None:
     old, new = generate_key(), generate_key()
     enc = lambda k: base64.urlsafe_b64encode(k).decode()  # noqa: E731
-    before = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(old)))  # type: ignore[arg-type]
+    before = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(old)))
     plaintexts = seed(engine, before, 3)
-    after = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=f"{enc(new)},{enc(old)}"))  # type: ignore[arg-type]
+    after = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=f"{enc(new)},{enc(old)}"))
     result = rotate(after, engine)
     assert result.resealed == 6
     assert result.unused_key_ids == (key_id_of(old),)
-    only_new = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(new)))  # type: ignore[arg-type]
+    only_new = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(new)))
     assert open_all(engine, only_new) == plaintexts
 
 

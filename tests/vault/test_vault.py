@@ -104,7 +104,7 @@ def test_env_key_accepts_both_base64_alphabets_with_or_without_padding(encode: o
     key = bytes(range(256))[-32:]  # contains bytes that differ between the alphabets
     text = encode(key).decode()  # type: ignore[operator]
     for variant in (text, text.rstrip("="), f"  {text}\n"):
-        vault = Vault.from_settings(Settings(secret_key=variant))  # type: ignore[arg-type]
+        vault = Vault.from_settings(Settings(secret_key=variant))
         assert vault.keyring().primary_id == key_id_of(key)
 
 
@@ -117,17 +117,17 @@ def test_env_key_accepts_both_base64_alphabets_with_or_without_padding(encode: o
 )
 def test_malformed_env_key_is_refused_without_echoing_it(text: str, message: str) -> None:
     with pytest.raises(VaultKeyError, match=message) as caught:
-        Vault.from_settings(Settings(secret_key=text)).keyring()  # type: ignore[arg-type]
+        Vault.from_settings(Settings(secret_key=text)).keyring()
     assert text not in str(caught.value)
 
 
 def test_env_key_seals_and_old_keys_still_open(tmp_path: Path) -> None:
     old, new = generate_key(), generate_key()
     enc = base64.urlsafe_b64encode
-    before = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(old).decode()))  # type: ignore[arg-type]
+    before = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=enc(old).decode()))
     sealed = before.seal(TOKEN, context=b"ctx")
     both = f"{enc(new).decode()},{enc(old).decode()}"
-    after = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=both))  # type: ignore[arg-type]
+    after = Vault.from_settings(Settings(data_dir=tmp_path, secret_key=both))
     assert after.open(sealed, context=b"ctx") == TOKEN
     assert after.seal(TOKEN, context=b"ctx").key_id == key_id_of(new)
     assert not (tmp_path / "vault-keys.json").exists()  # env mode never writes a key file
