@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bigsync.cli.main import app
+from bigsync.cli.service import bigsync_command
 from bigsync.sandbox.server import SandboxServer
 from tests.cli.conftest import token_of
 
@@ -59,7 +60,8 @@ def test_disconnect_of_an_unknown_name_says_so_without_asking() -> None:
     result = run("disconnect", "nosuch")  # no input: a prompt would abort instead
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "error: no connection named 'nosuch' (see `bigsync connections`)\n"
+    see = f"{bigsync_command()} connections"  # spelled the way it runs from here
+    assert result.stderr == f"error: no connection named 'nosuch' (see `{see}`)\n"
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -6,11 +6,12 @@ The use-cases and rich are imported inside the commands (see `bigsync.cli.servic
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, bigsync_command, open_service, run_async
+from bigsync.cli.service import JSON_HELP, bigsync_command, open_service, run_async, runnable
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ FEATURE_NAMES = (
     "write_fulfillment",
     "webhooks",
 )
+
+ASK_TOKEN = "-"  # noqa: S105 -- `--token -` means: ask for the token
+"""`--token -`: ask for the token (hidden), or read it from stdin when piped."""
 
 _STATUS_STYLE = {
     "granted": "green",
@@ -65,7 +69,7 @@ def connect(
         typer.Option(
             "--token",
             "--access-token",
-            help="Access token (asked for, hidden, when not given).",
+            help="Access token; `-` or none: asked for, hidden (read from stdin when piped).",
             show_default=False,
         ),
     ] = None,
@@ -116,8 +120,9 @@ def connect(
         )
     if store is None and not update:
         store = typer.prompt("Store hash or API path")
-    if token is None and (not update or store is not None or client_id is not None):
-        token = typer.prompt("Access token", hide_input=True)
+    needs_token = not update or store is not None or client_id is not None
+    if token == ASK_TOKEN or (token is None and needs_token):
+        token = _ask_token()
     from bigsync.connections.model import (  # noqa: PLC0415 -- lazy
         ConnectionChanges,
         ConnectionKind,
@@ -211,11 +216,10 @@ def connections(
             highlight=False,
         )
         return
-    table = Table("Name", "Kind", "Store", "Token", "Active features", "Disabled", "Last test")
-    for column in table.columns:
-        column.overflow = "fold"
-    table.columns[0].no_wrap = True
-    table.columns[-1].no_wrap = True
+    table = Table("Name", "Store", "Token", "Features", "Last test")
+    for column in (table.columns[1], table.columns[2], table.columns[4]):
+        column.no_wrap = True
+    table.columns[0].overflow = "fold"
     failing = [f"{v.name}: failing — {v.failing_reason}" for v in views if v.failing_reason]
     reasons = []
     for view in views:
@@ -224,17 +228,27 @@ def connections(
         status = "failing" if view.is_failing else status
         table.add_row(
             view.name,
-            view.kind.value,
             view.store_hash,
             view.token_hint,
-            ", ".join(view.active_features) or "-",
-            ", ".join(view.disabled_features) or "-",
+            " ".join(_short_feature(f) for f in view.active_features) or "-",
             f"{status}, {ago(view.last_tested_at)}" if view.last_tested_at else status,
         )
         reasons += [f"{view.name}: {f} disabled — {r}" for f, r in view.disabled_features.items()]
     console.print(table)
     for line in [*failing, *reasons]:
-        console.print(line, highlight=False)
+        console.print(runnable(line), highlight=False)
+
+
+def _ask_token() -> str:
+    """The token, asked for without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("Access token", hide_input=True))
+    return sys.stdin.readline().strip()
+
+
+def _short_feature(name: str) -> str:
+    """A feature as the table shows it: `catalog` for read_catalog, write features whole."""
+    return name.removeprefix("read_")
 
 
 def disconnect(
@@ -279,7 +293,8 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
     console.print(f"Test of [bold]{name}[/bold] ({report.tested_at}):", highlight=False)
     for check in report.checks:
         mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
-        console.print(f"  {check.name:<11} {mark[check.ok]}  {check.message}", highlight=False)
+        message = runnable(check.message)
+        console.print(f"  {check.name:<11} {mark[check.ok]}  {message}", highlight=False)
     for feature in report.features:
         state = {
             "on": "[green]enabled[/green]",
@@ -288,7 +303,8 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
         }.get(feature.state, f"[red]disabled[/red] ({feature.disabled_reason})")
         if feature.state == "blocked" and not feature.wanted:
             state = f"[red]blocked[/red] ({feature.disabled_reason})"
-        console.print(f"  {FEATURE_TITLES[Feature(feature.feature)]}: {state}", highlight=False)
+        title = FEATURE_TITLES[Feature(feature.feature)]
+        console.print(f"  {title}: {runnable(state)}", highlight=False)
         if feature.state not in {"on", "blocked"}:
             continue
         for scope in feature.scopes:
@@ -299,11 +315,11 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
                 highlight=False,
             )
     for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {runnable(note)}", highlight=False)
     if report.instructions:
         console.print("To fix:", highlight=False)
         for i, line in enumerate(report.instructions, 1):
-            console.print(f"  {i}. {line}", highlight=False)
+            console.print(f"  {i}. {runnable(line)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

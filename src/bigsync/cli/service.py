@@ -10,6 +10,7 @@ Everything heavy (the settings, sqlalchemy, the connection service) is imported 
 from __future__ import annotations
 
 import getpass
+import re
 import shlex
 import shutil
 import sys
@@ -36,7 +37,7 @@ JSON_HELP = "Print JSON (for scripts) instead of text; times in full ISO 8601."
 
 def fail(message: str, *, code: int = EXIT_FAILED) -> NoReturn:
     """Print `error: message` as one line on stderr and exit with `code`."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    typer.echo(f"error: {runnable(' '.join(message.split()))}", err=True)
     raise typer.Exit(code)
 
 
@@ -81,6 +82,20 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+_COMMAND_IN_TEXT = re.compile(
+    r"(?<![\w/.-])bigsync (?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox)\b)"
+)
+
+
+def runnable(text: str) -> str:
+    """`text` (a use-case's hint, such as "run `bigsync test shop`") with every bigsync
+    command in it spelled the way it runs from here (`bigsync_command`)."""
+    command = bigsync_command()
+    if command == "bigsync":
+        return text
+    return _COMMAND_IN_TEXT.sub(lambda _match: f"{command} ", text)
 
 
 def bigsync_command() -> str:

@@ -136,7 +136,7 @@ def failing_reason(connection: str, report: CheckReport | None) -> str | None:
     failed = next((c for c in report.checks if c.name in CREDENTIAL_CHECKS and c.ok is False), None)
     if failed is None:
         return None
-    option = "--store HASH --token" if failed.name == "store_hash" else "--token"
+    option = "--store HASH --token -" if failed.name == "store_hash" else "--token -"
     return (
         f"{failed.message}. Fix it with: bigsync connect {connection} --update {option}, "
         f"then bigsync test {connection}"

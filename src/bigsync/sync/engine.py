@@ -220,10 +220,10 @@ class SyncEngine:
         name = gate.connection if gate is not None else f"#{self.connection_id}"
         if isinstance(error, AuthenticationError):
             what = "the store refused the access token (401)"
-            fix = f"bigsync connect {name} --update --token …"
+            fix = f"bigsync connect {name} --update --token -"
         else:
             what = f"no such store ({path} answered 404: wrong store hash or API URL)"
-            fix = f"bigsync connect {name} --update --store …"
+            fix = f"bigsync connect {name} --update --store HASH"
         return StoreAccessError(
             f"sync of {name} stopped: {what}; fix: `{fix}`, then `bigsync test {name}`"
         )
