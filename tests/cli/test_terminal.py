@@ -12,7 +12,7 @@ from bigsync.cli.main import app
 from bigsync.sandbox.server import SandboxServer
 from tests.cli.conftest import token_of
 
-COMMANDS = (
+COMMANDS: tuple[list[str], ...] = (
     [],
     ["connect"],
     ["test"],
