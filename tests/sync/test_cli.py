@@ -96,7 +96,7 @@ def test_sync_and_status_of_a_connected_store(live_sandbox: SandboxServer) -> No
     assert "Sync #1 (initial): ok, " in synced.output
     found = re.findall(r"([\d,]+) records read, ([\d,]+) rows changed", _flat(synced.output))
     read, changed = (int(n.replace(",", "")) for n in found[0])
-    assert read >= changed >= 28  # 20 orders and 8 customers, at least, are new rows
+    assert read >= changed >= 20  # the 20 orders, at least, are new rows
     again = run("sync", "shop", "--streams", "orders")
     assert "Sync #2 (incremental): ok" in again.output
     assert "0 rows changed" in _flat(again.output)  # read again (the overlap), nothing new
