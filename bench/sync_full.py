@@ -102,7 +102,7 @@ def change_counts(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     def count(size: int) -> int:
         if args.change_pct is None:
             return int(args.changes)
-        return max(1, round(size * args.change_pct / 100))
+        return max(1, round(size * float(args.change_pct) / 100))
 
     return [
         ("product", "update", count(args.products)),

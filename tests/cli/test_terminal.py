@@ -13,7 +13,7 @@ from bigsync.cli.service import bigsync_command
 from bigsync.sandbox.server import SandboxServer
 from tests.cli.conftest import token_of
 
-COMMANDS = (
+COMMANDS: tuple[list[str], ...] = (
     [],
     ["connect"],
     ["test"],
@@ -97,7 +97,7 @@ def test_tables_and_progress_read_whole_at_80_columns(live_sandbox: SandboxServe
         assert stream in status.output
     assert reason in _flat(status.output)
     assert "just now" in status.output  # a relative time, never a timestamp split over lines
-    assert "T" not in "".join(line for line in status.output.splitlines() if "run #" in line)
+    assert "T" not in "".join(line for line in status.output.splitlines() if "sync #" in line)
 
     listed = run("connections")
     assert listed.exit_code == 0, listed.output

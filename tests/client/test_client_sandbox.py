@@ -304,7 +304,7 @@ async def test_persistent_drops_end_in_network_error(
 async def test_headers_sent(app: object, store: StoreState, tokens: dict[str, str]) -> None:
     seen: list[dict[str, str]] = []
 
-    async def recording(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    async def recording(scope: dict, receive: object, send: object) -> None:
         if scope["type"] == "http":
             seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
         await app(scope, receive, send)  # type: ignore[operator]
@@ -362,8 +362,8 @@ async def test_token_never_in_repr_logs_or_errors(
             assert tokens[name] not in repr(client.credentials)
     assert len(errors) >= 3
     texts = [caplog.text]
-    for error in errors:
-        texts += [str(error), repr(error), str(error.__cause__), str(vars(error))]
+    for raised in errors:
+        texts += [str(raised), repr(raised), str(raised.__cause__), str(vars(raised))]
     for token in tokens.values():
         assert all(token not in text for text in texts)
     assert "retrying" in caplog.text  # the retries were logged, without the token

@@ -4,9 +4,9 @@ bounded look-ahead, resume, and faults in the middle of a crawl."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -147,7 +147,7 @@ async def test_pages_come_in_order_when_fetched_concurrently(
 async def test_look_ahead_is_bounded(make_client: ClientFactory) -> None:
     options = ClientOptions(lookahead=2, retry=FAST_RETRIES)
     async with make_client(options=options) as client:
-        pages = client.paginate_v3(PRODUCTS, params={"limit": 20})
+        pages = cast(AsyncGenerator[Page], client.paginate_v3(PRODUCTS, params={"limit": 20}))
         async with aclosing(pages):
             async for page in pages:
                 await asyncio.sleep(0.05)  # a slow consumer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.sandbox import coverage
-from tests.sandbox.schema import require_specs
+from tests.sandbox.schema import operation_id_for, require_specs
 
 
 def test_committed_coverage_file_is_current() -> None:
@@ -19,6 +19,6 @@ def test_every_listed_operation_is_documented_by_a_spec() -> None:
     undocumented = [
         f"{method} {path}"
         for method, path in coverage.operations()
-        if coverage.operation_id_for(method, "/stores/h" + path) is None
+        if operation_id_for(method, "/stores/h" + path) is None
     ]
     assert undocumented == []

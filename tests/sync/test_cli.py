@@ -45,6 +45,10 @@ def live_sandbox() -> Iterator[SandboxServer]:
     server.stop()
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def run(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
@@ -88,14 +92,31 @@ def test_sync_and_status_of_a_connected_store(live_sandbox: SandboxServer) -> No
     synced = run("sync", "shop", "--streams", "orders,customers")
     assert synced.exit_code == 0, synced.output
     assert "transactions" not in synced.output  # only the streams asked for (and their needs)
+    # The first sync of a connection is #1 and initial; what was read and what changed.
+    assert "Sync #1 (initial): ok, " in synced.output
+    found = re.findall(r"([\d,]+) records read, ([\d,]+) rows changed", _flat(synced.output))
+    read, changed = (int(n.replace(",", "")) for n in found[0])
+    assert read >= changed >= 20  # the 20 orders, at least, are new rows
     again = run("sync", "shop", "--streams", "orders")
-    assert "(incremental): ok" in again.output
+    assert "Sync #2 (incremental): ok" in again.output
+    assert "0 rows changed" in _flat(again.output)  # read again (the overlap), nothing new
     report = json.loads(run("status", "shop", "--json").output)
     assert report["tables"]["orders"] == 20
     assert report["tables"]["products"] == 0
     assert [r["mode"] for r in report["runs"]] == ["incremental", "initial"]  # newest first
+    as_json = json.loads(run("sync", "shop", "--streams", "orders", "--json").output)
+    assert (as_json["number"], as_json["mode"], as_json["changed"]) == (3, "incremental", 0)
+    assert as_json["records"] >= as_json["changed"]
+    report = json.loads(run("status", "shop", "--json").output)
+    assert [r["number"] for r in report["runs"]] == [3, 2, 1]
     shown = run("status", "shop")
     assert "Mirrored rows" in shown.output
+    assert "mirror rows" in shown.output  # per stream: rows in its table, not records read
+    orders_line = next(line for line in shown.output.splitlines() if line.startswith("│ orders"))
+    assert " 20 " in orders_line
+    assert "sync #3 (incremental) ok: 0 rows changed" in _flat(shown.output)
+    assert "sync #1 (initial) ok: " in _flat(shown.output)
+    assert "variants: last read never; a products scan costs " in _flat(shown.output)
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -192,7 +213,7 @@ def test_streams_of_features_the_test_disabled_are_skipped_with_the_reason(
     _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders,read_customers")
     synced = run("sync", "shop")
     assert synced.exit_code == 0, synced.output  # a warning, not a failure
-    assert "(incremental): warning" in synced.output
+    assert "Sync #1 (initial): warning" in synced.output
     states = _stream_states("shop")
     assert states["products"]["status"] == "ok"
     customers = states["customers"]
@@ -221,7 +242,7 @@ def test_a_403_during_the_sync_is_recorded_on_the_stream_as_a_warning(
     _connect(live_sandbox, "catalog-only", "-f", "read_catalog,read_orders", "--no-test")
     synced = run("sync", "shop")
     assert synced.exit_code == 0, synced.output
-    assert "(incremental): warning" in synced.output
+    assert "Sync #1 (initial): warning" in synced.output
     states = _stream_states("shop")
     assert states["products"]["status"] == "ok"
     assert states["orders"]["status"] == "skipped"

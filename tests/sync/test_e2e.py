@@ -28,7 +28,7 @@ from tests.sync.mirror_check import (
 SMALL_PAGES = tuple(
     dataclasses.replace(s, page_size=7) if s.page_size == 250 else s for s in STREAMS
 )
-EXACT = {"scan_every": timedelta(0)}
+EXACT: dict[str, Any] = {"scan_every": timedelta(0)}
 
 MUTATIONS = [
     ("product", "create", 3),

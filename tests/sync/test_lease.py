@@ -9,6 +9,7 @@ import pytest
 
 from bigsync.errors import SyncLockedError, SyncLockLostError
 from bigsync.store import mirror_repository as repo
+from bigsync.store.mirror_schema import sync_locks
 from bigsync.sync.engine import SyncEngine, SyncOptions
 from tests.sync.conftest import World
 
@@ -59,7 +60,7 @@ async def test_a_sync_whose_lease_was_taken_over_commits_nothing_more(world: Wor
             self.calls += 1
             if self.calls == 6:  # another process takes the (expired) lease
                 with world.db.begin() as conn:
-                    conn.execute(repo.sync_locks.update().values(owner="intruder", expires_at=None))
+                    conn.execute(sync_locks.update().values(owner="intruder", expires_at=None))
             return await world.api.get(path, params=params)
 
     engine = SyncEngine(

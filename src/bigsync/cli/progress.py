@@ -127,16 +127,17 @@ def _counts(stream: StreamProgress) -> str:
 
 
 def summary_table(result: SyncResult) -> Group:
-    """One row per stream (status, records, requests, deletes, seconds), then each stream's
-    note or error on a line of its own, so that nothing is cut at 80 columns."""
-    mode = "full" if result.full else "incremental"
+    """One row per stream (status, records read, rows changed, requests, deletes, seconds),
+    then each stream's note or error on a line of its own, so that nothing is cut at 80
+    columns."""
     seconds = (result.finished_at - result.started_at).total_seconds()
     table = Table(
-        title=f"Sync #{result.run_id} ({mode}): {result.status}, {result.records:,} records, "
+        title=f"Sync #{result.number} ({result.mode}): {result.status}, "
+        f"{result.records:,} records read, {result.changed:,} rows changed, "
         f"{result.requests:,} requests in {seconds:.1f}s",
         title_justify="left",
     )
-    for column in ("stream", "status", "records", "requests", "deleted", "seconds"):
+    for column in ("stream", "status", "read", "changed", "requests", "deleted", "seconds"):
         left = column in ("stream", "status")
         table.add_column(column, justify="left" if left else "right", no_wrap=True)
     notes: list[str] = []
@@ -151,6 +152,7 @@ def summary_table(result: SyncResult) -> Group:
             stream.name,
             f"[{style}]{stream.status}[/{style}]" if style else stream.status,
             f"{stream.records:,}",
+            f"{stream.changed:,}",
             f"{stream.requests:,}",
             f"{stream.deleted:,}" if stream.deleted else "",
             elapsed,

@@ -111,7 +111,7 @@ def sync_result_json(result: SyncResult) -> dict[str, Any]:
     return {
         key: value.isoformat() if isinstance(value, datetime) else value
         for key, value in asdict(result).items()
-    } | {"records": result.records, "requests": result.requests}
+    } | {"records": result.records, "changed": result.changed, "requests": result.requests}
 
 
 def status(
@@ -143,15 +143,16 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     running = f"running ({lease['owner']})" if report["running"] else "idle"
     console.print(f"[bold]{report['connection']}[/bold]: {running}")
     table = Table(title="Streams", title_justify="left")
-    for column in ("stream", "status", "cursor", "records", "last success"):
-        table.add_column(column, no_wrap=True, justify="right" if column == "records" else "left")
+    for column in ("stream", "status", "cursor", "mirror rows", "last success"):
+        right = column == "mirror rows"
+        table.add_column(column, no_wrap=True, justify="right" if right else "left")
     errors = []
     for stream in report["streams"]:
         table.add_row(
             stream["stream"],
             stream["status"] + (" (resumable)" if stream["resumable"] else ""),
             ago(stream["cursor"]),
-            f"{stream['records_total']:,}",
+            "" if stream["rows"] is None else f"{stream['rows']:,}",
             ago(stream["last_success_at"]),
         )
         if stream["last_error"]:
@@ -165,16 +166,28 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
     for table_name, count in report["tables"].items():
         rows.add_row(table_name, f"{count:,}")
     console.print(rows)
+    console.print(variants_line(report["variants"]), highlight=False)
     for run in report["runs"][:3]:
         finished = ago(run["finished_at"]) if run["finished_at"] else "running"
         console.print(
-            f"run #{run['id']} {run['mode']} {run['status']}: {run['records']:,} records, "
+            f"sync #{run['number']} ({run['mode']}) {run['status']}: "
+            f"{run['records_changed']:,} rows changed, "
             f"{run['requests']:,} requests, started {ago(run['started_at'])}, "
             f"finished {finished}",
             highlight=False,
         )
         if run["error"]:
             console.print(f"  [red]{_escape(run['error'])}[/red]", highlight=False)
+
+
+def variants_line(variants: dict[str, Any]) -> str:
+    """When variant data was last read, what a products scan costs, and how often it runs."""
+    last_read = ago(variants["last_read_at"]) if variants["last_read_at"] else "never"
+    runs = {"every 1:00:00": "hourly"}.get(variants["scan_runs"], variants["scan_runs"])
+    return (
+        f"variants: last read {last_read}; a products scan costs "
+        f"{variants['scan_requests']:,} requests, runs {runs}"
+    )
 
 
 def _escape(text: str) -> str:
