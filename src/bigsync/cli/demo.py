@@ -280,10 +280,12 @@ def explain(console: Console, service: ConnectionService, settings: Settings) ->
     console.print("\n[bold]Explore the mirror[/bold]", highlight=False)
     console.print(f"  {how_to_open(url)}", highlight=False)
     console.print(
-        "  tables: products, variants, categories, brands, locations, inventory_levels, orders,\n"
-        "          order_products, order_shipping_addresses, order_statuses, transactions,\n"
-        "          customers, customer_groups, shipping_zones, shipping_methods, channels,\n"
-        "          store_info (typed columns + the full API document in `raw`)",
+        "  tables: products, variants, categories, brands, locations,\n"
+        "          inventory_levels, orders, order_products,\n"
+        "          order_shipping_addresses, order_statuses, transactions,\n"
+        "          customers, customer_groups, shipping_zones, shipping_methods,\n"
+        "          channels, store_info\n"
+        "          (typed columns + the full API document in `raw`)",
         highlight=False,
     )
     console.print("  What was synced, cursors, last runs:", highlight=False)
