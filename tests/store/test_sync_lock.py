@@ -33,20 +33,24 @@ def db(database_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def connection_id(db: sa.Engine) -> int:
+def add_connection(db: sa.Engine, name: str = "shop", store_hash: str = "abc123") -> int:
     with db.begin() as conn:
         return connection_repository.insert_connection(
             conn,
-            name="shop",
-            name_key="shop",
+            name=name,
+            name_key=name,
             kind="api_account",
-            store_hash="abc123",
+            store_hash=store_hash,
             api_url="http://sandbox",
             client_id=None,
             granted_scopes=None,
             features=[],
         )
+
+
+@pytest.fixture
+def connection_id(db: sa.Engine) -> int:
+    return add_connection(db)
 
 
 def lease_owner(db: sa.Engine, connection_id: int) -> str | None:
@@ -99,18 +103,7 @@ def test_a_stuck_holder_whose_lease_expired_is_taken_over(
 
 
 def test_locks_of_two_connections_are_independent(db: sa.Engine, connection_id: int) -> None:
-    with db.begin() as conn:
-        other = connection_repository.insert_connection(
-            conn,
-            name="other",
-            name_key="other",
-            kind="api_account",
-            store_hash="def456",
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
+    other = add_connection(db, "other", "def456")
     with (
         hold_sync_lock(db, connection_id=connection_id, owner=LIVE, now=NOW, ttl=TTL),
         hold_sync_lock(db, connection_id=other, owner="b:2:x", now=NOW, ttl=TTL),
@@ -123,18 +116,7 @@ def test_the_sqlite_lock_file_is_private_and_beside_the_database(
 ) -> None:
     db = create_engine_for(sqlite_url)
     migrate(db)
-    with db.begin() as conn:
-        connection_id = connection_repository.insert_connection(
-            conn,
-            name="shop",
-            name_key="shop",
-            kind="api_account",
-            store_hash="abc123",
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
+    connection_id = add_connection(db)
     with hold_sync_lock(db, connection_id=connection_id, owner=LIVE, now=NOW, ttl=TTL):
         path = lock_file_path(str(db.url.database), connection_id)
         assert path == tmp_path / f"bigsync.db.sync-{connection_id}.lock"

@@ -71,7 +71,11 @@ def pages_for(count: int, limit: int) -> int:
 
 def records_of(body: Any) -> list[dict[str, Any]]:
     """The records of a list answer: v3 `data`, a v2 bare array; none for 204 / empty."""
-    return _records(body)
+    if isinstance(body, list):
+        return body
+    if isinstance(body, Mapping) and isinstance(body.get("data"), list):
+        return list(body["data"])
+    return []
 
 
 def total_of(body: Any) -> int | None:
@@ -87,14 +91,6 @@ def next_cursor_of(body: Any) -> str | None:
     if not (isinstance(links, Mapping) and links.get("next")) or not end:
         return None
     return str(end)
-
-
-def _records(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, list):
-        return body
-    if isinstance(body, Mapping) and isinstance(body.get("data"), list):
-        return list(body["data"])
-    return []
 
 
 def _meta(body: Any, key: str) -> Mapping[str, Any]:
@@ -140,7 +136,7 @@ class V3OffsetPaginator:
         """The page in `body`, and the pages it newly makes known."""
         pagination = _meta(body, "pagination")
         total_pages = _int_or_none(pagination.get("total_pages"))
-        items = _records(body)
+        items = records_of(body)
         page = Page(
             items=items,
             number=request.number,
@@ -180,7 +176,7 @@ class CursorPaginator:
         cursor = _meta(body, "cursor_pagination")
         links = cursor.get("links")
         end = cursor.get("end_cursor")
-        items = _records(body)
+        items = records_of(body)
         has_next = bool(items and end and isinstance(links, Mapping) and links.get("next"))
         pagination = _meta(body, "pagination")
         page = Page(
@@ -234,7 +230,7 @@ class V2Paginator:
 
     def read(self, request: PageRequest, status: int, body: Any) -> tuple[Page, list[PageRequest]]:
         """The page in `body`, and the next page's request if paging must go on."""
-        items = [] if status == 204 else _records(body)
+        items = [] if status == 204 else records_of(body)
         page = Page(
             items=items, number=request.number, total=self.count, total_pages=self.total_pages
         )
@@ -318,7 +314,7 @@ class ModifiedKeysetPaginator:
 
     def read(self, request: PageRequest, status: int, body: Any) -> tuple[Page, list[PageRequest]]:
         """The page in `body`, and the next request unless the read is complete."""
-        items = [] if status == 204 else _records(body)
+        items = [] if status == 204 else records_of(body)
         total = total_of(body)
         page = Page(items=items, number=request.number, total=total)
         before = self.keyset
@@ -366,7 +362,7 @@ class IdScanPaginator:
 
     def read(self, request: PageRequest, status: int, body: Any) -> tuple[Page, list[PageRequest]]:
         """The page in `body`, and the next request unless the scan is complete."""
-        items = [] if status == 204 else _records(body)
+        items = [] if status == 204 else records_of(body)
         end_cursor = next_cursor_of(body)
         page = Page(items=items, number=request.number, next_cursor=end_cursor)
         ids = sorted(int(item["id"]) for item in items)
@@ -406,7 +402,7 @@ class PageScanPaginator:
 
     def read(self, request: PageRequest, status: int, body: Any) -> tuple[Page, list[PageRequest]]:
         """The page in `body`, and the next page's request unless it was the last."""
-        items = [] if status == 204 else _records(body)
+        items = [] if status == 204 else records_of(body)
         self.total = total_of(body)
         page = Page(items=items, number=request.number, total=self.total)
         self.done = not self.limit or len(items) < self.limit
