@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     api_url: str = "https://api.bigcommerce.com"
     log_level: str = "INFO"
+    # Where BigCommerce reaches this hub (webhooks, app callbacks): `bigsync serve`.
+    public_url: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -106,6 +106,15 @@ def connect(
         ),
     ] = None,
     api_url: Annotated[str | None, typer.Option(help="API host (default: BigCommerce's).")] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            help="How often `bigsync serve` syncs the latest changes: 30s, 5m, 1h, 1d "
+            "(at least 1m) [default: 15m].",
+            show_default=False,
+        ),
+    ] = None,
     update: Annotated[bool, typer.Option("--update", help="Edit an existing connection.")] = False,
     test: Annotated[bool, typer.Option(help="Test the connection once saved.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
@@ -141,6 +150,7 @@ def connect(
                 api_url=api_url,
                 enable=enable or (),
                 disable=disable or (),
+                sync_every=every,
             )
             result = service.update(name, changes)
             verb = "Updated"
@@ -155,6 +165,7 @@ def connect(
                 client_id=client_id,
                 features=feature or None,
                 api_url=api_url,
+                sync_every=every,
             )
             result = service.add(new)
             verb = "Saved"

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, bigsync_command, fail, open_service, run_async
+from bigsync.cli.service import (
+    JSON_HELP,
+    bigsync_command,
+    fail,
+    open_service,
+    run_async,
+    runnable,
+)
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -120,13 +127,21 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show what is mirrored: streams, cursors, last runs, row counts."""
-    from bigsync.sync.service import mirror_status  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.jobs.status import schedule_status  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.sync.service import mirror_status  # noqa: PLC0415
 
+    reports = []
     with open_service("cli:status") as service:
-        reports = [
-            mirror_status(service.engine, connection_id=service.get(n).id, name=n)
-            for n in connection_names(service, name)
-        ]
+        for connection in connection_names(service, name):
+            view = service.get(connection)
+            report = mirror_status(service.engine, connection_id=view.id, name=view.name)
+            report["schedule"] = schedule_status(
+                service.engine,
+                connection_id=view.id,
+                sync_every=view.sync_every,
+                ready=bool(view.last_test and view.last_test.ok),
+            )
+            reports.append(report)
     if as_json:
         typer.echo(json.dumps(reports if name is None else reports[0], indent=2))
         return
@@ -167,6 +182,8 @@ def print_status(console: Console, report: dict[str, Any]) -> None:
         rows.add_row(table_name, f"{count:,}")
     console.print(rows)
     console.print(variants_line(report["variants"]), highlight=False)
+    for line in schedule_lines(report["connection"], report["schedule"]):
+        console.print(line, highlight=False, markup=False)
     for run in report["runs"][:3]:
         finished = ago(run["finished_at"]) if run["finished_at"] else "running"
         console.print(
@@ -188,6 +205,52 @@ def variants_line(variants: dict[str, Any]) -> str:
         f"variants: last read {last_read}; a products scan costs "
         f"{variants['scan_requests']:,} requests, runs {runs}"
     )
+
+
+def schedule_lines(name: str, schedule: dict[str, Any]) -> list[str]:
+    """What `bigsync serve` does with the connection: its interval and next sync, a failing
+    schedule's reason, and the last webhook event."""
+    every = _every(schedule["sync_every_s"]) + (
+        " (default)" if schedule["sync_every_default"] else ""
+    )
+    if not schedule["ready"]:
+        head = f"schedule: every {every}; waits for a passing test (`bigsync test {name}`)"
+    elif schedule["next_sync_at"] is None:
+        head = f"schedule: every {every}; first sync as soon as `bigsync serve` runs"
+    else:
+        head = (
+            f"schedule: every {every}; next sync {_when(schedule['next_sync_at'])} (bigsync serve)"
+        )
+    lines = [head]
+    sync = schedule["jobs"].get("sync")
+    if sync and sync["failures"]:
+        lines.append(
+            f"  last scheduled sync failed ({sync['failures']} in a row, next try "
+            f"{_when(sync['next_run_at'])}): {sync['last_error']}"
+        )
+    webhook = schedule["last_webhook"]
+    if webhook is None:
+        lines.append("webhooks: no event received yet")
+    else:
+        lines.append(
+            f"webhooks: last event {ago(webhook['at'])} ({webhook['scope']}), "
+            f"{webhook['events']:,} received"
+        )
+    return [runnable(line) for line in lines]
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _when(moment: str | None) -> str:
+    if moment is None:
+        return "when bigsync serve runs"
+    shown = ago(moment)
+    return "now" if shown == "just now" else shown.replace(" ago", " ago (overdue)")
 
 
 def _escape(text: str) -> str:

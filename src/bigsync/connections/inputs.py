@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from bigsync.bigcommerce import parse_store_hash
@@ -190,3 +191,35 @@ def _describe_bad_store(value: str, error: StoreHashError) -> str:
             "paste the API path (https://api.bigcommerce.com/stores/<hash>/v3/) or the hash"
         )
     return str(error)
+
+
+SYNC_EVERY_MIN = timedelta(minutes=1)
+SYNC_EVERY_MAX = timedelta(days=7)
+_EVERY = re.compile(r"^\s*([0-9]+)\s*([smhd])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(raw: str) -> timedelta:
+    """A sync interval as typed: a whole number and a unit, `30s`, `5m`, `1h` or `1d`;
+    at least 1 minute (each sync costs requests of the store's quota), at most 7 days."""
+    match = _EVERY.match(raw)
+    if match is None:
+        raise InputError(
+            f"{raw.strip()[:20]!r} is not an interval: give a number and a unit, "
+            "such as 30s, 5m, 1h or 1d"
+        )
+    every = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2].lower()])
+    if every < SYNC_EVERY_MIN:
+        raise InputError(f"syncs run at most every minute: give 1m or more (not {match[0]})")
+    if every > SYNC_EVERY_MAX:
+        raise InputError(f"syncs run at least every 7 days: give 7d or less (not {match[0]})")
+    return every
+
+
+def format_every(every: timedelta) -> str:
+    """An interval as `parse_every` reads it (`15m`, `1h`, `90s`)."""
+    seconds = int(every.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

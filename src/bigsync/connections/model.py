@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bigsync.connections.features import Feature
@@ -53,6 +53,7 @@ class NewConnection:
     # those, the other read features counting as turned off by the user.
     features: Sequence[Feature | str] | None = None
     api_url: str | None = None
+    sync_every: str | timedelta | None = None  # `5m`, `1h`...; None: the default interval
 
 
 class _Unset(enum.Enum):
@@ -78,6 +79,7 @@ class ConnectionChanges:
     api_url: str | None = None
     enable: Sequence[Feature | str] = ()  # one by one, the others untouched
     disable: Sequence[Feature | str] = ()
+    sync_every: str | timedelta | None = None  # a new interval (`5m`); None: unchanged
 
     @property
     def touches_credentials(self) -> bool:
@@ -113,6 +115,8 @@ class ConnectionView:
     # Set when the last test found the token or store hash wrong: what is wrong and the
     # commands that fix it. A sync should not start while it is set.
     failing_reason: str | None = None
+    # Between scheduled "latest changes" syncs (`bigsync serve`); None: the default.
+    sync_every: timedelta | None = None
 
     @property
     def is_failing(self) -> bool:
@@ -150,6 +154,7 @@ class ConnectionView:
             "secrets": dict(self.secret_hints),
             "last_test": self.last_test.to_json() if self.last_test else None,
             "last_tested_at": self.last_tested_at.isoformat() if self.last_tested_at else None,
+            "sync_every_s": int(self.sync_every.total_seconds()) if self.sync_every else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }

@@ -13,7 +13,7 @@ import builtins
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import StoreCredentials
@@ -134,6 +134,7 @@ class ConnectionService:
             switches = Switches(()).set_list(_features(new.features))
         granted = parse_granted_scopes(new.granted_scopes)
         api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
+        every = _every_seconds(new.sync_every)
         with self.db.write() as conn:
             same = _find(conn, name)
             if same is not None:
@@ -150,6 +151,8 @@ class ConnectionService:
                 features=[f.value for f in switches.on],
                 features_off=[f.value for f in switches.off],
             )
+            if every is not None:
+                repo.update_connection(conn, connection_id, sync_every_s=every)
             self._seal_all(conn, connection_id, secrets)
             self._audit(
                 conn, "created", connection_id, name, detail=f"{kind.value} for store {store.value}"
@@ -306,6 +309,7 @@ class ConnectionService:
             last_tested_at=row.last_tested_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            sync_every=timedelta(seconds=row.sync_every_s) if row.sync_every_s else None,
         )
 
     def _credentials(self, conn: Connection, row: repo.ConnectionRow) -> StoreCredentials:
@@ -417,6 +421,10 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
         granted = parse_granted_scopes(changes.granted_scopes)
         values["granted_scopes"] = sorted(granted) if granted is not None else None
         changed.append("granted scopes")
+    every = _every_seconds(changes.sync_every)
+    if every is not None and every != row.sync_every_s:
+        values["sync_every_s"] = every
+        changed.append("sync interval")
     switches = _switch(row, changes)
     if switches.on != _features(row.features) or switches.off != _features(row.features_off):
         on = [f.value for f in switches.on]
@@ -446,6 +454,15 @@ def _switch(row: repo.ConnectionRow, changes: ConnectionChanges) -> Switches:
     if changes.disable:
         switches = switches.disable(_features(changes.disable))
     return switches
+
+
+def _every_seconds(every: str | timedelta | None) -> int | None:
+    """A sync interval as typed (`5m`) or given, in whole seconds, checked."""
+    if every is None:
+        return None
+    if isinstance(every, timedelta):
+        every = f"{int(every.total_seconds())}s"
+    return int(inputs.parse_every(every).total_seconds())
 
 
 def _find(conn: Connection, name: str) -> repo.ConnectionRow | None:

@@ -41,6 +41,7 @@ class ConnectionRow:
     removed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    sync_every_s: int | None = None  # seconds between scheduled syncs; None: the default
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def _connection_row(row: sa.Row[Any]) -> ConnectionRow:
         removed_at=m["removed_at"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        sync_every_s=m["sync_every_s"],
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,38 @@ def migrate(engine_or_url: Engine | str, *, revision: str = "head") -> None:
     finally:
         if isinstance(engine_or_url, str):
             engine.dispose()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Whether the database answers, and its schema revisions against this bigsync's."""
+
+    reachable: bool
+    current: tuple[str, ...] = ()
+    heads: tuple[str, ...] = ()
+    error: str | None = None  # why the database cannot be reached (no URL, no password)
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the database is at this bigsync's newest revision."""
+        return self.reachable and self.current == self.heads
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Ask the database for its schema revision (one short read)."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 -- rarely needed
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    heads = tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    except sa.exc.DBAPIError as error:
+        reason = type(error.orig).__name__ if error.orig is not None else type(error).__name__
+        return SchemaState(reachable=False, heads=heads, error=f"database unreachable ({reason})")
+    return SchemaState(reachable=True, current=tuple(sorted(current)), heads=heads)
+
+
+def describe_database(engine: Engine) -> str:
+    """The database's URL as it may be shown: the password hidden."""
+    return engine.url.render_as_string(hide_password=True)

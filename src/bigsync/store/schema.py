@@ -65,6 +65,8 @@ connections = sa.Table(
     # Features the user turned off explicitly (a test never turns these on); NULL: none.
     sa.Column("features_off", sa.JSON),
     sa.Column("last_test", sa.JSON),
+    # Seconds between scheduled "latest changes" syncs (`bigsync serve`); NULL: the default.
+    sa.Column("sync_every_s", sa.Integer),
     sa.Column("last_tested_at", UtcDateTime),
     # Set when the connection was removed but its mirrored data kept.
     sa.Column("removed_at", UtcDateTime),

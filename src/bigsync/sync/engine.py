@@ -79,6 +79,8 @@ READERS: dict[StreamKind, Reader] = {
 STORE_PATHS = ("/v2/time", "/v2/store")
 """Answered by every store: a 404 there means there is no such store (hash or API URL)."""
 
+INTERRUPTED = "interrupted before it finished; the next sync resumes from its last page"
+
 TRAILING_READER: Reader = read_transactions
 """The reader of a PER_PARENT stream that trails another (`StreamSpec.trails`)."""
 
@@ -156,10 +158,16 @@ class SyncEngine:
         except (SyncLockLostError, StoreAccessError) as stopped:
             error = str(stopped)
             raise
+        except asyncio.CancelledError:
+            # Stopped between pages (a service shutting down): every committed page stays,
+            # and the next run resumes from the streams' checkpoints.
+            error = INTERRUPTED
+            raise
         finally:
             failed = [p for p in self.progress.values() if p.status == "failed"]
             warnings = [p for p in self.progress.values() if p.warning]
             status = "failed" if failed or error else "warning" if warnings else "ok"
+            status = "interrupted" if error == INTERRUPTED else status
             if (failed or warnings) and not error:
                 error = "; ".join(f"{p.name}: {p.error}" for p in failed + warnings)
             finished = self.clock()

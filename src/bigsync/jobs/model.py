@@ -1,0 +1,76 @@
+"""The values the scheduler and the job functions share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from bigsync.jobs.context import JobContext
+
+OutcomeStatus = Literal["ok", "warning", "idle", "busy", "failed"]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How one run of a job went.
+
+    `ok`, `warning` (done, with something for the user to fix) and `idle` (nothing to do) are
+    successes: the job runs again at its next time. `busy`: another process is doing it (a
+    `bigsync sync` from the terminal), try again soon. `failed`: back off, and show `message`.
+    A job function that raises a `BigsyncError` failed with the error's message."""
+
+    status: OutcomeStatus
+    message: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in ("ok", "warning", "idle")
+
+
+JobFunction = Callable[..., Awaitable[JobOutcome]]
+"""`async def job(ctx: JobContext, connection_id: int, **arguments) -> JobOutcome`."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One kind of job in the scheduler's table: the function, how often it runs per
+    connection (None: the connection's own sync interval), which connections it is for (any
+    of `features` active; empty: every connection whose test passed) and the arguments it is
+    called with besides the connection id."""
+
+    function: JobFunction
+    every: timedelta | None = None
+    features: frozenset[str] = frozenset()
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+    def applies_to(self, connection: ScheduledConnection) -> bool:
+        """Whether this job runs for `connection`."""
+        return not self.features or bool(self.features & connection.features)
+
+
+@dataclass(frozen=True)
+class ScheduledConnection:
+    """A connection as the scheduler sees it: `ready` once its test passed."""
+
+    id: int
+    name: str
+    ready: bool
+    features: frozenset[str] = frozenset()
+    sync_every: timedelta | None = None  # None: the scheduler's default
+
+
+class Nudge(Protocol):
+    """What the webhook receiver and the write paths call to have a job run soon."""
+
+    def __call__(self, kind: str, connection_id: int, *, delay_s: float = 0.0) -> None: ...
+
+
+class JobRunner(Protocol):
+    """A job function as the scheduler calls it."""
+
+    def __call__(
+        self, ctx: JobContext, connection_id: int, /, **arguments: Any
+    ) -> Awaitable[JobOutcome]: ...

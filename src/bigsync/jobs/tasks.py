@@ -1,0 +1,71 @@
+"""The job functions: plain async functions of (context, connection id, data), so that the
+embedded scheduler and a procrastinate worker run the very same code. Each returns a
+`JobOutcome`; a `BigsyncError` it raises is a failure with that error's message.
+
+`DEFAULT_JOBS` is the table `bigsync serve` runs."""
+
+from __future__ import annotations
+
+from bigsync.errors import SyncLockedError
+from bigsync.jobs.context import JobContext
+from bigsync.jobs.model import JobOutcome, JobSpec
+from bigsync.sync.model import SyncOptions, SyncResult
+from bigsync.sync.service import sync_connection
+
+SYNC = "sync"
+DISPATCH_OUTBOX = "dispatch_outbox"
+WEBHOOK_UPKEEP = "webhook_upkeep"
+
+SYNC_MODES = ("incremental", "full")
+"""`incremental`: the latest changes (the first sync of a connection reads everything, and
+the variant and delete scans run when the engine finds them due); `full`: read everything."""
+
+SUMMARY_ERRORS = 3  # stream errors quoted in a failed sync's message
+
+
+async def sync_connection_job(
+    ctx: JobContext, connection_id: int, mode: str = "incremental"
+) -> JobOutcome:
+    """Sync one connection (`mode`: one of `SYNC_MODES`). Another sync of the connection
+    running elsewhere (the terminal, another worker) makes this run `busy`."""
+    if mode not in SYNC_MODES:
+        return JobOutcome("failed", f"unknown sync mode {mode!r}: one of {', '.join(SYNC_MODES)}")
+    service = ctx.connections(actor="serve")
+    view = service.get_by_id(connection_id)
+    options = SyncOptions(full=mode == "full")
+    try:
+        result = await sync_connection(
+            service, view.name, options=options, client_options=ctx.client_options
+        )
+    except SyncLockedError as busy:
+        return JobOutcome("busy", str(busy))
+    return sync_outcome(result)
+
+
+def sync_outcome(result: SyncResult) -> JobOutcome:
+    """A sync's result as a job outcome: its status, and its stream errors when any."""
+    troubled = [s for s in result.streams if s.status == "failed" or s.warning]
+    message = "; ".join(f"{s.name}: {s.error}" for s in troubled[:SUMMARY_ERRORS])
+    if len(troubled) > SUMMARY_ERRORS:
+        message += f"; and {len(troubled) - SUMMARY_ERRORS} more streams"
+    summary = f"sync #{result.number} ({result.mode}): {result.changed:,} rows changed"
+    text = f"{summary}; {message}" if message else summary
+    if result.status == "ok":
+        return JobOutcome("ok", text)
+    return JobOutcome("warning" if result.status == "warning" else "failed", text)
+
+
+DEFAULT_JOBS: dict[str, JobSpec] = {
+    SYNC: JobSpec(sync_connection_job),  # every connection, at its own interval
+    # At merge: the outbox dispatcher and the webhook upkeep, one line each (see docs/serve.md).
+}
+"""The jobs `bigsync serve` runs, by kind."""
+
+__all__ = [
+    "DEFAULT_JOBS",
+    "DISPATCH_OUTBOX",
+    "SYNC",
+    "WEBHOOK_UPKEEP",
+    "sync_connection_job",
+    "sync_outcome",
+]

@@ -1,0 +1,98 @@
+"""The ASGI app of `bigsync serve`: health routes, the routers it is given (webhooks, app
+install), and a lifespan that opens the database and vault and runs the scheduler on the
+server's event loop.
+
+    app = create_app(routers=[webhooks.router, oauth.router])
+
+Stopping (the server's SIGTERM/SIGINT): the lifespan's exit stops the scheduler, which takes
+no new work and cancels running jobs between pages, within `shutdown_grace_s`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+
+from bigsync.config import Settings, get_settings
+from bigsync.jobs.context import JobContext
+from bigsync.jobs.model import JobSpec
+from bigsync.jobs.scheduler import JobView, Scheduler, SchedulerOptions
+from bigsync.jobs.source import DatabaseScheduleStore
+from bigsync.jobs.tasks import DEFAULT_JOBS
+from bigsync.store.db import describe_database
+from bigsync.web import health
+from bigsync.web.deps import Hub
+
+log = logging.getLogger(__name__)
+
+STARTUP_LOOK_S = 10.0  # at most this long for the scheduler's first look at the connections
+
+
+@dataclass(frozen=True)
+class ServeInfo:
+    """What a started app tells its runner (the `bigsync serve` printout)."""
+
+    database: str
+    public_url: str | None
+    runs_jobs: bool
+    jobs: tuple[JobView, ...]
+
+
+def create_app(
+    *,
+    settings: Settings | None = None,
+    routers: Sequence[APIRouter] = (),
+    jobs: Mapping[str, JobSpec] | None = None,
+    run_jobs: bool = True,
+    migrate: bool = True,
+    scheduler_options: SchedulerOptions | None = None,
+    shutdown_grace_s: float = 20.0,
+    context: JobContext | None = None,
+    on_ready: Callable[[ServeInfo], None] | None = None,
+    on_stopping: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The app. `context` (tests) replaces the database and vault of `settings`; `on_ready`
+    is called once the scheduler has looked at the connections, `on_stopping` when the
+    server begins to stop."""
+    table = DEFAULT_JOBS if jobs is None else jobs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = context or JobContext.open(settings or get_settings(), migrate_schema=migrate)
+        scheduler = None
+        if run_jobs:
+            store = DatabaseScheduleStore(ctx.engine)
+            scheduler = Scheduler(ctx, jobs=table, store=store, options=scheduler_options)
+        app.state.hub = Hub(jobs=ctx, scheduler=scheduler, runs_jobs=run_jobs)
+        loop_task = asyncio.create_task(scheduler.run()) if scheduler else None
+        try:
+            if scheduler is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(scheduler.wait_started(), STARTUP_LOOK_S)
+            if on_ready is not None:
+                views = tuple(scheduler.snapshot()) if scheduler else ()
+                on_ready(
+                    ServeInfo(
+                        describe_database(ctx.engine), ctx.settings.public_url, run_jobs, views
+                    )
+                )
+            yield
+        finally:
+            if on_stopping is not None:
+                on_stopping()
+            if scheduler is not None and loop_task is not None:
+                await scheduler.stop(grace_s=shutdown_grace_s)
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(loop_task, timeout=1.0)
+            if context is None:
+                ctx.close()
+
+    app = FastAPI(title="bigsync", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    return app
