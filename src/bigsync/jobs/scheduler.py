@@ -21,7 +21,8 @@ Rules:
 - `stop()` takes no new work, cancels the running jobs (a sync cancelled between pages keeps
   every page it committed and resumes from there) and waits for them within a bound.
 
-Time comes from the injected `clock` and `sleep`, so tests of schedules take no real time.
+Time comes from the injected `clock` and `sleep`, and database calls go through the injected
+`run_blocking` (a thread by default), so tests of schedules take no real time.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ class Scheduler:
         options: SchedulerOptions | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        run_blocking: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
         self.ctx = ctx
         self.jobs = dict(jobs)
@@ -136,6 +138,7 @@ class Scheduler:
         self.options = options or SchedulerOptions()
         self.clock = clock
         self.sleep = sleep
+        self.run_blocking = run_blocking  # database calls, off the event loop
         self._entries: dict[tuple[str, int], _Entry] = {}
         self._saved: dict[tuple[int, str], ScheduleRow] = {}
         self._signature: Hashable = object()
@@ -229,11 +232,11 @@ class Scheduler:
         """Reload the connections when the table changed (errors are logged and retried)."""
         try:
             if not self._saved and not self._entries:
-                self._saved = await asyncio.to_thread(self.store.load_state)
-            signature = await asyncio.to_thread(self.store.signature)
+                self._saved = await self.run_blocking(self.store.load_state)
+            signature = await self.run_blocking(self.store.signature)
             if signature == self._signature:
                 return
-            connections = await asyncio.to_thread(self.store.connections)
+            connections = await self.run_blocking(self.store.connections)
         except Exception as error:  # the database may be down: keep the loop alive
             self.last_poll_error = f"{type(error).__name__}: {error}"
             log.warning("could not read the connections: %s", self.last_poll_error)
@@ -370,7 +373,7 @@ class Scheduler:
     async def _save(self, entry: _Entry) -> None:
         row = entry.row()
         try:
-            await asyncio.to_thread(self.store.save_state, row)
+            await self.run_blocking(self.store.save_state, row)
         except Exception as error:  # the schedule lives on in memory
             log.warning("could not save the schedule of %s: %s", entry.connection.name, error)
         self._saved[(row.connection_id, row.job)] = replace(row)

@@ -8,10 +8,10 @@ whose syncs share an interval never start together."""
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def phase_fraction(connection_id: int, kind: str = "sync") -> float:
@@ -23,14 +23,15 @@ def phase_fraction(connection_id: int, kind: str = "sync") -> float:
 def next_slot(
     connection_id: int, every: timedelta, *, after: datetime, kind: str = "sync"
 ) -> datetime:
-    """The first slot of `connection_id`'s schedule strictly later than `after`."""
-    period = every.total_seconds()
+    """The first slot of `connection_id`'s schedule strictly later than `after` (whole
+    microseconds: the same instants in every process)."""
+    period = every // _MICROSECOND
     if period <= 0:
         return after
-    phase = phase_fraction(connection_id, kind) * period
-    elapsed = (after - EPOCH).total_seconds() - phase
-    slots = math.floor(elapsed / period) + 1
-    return EPOCH + timedelta(seconds=phase + slots * period)
+    phase = int(phase_fraction(connection_id, kind) * period)
+    elapsed = (after - EPOCH) // _MICROSECOND - phase
+    slots = elapsed // period + 1
+    return EPOCH + (phase + slots * period) * _MICROSECOND
 
 
 def backoff_delay(failures: int, *, base: timedelta, cap: timedelta) -> timedelta:
