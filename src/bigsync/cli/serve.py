@@ -116,7 +116,9 @@ def print_started(console: Console, url: str, info: ServeInfo, timeout: float) -
     console.print(f"bigsync serve on [bold]{url}[/bold]", highlight=False)
     public = info.public_url or "not set (BIGSYNC_PUBLIC_URL: needed for webhooks)"
     console.print(f"  public URL: {public}", highlight=False, markup=False)
-    console.print(f"  database:   {info.database}", highlight=False, markup=False)
+    console.print(
+        f"  database:   {info.database}", highlight=False, markup=False, overflow="fold"
+    )
     syncs = [job for job in info.jobs if job.kind == "sync"]
     console.print(f"  scheduled:  {len(syncs)} connections", highlight=False)
     now = datetime.now(UTC)
@@ -143,7 +145,7 @@ def _until(moment: datetime, now: datetime) -> str:
 def _console() -> Console:
     from rich.console import Console  # noqa: PLC0415 -- lazy: see the module doc
 
-    return Console(soft_wrap=True)
+    return Console()  # long paths fold at the terminal's width
 
 
 def register(app: typer.Typer) -> None:

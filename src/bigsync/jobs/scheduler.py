@@ -238,7 +238,8 @@ class Scheduler:
                 return
             connections = await self.run_blocking(self.store.connections)
         except Exception as error:  # the database may be down: keep the loop alive
-            self.last_poll_error = f"{type(error).__name__}: {error}"
+            first_line = (str(error).splitlines() or [""])[0][:200]
+            self.last_poll_error = f"{type(error).__name__}: {first_line}"
             log.warning("could not read the connections: %s", self.last_poll_error)
             return
         self.last_poll_error = None

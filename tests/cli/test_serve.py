@@ -1,0 +1,164 @@
+"""`bigsync serve` as a real process against the sandbox on a real socket: a connection
+added from the CLI while it runs is mirrored without any sync command; SIGTERM in the middle
+of a sync stops it within the bound, and a restart finishes the mirror; readiness."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bigsync.sandbox import create_app
+from bigsync.sandbox.backend import BuildSpec, StoreState
+from bigsync.sandbox.builder import build_sandbox
+from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.server import SandboxServer
+from bigsync.store import schedule_repository
+from bigsync.store.db import create_engine_for, migrate
+from tests.cli.serving import DEADLINE_S, Hub, runs, wait_for
+from tests.sync.conftest import BASE_URL, Oracle, World, mirror_reader
+from tests.sync.mirror_check import assert_mirror_matches
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240, method="thread")]
+
+
+def _hub(tmp_path: Path, *, latency_ms: float, orders: int) -> Iterator[Hub]:
+    spec = BuildSpec(
+        seed=23, sizes=StoreSizes(products=40, orders=orders, customers=30), plan="unlimited"
+    )
+    server = SandboxServer(build_sandbox(spec), latency_ms=latency_ms)
+    server.start()
+    hub = Hub(tmp_path, server)
+    try:
+        yield hub
+    finally:
+        hub.stop_all()
+        server.stop()
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    yield from _hub(tmp_path, latency_ms=0, orders=60)
+
+
+@pytest.fixture
+def slow_hub(tmp_path: Path) -> Iterator[Hub]:
+    # Every request takes 60 ms, and transactions cost one request per order: a first sync
+    # lasts several seconds, long enough to be stopped in the middle.
+    yield from _hub(tmp_path, latency_ms=60, orders=240)
+
+
+def _store(hub: Hub) -> StoreState:
+    return next(iter(hub.sandbox.sandbox.stores.values()))
+
+
+def _connect(hub: Hub, name: str = "shop") -> int:
+    store = _store(hub)
+    token = next(t for t, a in store.accounts.items() if a.name == "full")
+    done = hub.cli("connect", name, "--store", store.hash, "--token", token, "--json")
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout + done.stderr
+    return int(json.loads(done.stdout)["connection"]["id"])
+
+
+async def _assert_mirror_equals_store(hub: Hub, connection_id: int) -> None:
+    engine = hub.engine()
+    sandbox = hub.sandbox.sandbox
+    store = _store(hub)
+    world = World(sandbox, create_app(sandbox), store, None, engine, connection_id)  # type: ignore[arg-type]
+    token = next(t for t, a in store.accounts.items() if a.name == "full")
+    transport = httpx.ASGITransport(app=world.app)
+    base = f"{BASE_URL}/stores/{store.hash}"
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base, headers={"X-Auth-Token": token}
+        ) as http:
+            await assert_mirror_matches(world, Oracle(http), mirror_reader(world))
+    finally:
+        engine.dispose()
+
+
+def _finished_ok(hub: Hub, connection_id: int) -> list[dict[str, Any]]:
+    engine = hub.engine()
+    try:
+        return [r for r in runs(engine, connection_id) if r["status"] == "ok"]
+    finally:
+        engine.dispose()
+
+
+async def test_a_connection_added_while_serve_runs_is_mirrored_by_itself(hub: Hub) -> None:
+    serving = hub.serve()
+    assert "scheduled:  0 connections" in serving.output()
+    assert all(len(line) <= 80 for line in serving.output().splitlines() if "INFO" not in line)
+    connection_id = _connect(hub)  # another process; no sync command anywhere
+    [first] = wait_for("the initial sync", lambda: _finished_ok(hub, connection_id))
+    assert first["mode"] == "initial"
+    await _assert_mirror_equals_store(hub, connection_id)
+
+    status = hub.cli("status", "shop", "--json")
+    assert status.returncode == 0, status.stderr
+    schedule = json.loads(status.stdout)["schedule"]
+    assert schedule["jobs"]["sync"]["last_outcome"] == "ok"
+    assert schedule["next_sync_at"] is not None
+    assert schedule["sync_every_s"] == 900
+    text = hub.cli("status", "shop")
+    assert "schedule: every 15m (default); next sync in " in text.stdout
+    assert "webhooks: no event received yet" in text.stdout
+    ready = serving.get("/readyz")
+    assert ready.status_code == 200, ready.text
+
+
+async def test_sigterm_mid_sync_then_restart_ends_with_the_mirror_equal(slow_hub: Hub) -> None:
+    hub = slow_hub
+    bound_s = 8.0
+    serving = hub.serve("--shutdown-timeout", str(bound_s))
+    connection_id = _connect(hub)
+    engine = hub.engine()
+
+    def committed_mid_run() -> bool:
+        running = [r for r in runs(engine, connection_id) if r["status"] == "running"]
+        with engine.connect() as conn:
+            done = conn.exec_driver_sql(
+                "SELECT count(*) FROM sync_state WHERE connection_id = ? AND status = 'ok'",
+                (connection_id,),
+            ).scalar()
+        return bool(running) and bool(done)
+
+    wait_for("a sync with committed pages", committed_mid_run)
+    started = time.monotonic()
+    serving.process.send_signal(signal.SIGTERM)
+    assert serving.process.wait(timeout=DEADLINE_S) == 0, serving.output()
+    took = time.monotonic() - started
+    assert took < bound_s, f"stopping took {took:.1f} s"
+    [run] = runs(engine, connection_id)
+    assert run["status"] == "interrupted", run
+    with engine.connect() as conn:
+        row = schedule_repository.load_schedule(conn, connection_id=connection_id)[
+            (connection_id, "sync")
+        ]
+    assert row.last_outcome == "interrupted"
+    assert "Stopping: running syncs stop between pages" in serving.output()
+
+    hub.serve()  # the restart goes on at once
+    wait_for("the resumed sync", lambda: _finished_ok(hub, connection_id))
+    engine.dispose()
+    await _assert_mirror_equals_store(hub, connection_id)
+
+
+def test_readyz_is_503_when_the_schema_is_behind(hub: Hub) -> None:
+    engine = create_engine_for(hub.database_url)
+    migrate(engine, revision="0004")
+    engine.dispose()
+    serving = hub.serve("--no-migrate")
+    ready = serving.get("/readyz")
+    assert ready.status_code == 503
+    assert "database schema at revision 0004" in ready.json()["reasons"][0]
+    assert serving.get("/healthz").status_code == 200
+    serving.process.send_signal(signal.SIGINT)
+    assert serving.process.wait(timeout=DEADLINE_S) == 130
