@@ -145,6 +145,7 @@ async def test_sigterm_mid_sync_then_restart_ends_with_the_mirror_equal(slow_hub
     assert row.last_outcome == "interrupted"
     assert "Stopping: running syncs stop between pages" in serving.output()
 
+    hub.sandbox.sandbox.latency_ms = 0  # the rest of the test at full speed
     hub.serve()  # the restart goes on at once
     wait_for("the resumed sync", lambda: _finished_ok(hub, connection_id))
     engine.dispose()

@@ -16,6 +16,10 @@ HEAVY = (
     "bigsync.sandbox",
     "pydantic_settings",
     "uvicorn",
+    "fastapi",
+    "starlette",
+    "bigsync.web",
+    "bigsync.jobs",
 )
 
 
@@ -35,8 +39,10 @@ def _loaded_after(code: str) -> set[str]:
         "try:\n    app()\nexcept SystemExit:\n    pass",
         "from bigsync.cli.main import app\nsys.argv = ['bigsync', 'connect', '--help']\n"
         "try:\n    app()\nexcept SystemExit:\n    pass",
+        "from bigsync.cli.main import app\nsys.argv = ['bigsync', 'serve', '--help']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass",
     ],
-    ids=["import", "help", "connect-help"],
+    ids=["import", "help", "connect-help", "serve-help"],
 )
 def test_starting_the_cli_loads_no_heavy_module(code: str) -> None:
     loaded = _loaded_after(code)

@@ -201,6 +201,7 @@ async def test_the_reason_of_a_failure_is_saved(harness: Harness) -> None:
     row = harness.store.state[(1, "sync")]
     assert row.failures == 2
     assert row.last_error == "the store refused the token"
+    assert row.last_finished_at is not None
     assert row.next_run_at == row.last_finished_at + 2 * MIN
 
 

@@ -86,7 +86,9 @@ async def test_readyz_is_503_when_migrations_are_behind(tmp_path: Path) -> None:
     body = ready.json()
     assert body["status"] == "not ready"
     assert body["checks"]["migrations"] is False
-    assert "database schema at revision 0004, this bigsync needs 0007_schedule" in body["reasons"][0]
+    assert (
+        "database schema at revision 0004, this bigsync needs 0007_schedule" in body["reasons"][0]
+    )
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:

@@ -116,9 +116,7 @@ def print_started(console: Console, url: str, info: ServeInfo, timeout: float) -
     console.print(f"bigsync serve on [bold]{url}[/bold]", highlight=False)
     public = info.public_url or "not set (BIGSYNC_PUBLIC_URL: needed for webhooks)"
     console.print(f"  public URL: {public}", highlight=False, markup=False)
-    console.print(
-        f"  database:   {info.database}", highlight=False, markup=False, overflow="fold"
-    )
+    console.print(f"  database:   {info.database}", highlight=False, markup=False, overflow="fold")
     syncs = [job for job in info.jobs if job.kind == "sync"]
     console.print(f"  scheduled:  {len(syncs)} connections", highlight=False)
     now = datetime.now(UTC)
