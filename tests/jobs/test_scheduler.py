@@ -205,6 +205,20 @@ async def test_the_reason_of_a_failure_is_saved(harness: Harness) -> None:
     assert row.next_run_at == row.last_finished_at + 2 * MIN
 
 
+async def test_an_edit_after_failures_is_tried_at_once(harness: Harness) -> None:
+    harness.job.outcomes[1] = [JobOutcome("failed", "the store refused the token")] * 4
+    harness.store.put(ready(1, version=1))
+    await harness.start()
+    await harness.time.advance(timedelta(minutes=4))  # failed at 0, 1 and 3 min: next at 7
+    assert len(harness.job.times(1)) == 3
+    harness.store.put(ready(1, version=1, every=timedelta(minutes=30)))  # no edit of note
+    await harness.time.advance(timedelta(seconds=2))
+    assert len(harness.job.times(1)) == 3
+    harness.store.put(ready(1, version=2))  # `connect --update --token -`, then a test
+    await harness.time.advance(timedelta(seconds=2))
+    assert harness.job.times(1)[-1] == T0 + timedelta(minutes=4, seconds=4)
+
+
 async def test_a_crashing_job_is_a_failure_not_the_end_of_the_scheduler(harness: Harness) -> None:
     calls: list[int] = []
 

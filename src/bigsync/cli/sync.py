@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -247,10 +247,17 @@ def _every(seconds: int) -> str:
 
 
 def _when(moment: str | None) -> str:
+    """A scheduled time: "in 40 s", "in 4 min", "now", or "3 min ago (overdue)"."""
     if moment is None:
         return "when bigsync serve runs"
-    shown = ago(moment)
-    return "now" if shown == "just now" else shown.replace(" ago", " ago (overdue)")
+    seconds = (datetime.fromisoformat(moment) - datetime.now(UTC)).total_seconds()
+    if seconds >= 60:
+        return ago(moment)
+    if seconds >= 1:
+        return f"in {int(seconds)} s"
+    if seconds > -60:
+        return "now"
+    return f"{ago(moment)} (overdue)"
 
 
 def _escape(text: str) -> str:

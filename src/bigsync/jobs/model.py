@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -60,6 +60,9 @@ class ScheduledConnection:
     ready: bool
     features: frozenset[str] = frozenset()
     sync_every: timedelta | None = None  # None: the scheduler's default
+    # Changes with every edit or test of the connection (its `updated_at`): an edit after
+    # failures (a new token, say) is worth a try at once.
+    version: Hashable = None
 
 
 class Nudge(Protocol):

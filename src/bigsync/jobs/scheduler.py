@@ -14,8 +14,10 @@ Rules:
 - `nudge(kind, connection_id)` asks for a run soon: nudges before the run starts make one
   run; nudges during a run make one more run right after it.
 - A failed run backs off exponentially (`backoff_base` doubling up to `backoff_cap`); the
-  error is saved for `bigsync status`; other connections are not affected. A run that finds
-  another process doing the same (`busy`) is tried again after `busy_retry`.
+  error is saved for `bigsync status`; other connections are not affected. Editing or
+  testing the connection (a new token, say) ends its back-off: the next run is at once.
+  A run that finds another process doing the same (`busy`) is tried again after
+  `busy_retry`.
 - The state of every (job, connection) is saved (`schedule_state`) so that a restart keeps
   the schedule, the back-off, and runs again at once what was running when it stopped.
 - `stop()` takes no new work, cancels the running jobs (a sync cancelled between pages keeps
@@ -270,11 +272,16 @@ class Scheduler:
         if entry is None:
             self._entries[(kind, connection.id)] = self._restore(kind, connection, now)
             return
-        before = self._every(spec, entry.connection)
+        previous = entry.connection
         entry.connection, entry.retired = connection, False
-        after = self._every(spec, connection)
-        if after != before and entry.task is None and entry.last_finished_at is not None:
-            entry.due = next_slot(connection.id, after, after=entry.last_finished_at, kind=kind)
+        if entry.task is not None:
+            return
+        if entry.failures and connection.version != previous.version:
+            entry.not_before, entry.due = None, now  # edited since it failed: try it now
+            return
+        every = self._every(spec, connection)
+        if every != self._every(spec, previous) and entry.last_finished_at is not None:
+            entry.due = next_slot(connection.id, every, after=entry.last_finished_at, kind=kind)
 
     def _restore(self, kind: str, connection: ScheduledConnection, now: datetime) -> _Entry:
         """A new entry, from the saved state when there is one."""

@@ -44,6 +44,7 @@ def scheduled_connection(row: connection_repository.ConnectionRow) -> ScheduledC
         ready=bool(row.last_test and row.last_test.get("ok")),
         features=active,
         sync_every=timedelta(seconds=row.sync_every_s) if row.sync_every_s else None,
+        version=row.updated_at,
     )
 
 
