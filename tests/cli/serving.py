@@ -49,11 +49,12 @@ class Hub:
 
     root: Path
     sandbox: SandboxServer
+    database: str | None = None  # default: a SQLite file in `root`
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.root}/hub.db"
+        return self.database or f"sqlite:///{self.root}/hub.db"
 
     @property
     def env(self) -> dict[str, str]:

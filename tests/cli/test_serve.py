@@ -29,13 +29,15 @@ from tests.sync.mirror_check import assert_mirror_matches
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240, method="thread")]
 
 
-def _hub(tmp_path: Path, *, latency_ms: float, orders: int) -> Iterator[Hub]:
+def _hub(
+    tmp_path: Path, *, latency_ms: float, orders: int, database: str | None = None
+) -> Iterator[Hub]:
     spec = BuildSpec(
         seed=23, sizes=StoreSizes(products=40, orders=orders, customers=30), plan="unlimited"
     )
     server = SandboxServer(build_sandbox(spec), latency_ms=latency_ms)
     server.start()
-    hub = Hub(tmp_path, server)
+    hub = Hub(tmp_path, server, database)
     try:
         yield hub
     finally:
@@ -46,6 +48,12 @@ def _hub(tmp_path: Path, *, latency_ms: float, orders: int) -> Iterator[Hub]:
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
     yield from _hub(tmp_path, latency_ms=0, orders=60)
+
+
+@pytest.fixture
+def any_hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    """A hub on SQLite, then on PostgreSQL."""
+    yield from _hub(tmp_path, latency_ms=0, orders=60, database=database_url)
 
 
 @pytest.fixture
@@ -93,7 +101,8 @@ def _finished_ok(hub: Hub, connection_id: int) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-async def test_a_connection_added_while_serve_runs_is_mirrored_by_itself(hub: Hub) -> None:
+async def test_a_connection_added_while_serve_runs_is_mirrored_by_itself(any_hub: Hub) -> None:
+    hub = any_hub
     serving = hub.serve()
     assert "scheduled:  0 connections" in serving.output()
     assert all(len(line) <= 80 for line in serving.output().splitlines() if "INFO" not in line)

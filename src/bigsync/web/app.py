@@ -42,6 +42,12 @@ class ServeInfo:
     jobs: tuple[JobView, ...]
 
 
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """Log a scheduler loop that ended by an error (`/readyz` says it is not running)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the scheduler stopped", exc_info=task.exception())
+
+
 def create_app(
     *,
     settings: Settings | None = None,
@@ -69,6 +75,8 @@ def create_app(
             scheduler = Scheduler(ctx, jobs=table, store=store, options=scheduler_options)
         app.state.hub = Hub(jobs=ctx, scheduler=scheduler, runs_jobs=run_jobs)
         loop_task = asyncio.create_task(scheduler.run()) if scheduler else None
+        if loop_task is not None:
+            loop_task.add_done_callback(_report_crash)
         try:
             if scheduler is not None:
                 with contextlib.suppress(TimeoutError):
