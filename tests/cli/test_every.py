@@ -38,6 +38,12 @@ def test_every_sets_the_interval_and_status_shows_the_schedule(
     assert updated.exit_code == 0, updated.output
     assert json.loads(updated.output)["connection"]["sync_every_s"] == 300
 
+    shown = CliRunner().invoke(app, ["connect", "shop", "--update", "--every", "90m", "--no-test"])
+    assert "syncs every 90m" in shown.output
+    hours = CliRunner().invoke(app, ["connect", "shop", "--update", "--every", "120m", "--no-test"])
+    assert "syncs every 2h" in hours.output
+    CliRunner().invoke(app, ["connect", "shop", "--update", "--every", "5m", "--no-test"])
+
     refused = CliRunner().invoke(
         app, ["connect", "shop", "--update", "--every", "30s", "--no-test"]
     )

@@ -181,9 +181,12 @@ def connect(
     else:
         for notice in result.notices:
             console.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+        from bigsync.connections.inputs import format_every  # noqa: PLC0415 -- lazy
+
+        every = f", syncs every {format_every(view.sync_every)}" if view.sync_every else ""
         console.print(
             f"{verb} connection [bold]{view.name}[/bold]: store {view.store_hash}, "
-            f"token {view.token_hint}",
+            f"token {view.token_hint}{every}",
             highlight=False,
         )
         if report is not None:

@@ -240,10 +240,9 @@ def schedule_lines(name: str, schedule: dict[str, Any]) -> list[str]:
 
 
 def _every(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    from bigsync.connections.inputs import format_every  # noqa: PLC0415 -- lazy
+
+    return format_every(timedelta(seconds=seconds))
 
 
 def _when(moment: str | None) -> str:
