@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,16 @@ def test_readyz_is_503_when_the_schema_is_behind(hub: Hub) -> None:
     assert serving.get("/healthz").status_code == 200
     serving.process.send_signal(signal.SIGINT)
     assert serving.process.wait(timeout=DEADLINE_S) == 130
+
+
+def test_a_port_in_use_is_one_line_with_the_reason(hub: Hub) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = hub.cli("serve", "--port", str(port))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: could not serve on 127.0.0.1:{port}: the port is in use or the address is "
+        "not this machine's"
+    )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from bigsync.web.app import ServeInfo
 
+NOT_LISTENING = "the port is in use or the address is not this machine's"
 WATCHDOG_SLACK_S = 5.0  # past the shutdown timeout, the process is ended whatever it does
 
 
@@ -64,11 +65,14 @@ def serve(
         fail(str(error))
     console = _console()
     url = f"http://{host}:{port}"
+    # The bound, shared: open HTTP requests first, then the running jobs, then the exit.
+    http_grace = max(1, int(shutdown_timeout / 4))
+    jobs_grace = max(0.5, shutdown_timeout - http_grace - 1.0)
     app = create_app(
         context=context,
-        shutdown_grace_s=max(1.0, shutdown_timeout - 2.0),
+        shutdown_grace_s=jobs_grace,
         on_ready=lambda info: print_started(console, url, info, shutdown_timeout),
-        on_stopping=lambda: _stopping(console, shutdown_timeout),
+        on_stopping=lambda: _stopping(console, shutdown_timeout, jobs_grace),
     )
     config = uvicorn.Config(
         app,
@@ -77,19 +81,21 @@ def serve(
         lifespan="on",
         access_log=False,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=max(1, int(shutdown_timeout / 4)),
+        timeout_graceful_shutdown=http_grace,
     )
     server = uvicorn.Server(config)
     received: list[int] = []
     previous = {sig: signal.signal(sig, _remember(received)) for sig in _STOP_SIGNALS}
     try:
         server.run()
+    except SystemExit:  # uvicorn's way of saying it could not listen (it logged why)
+        fail(f"could not serve on {host}:{port}: {NOT_LISTENING}")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         context.close()
     if not server.started and not received:
-        fail(f"could not serve on {host}:{port} (in use, or not an address of this machine?)")
+        fail(f"could not serve on {host}:{port}: {NOT_LISTENING}")
     raise typer.Exit(EXIT_INTERRUPTED if signal.SIGINT in received else EXIT_OK)
 
 
@@ -103,10 +109,10 @@ def _remember(received: list[int]) -> Callable[[int, FrameType | None], None]:
     return handler
 
 
-def _stopping(console: Console, timeout: float) -> None:
+def _stopping(console: Console, timeout: float, jobs_grace: float) -> None:
     """The server begins to stop: say so, and end the process if it overruns the bound."""
     console.print(f"Stopping: running syncs stop between pages (at most {timeout:.0f} s).")
-    watchdog = threading.Timer(timeout + WATCHDOG_SLACK_S, os._exit, args=(EXIT_FAILED,))
+    watchdog = threading.Timer(jobs_grace + WATCHDOG_SLACK_S, os._exit, args=(EXIT_FAILED,))
     watchdog.daemon = True
     watchdog.start()
 
