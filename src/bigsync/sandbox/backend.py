@@ -142,6 +142,16 @@ class StoreState:
         self.plan = plan
         self.rate.quota = plan_quota(plan)
 
+    def count_request(self, endpoint: str, status: int, now_ms: float) -> None:
+        """Count one answer in the store's stats, in the quota window it fell in."""
+        self.stats.record(
+            endpoint,
+            status,
+            at_ms=now_ms,
+            window_start_ms=self.rate.started_ms,
+            window_ms=self.rate.window_ms,
+        )
+
     def next_id(self, kind: str, *, start: int = 1) -> int:
         """The next id in the sequence of `kind` (each kind has its own id space)."""
         counter = self._ids.get(kind)

@@ -16,7 +16,9 @@
     GET    /_sandbox/clock                    {now, frozen}
     POST   /_sandbox/clock                    {freeze?: true|iso, unfreeze?, advance_seconds?, set?}
     POST   /_sandbox/mutate                   {store, kind, action, count} -> {ids}
-    GET    /_sandbox/stats                    requests, 429s and statuses per store and endpoint
+    GET    /_sandbox/stats[?per_second=true]  requests, 429s and statuses per store and
+                                              endpoint; per store its quota and its rate
+                                              over time (peaks per quota window, see stats.py)
     DELETE /_sandbox/stats                    zero the counters
 
 Every control request first applies the inventory writes now due (see
@@ -271,7 +273,13 @@ async def post_mutate(request: Request) -> dict[str, Any]:
 
 async def get_stats(request: Request) -> dict[str, Any]:
     sandbox = sandbox_of(request)
-    return {"stores": {h: store.stats.as_json() for h, store in sandbox.stores.items()}}
+    per_second = request.query_params.get("per_second", "").lower() in ("1", "true", "yes")
+    return {
+        "stores": {
+            h: {**store.stats.as_json(per_second=per_second), "quota": store.rate.quota}
+            for h, store in sandbox.stores.items()
+        }
+    }
 
 
 async def delete_stats(request: Request) -> dict[str, Any]:

@@ -133,7 +133,9 @@ class StoreEndpoint:
         account = store.account_for(token)
         if account is None:
             problem = _unauthorized(sandbox, store, token, v2=is_v2)
-            return _finish(store, key, render_problem(problem, v2=is_v2), store.rate.peek(now_ms))
+            return _finish(
+                store, key, render_problem(problem, v2=is_v2), store.rate.peek(now_ms), now_ms
+            )
         decision = store.rate.take(now_ms)
         try:
             if not decision.allowed:
@@ -161,7 +163,7 @@ class StoreEndpoint:
             response = await handler(request)
         except ApiProblem as problem:
             response = render_problem(problem, v2=is_v2)
-        return _finish(store, key, response, decision)
+        return _finish(store, key, response, decision, now_ms)
 
     def _handler_for(self, method: str) -> Endpoint:
         handler = self.handlers.get(method)
@@ -184,15 +186,14 @@ class StoreEndpoint:
         is_v2 = self.is_v2
         decision = store.rate.peek(now_ms)
         if fault.kind == "error":
-            return _finish(
-                store, key, render_problem(_fault_problem(fault.status), v2=is_v2), decision
-            )
+            answer = render_problem(_fault_problem(fault.status), v2=is_v2)
+            return _finish(store, key, answer, decision, now_ms)
         if fault.kind == "rate_limit":
             response = render_problem(ApiProblem(429, TOO_MANY_REQUESTS), v2=is_v2)
             if not fault.with_headers:
-                store.stats.record(key, 429)
+                store.count_request(key, 429, now_ms)
                 return response
-            return _finish(store, key, response, store.rate.exhaust(now_ms))
+            return _finish(store, key, response, store.rate.exhaust(now_ms), now_ms)
         if fault.run_handler or fault.kind == "truncate":
             try:
                 response = await handler(request)
@@ -201,10 +202,10 @@ class StoreEndpoint:
         else:
             response = render_problem(_fault_problem(500), v2=is_v2)
         if fault.kind == "truncate":
-            return _finish(store, key, truncated(response), decision)
+            return _finish(store, key, truncated(response), decision, now_ms)
         dropped = DroppedConnection(bytes(response.body), status_code=response.status_code)
         dropped.raw_headers = list(response.raw_headers)
-        store.stats.record(key, 0)
+        store.count_request(key, 0, now_ms)
         return dropped
 
 
@@ -231,9 +232,11 @@ def _check_media_types(request: Request, method: str) -> None:
             raise ApiProblem(415, V2_MESSAGES[415])
 
 
-def _finish(store: StoreState, key: str, response: Response, decision: RateDecision) -> Response:
+def _finish(
+    store: StoreState, key: str, response: Response, decision: RateDecision, now_ms: float
+) -> Response:
     response.raw_headers.extend(decision.headers)
-    store.stats.record(key, response.status_code)
+    store.count_request(key, response.status_code, now_ms)
     return response
 
 
