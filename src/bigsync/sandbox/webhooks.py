@@ -18,6 +18,8 @@ loop that emitted the event (the server's loop), so API requests never wait for 
   headers: `webhook-id` (one per event and hook, stable across retries), `webhook-timestamp`
   (real Unix seconds at the attempt, so receivers can check freshness against their own
   clock) and `webhook-signature: v1,<base64 HMAC-SHA256(client secret, "{id}.{ts}.{body}")>`.
+- Deliveries on one event loop share one HTTP client, so a burst reuses its connections
+  (keep-alive); the client is closed once no delivery is pending.
 - A non-2xx answer, a timeout or a connection/TLS error is a failure; failures are retried
   after `RETRY_DELAYS` seconds multiplied by `DeliverySettings.timescale` (1.0 is
   BigCommerce's real ~48 h schedule; tests use e.g. 1e-6). After the last retry fails the
@@ -416,6 +418,11 @@ class WebhookDelivery:
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
         self._gates = weakref.WeakKeyDictionary()
         self._ssl: ssl.SSLContext | None = None
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop,
+            list[tuple[httpx.AsyncBaseTransport | None, httpx.AsyncClient]],
+        ] = weakref.WeakKeyDictionary()
+        self.clients_opened = 0  # HTTP clients (connection pools) opened so far
 
     def configure(self, **changes: Any) -> DeliverySettings:
         """Replace some settings (unknown names raise TypeError)."""
@@ -477,6 +484,8 @@ class WebhookDelivery:
         for task in mine:
             task.cancel()
         await asyncio.gather(*mine, return_exceptions=True)
+        for _, client in self._clients.pop(loop, []):
+            await client.aclose()
 
     def cancel_store_deliveries(self, stores: Iterable[StoreState]) -> int:
         """Cancel the pending deliveries (retries included) of events from `stores`, e.g. the
@@ -515,6 +524,35 @@ class WebhookDelivery:
         self._pending -= 1
 
     async def _run(self, message: _Message) -> None:
+        try:
+            await self._deliver(message)
+        finally:
+            await self._release_idle_clients()
+
+    def _client(self) -> httpx.AsyncClient:
+        """This loop's HTTP client: deliveries share its connections (keep-alive) while any
+        is pending; it is closed when the loop's last pending delivery settles."""
+        loop = asyncio.get_running_loop()
+        held = self._clients.setdefault(loop, [])
+        for transport, client in held:
+            if transport is self.transport:
+                return client
+        client = httpx.AsyncClient(
+            transport=self.transport, verify=self._ssl_context(), trust_env=False
+        )
+        held.append((self.transport, client))
+        self.clients_opened += 1
+        return client
+
+    async def _release_idle_clients(self) -> None:
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+        if any(t.get_loop() is loop and t is not current and not t.done() for t in self._tasks):
+            return
+        for _, client in self._clients.pop(loop, []):
+            await client.aclose()
+
+    async def _deliver(self, message: _Message) -> None:
         hook = message.hook
         for attempt in range(1, len(RETRY_DELAYS) + 2):
             if attempt > 1:
@@ -560,15 +598,12 @@ class WebhookDelivery:
         started = time.perf_counter()
         async with self._gate():
             try:
-                async with httpx.AsyncClient(
-                    transport=self.transport,
+                response = await self._client().post(
+                    hook.destination,
+                    content=message.body,
+                    headers=headers,
                     timeout=self.settings.timeout,
-                    verify=self._ssl_context(),
-                    trust_env=False,
-                ) as client:
-                    response = await client.post(
-                        hook.destination, content=message.body, headers=headers
-                    )
+                )
             except httpx.HTTPError as exc:
                 return None, f"{type(exc).__name__}: {exc}", _ms_since(started)
         error = None if response.is_success else f"HTTP {response.status_code}"
