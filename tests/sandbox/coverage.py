@@ -38,8 +38,9 @@ def operations() -> list[tuple[str, str]]:
 
 V2_LEFT_OUT = {
     "customers.v2.yml": (
-        "writes are not served; `/v3/customers` writes the same customers the v2 views read "
-        "(the v2 customer writes are marked deprecated in the spec)"
+        "the collection DELETE (all customers) is sunset (API-NOTES §8.10), password "
+        "validation and address writes are not served; `/v3/customers` writes the same "
+        "customers (the v2 customer API is marked deprecated in the spec)"
     ),
     "orders.v2.oas2.yml": "the generator makes no order taxes, messages, fees or shipping quotes",
     "shipping.v2.yml": "carrier connections need a third-party carrier account, which has none",
