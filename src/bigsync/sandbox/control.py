@@ -146,11 +146,7 @@ async def put_store_settings(request: Request) -> dict[str, Any]:
         store.rate.reset()
     if "inventory_delay_ms" in body:
         store.inventory_delay_ms = _int(body, "inventory_delay_ms", store.inventory_delay_ms)
-    return {
-        **store_json(store),
-        "window_ms": store.rate.window_ms,
-        "inventory_delay_ms": store.inventory_delay_ms,
-    }
+    return {**store_json(store), "window_ms": store.rate.window_ms}
 
 
 async def get_store_inventory(request: Request) -> dict[str, Any]:
