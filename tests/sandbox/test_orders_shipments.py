@@ -128,6 +128,14 @@ async def test_shipping_more_than_ordered_is_400(
     assert response.json()[0]["status"] == 400
     missing = await client.post(f"{base}/{unshipped.id}/shipments", json={"items": []})
     assert missing.status_code == 400
+    with_product = {
+        "order_address_id": line.order_address_id,
+        "items": [{"order_product_id": line.id, "product_id": line.product_id, "quantity": 1}],
+    }
+    refused = await client.post(f"{base}/{unshipped.id}/shipments", json=with_product)
+    assert refused.status_code == 400
+    assert "'product_id' cannot be written to" in refused.json()[0]["message"]
+    assert line.quantity_shipped == 0
 
 
 async def test_update_and_delete_a_shipment(

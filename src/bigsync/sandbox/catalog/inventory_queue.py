@@ -21,8 +21,9 @@ Choices where the docs are silent:
 - Pending writes apply lazily, before any store API or control API request is handled, and
   from a 10 ms ticker while the app runs under a server (its ASGI lifespan), so webhooks of
   a due write fire without any request. Python code settles with `Sandbox.settle()`.
-- Order sales, control-panel edits (`/_sandbox/mutate`) and item settings
-  (`PUT /v3/inventory/locations/{id}/items`) apply at once.
+- Order sales, control-panel edits (`/_sandbox/mutate`), catalog writes of
+  `inventory_level` and item settings (`PUT /v3/inventory/locations/{id}/items`) apply at
+  once.
 - With a delay of 0 (the default) a write applies before its answer is sent.
 """
 
