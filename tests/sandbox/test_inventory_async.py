@@ -12,7 +12,7 @@ import pytest
 
 from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import StoreState
-from bigsync.sandbox.catalog.inventory import record_sale
+from bigsync.sandbox.catalog.inventory import adjust, record_sale
 from bigsync.sandbox.catalog.models import Product
 from bigsync.sandbox.catalog.products import delete_product
 from bigsync.sandbox.server import SandboxServer
@@ -242,3 +242,22 @@ def test_a_running_server_applies_due_writes_without_any_request(
         assert answer.status_code == 200
         assert applied.wait(timeout=10)  # the ticker applied it: no request came in
         assert by_product.stock[1].on_hand == 9
+
+
+async def test_control_panel_edits_apply_at_once_and_a_pending_write_lands_after(
+    control: httpx.AsyncClient, sandbox: Sandbox, delayed: StoreState, by_product: Product
+) -> None:
+    body = {"items": [{"location_id": 1, "product_id": by_product.id, "quantity": 11}]}
+    adjust(sandbox, delayed, body, relative=False)
+    edit = {"items": [{"location_id": 1, "product_id": by_product.id, "quantity": 99}]}
+    adjust(sandbox, delayed, edit, relative=False, queued=False)
+    assert by_product.stock[1].on_hand == 99  # the merchant's edit shows at once
+    mutated = await control.post(
+        "/_sandbox/mutate",
+        json={"store": delayed.hash, "kind": "inventory", "action": "update", "count": 3},
+    )
+    assert mutated.status_code == 200
+    assert len(delayed.inventory_queue) == 1  # mutations do not queue
+    sandbox.clock.advance(timedelta(seconds=1))
+    assert sandbox.settle() == 1
+    assert by_product.stock[1].on_hand == 11  # the API write, applied later, wins
