@@ -27,7 +27,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox, StoreState
-from bigsync.sandbox.webhooks import RETRY_DELAYS
+from bigsync.sandbox.server import SandboxServer
+from bigsync.sandbox.webhooks import RETRY_DELAYS, parse_hook_body
 from tests.sandbox.schema import require_specs
 
 
@@ -499,3 +500,35 @@ async def test_control_api_deactivates_a_hook_and_its_owner_repairs_it(
     assert unknown.status_code == 404
     bad = await client.post("/_sandbox/webhooks/deactivate", json={"store": store.hash})
     assert bad.status_code == 400
+
+
+async def test_an_event_emitted_off_any_loop_is_delivered_from_the_servers_loop(
+    *,
+    sandbox: Sandbox,
+    store: StoreState,
+    receiver: Receiver,
+    settle: Callable[[], Awaitable[None]],
+) -> None:
+    account = next(a for a in store.accounts.values() if a.name == "full")
+    event = {"type": "product", "id": 7}
+    store.hooks.create(
+        parse_hook_body(
+            {"scope": "store/product/updated", "destination": receiver.url}, creating=True
+        ),
+        hook_id=store.next_id("hook"),
+        client_id=account.client_id,
+        store_hash=store.hash,
+        now=0,
+        strict=False,
+    )
+    await asyncio.to_thread(sandbox.emit, store, "store/product/updated", event)  # no server
+    assert [a.error for a in sandbox.webhooks.attempts()] == ["no event loop"]
+    server = SandboxServer(sandbox)
+    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.to_thread(sandbox.emit, store, "store/product/updated", event)
+        await settle()
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert [r.json()["data"] for r in receiver.received] == [event]
+    assert sandbox.webhooks.home_loop is None  # detached when the server stopped

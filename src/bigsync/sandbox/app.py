@@ -58,7 +58,9 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
 
     While it runs under a server (ASGI lifespan) a ticker applies inventory writes as they
     fall due (every `SETTLE_INTERVAL` seconds), so their webhooks fire with no request coming
-    in; at shutdown the app stops it and cancels the webhook deliveries still pending.
+    in, and webhooks of events emitted outside any loop (Python code on another thread) are
+    delivered from its loop; at shutdown the app stops both and cancels the webhook
+    deliveries still pending.
     """
     sandbox = sandbox or Sandbox()
     routes: list[BaseRoute] = [
@@ -71,10 +73,12 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        webhooks.attach(asyncio.get_running_loop())
         ticker = asyncio.create_task(_settle_forever(sandbox))
         try:
             yield
         finally:
+            webhooks.attach(None)
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker

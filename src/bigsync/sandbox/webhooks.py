@@ -6,7 +6,9 @@ decides who hears an event (`store/product/*` hears `store/product/updated`).
 
 `WebhookDelivery` is registered as a sandbox event sink. Each event that an active hook
 matches becomes a real HTTP POST to the hook's destination, run as an asyncio task on the
-loop that emitted the event (the server's loop), so API requests never wait for it:
+loop that emitted the event (the server's loop), so API requests never wait for it; an
+event emitted outside any loop (Python code on a test's thread) is delivered from the
+serving app's loop while one runs (`attach`), and dropped otherwise:
 
     {"scope", "store_id", "data", "hash", "created_at", "producer"}
 
@@ -423,6 +425,7 @@ class WebhookDelivery:
             list[tuple[httpx.AsyncBaseTransport | None, httpx.AsyncClient]],
         ] = weakref.WeakKeyDictionary()
         self.clients_opened = 0  # HTTP clients (connection pools) opened so far
+        self.home_loop: asyncio.AbstractEventLoop | None = None  # the server's (see attach)
 
     def configure(self, **changes: Any) -> DeliverySettings:
         """Replace some settings (unknown names raise TypeError)."""
@@ -458,15 +461,27 @@ class WebhookDelivery:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        home = self.home_loop
         for hook in hooks:
             message = _Message(store, hook, scope, body, digest, f"msg_{uuid.uuid4().hex}")
-            if loop is None:  # emitted outside any event loop: nothing can run the delivery
+            if loop is not None:
+                self._pending += 1
+                self._start(message)
+            elif home is not None and home.is_running():  # another thread: the server's loop
+                self._pending += 1
+                home.call_soon_threadsafe(self._start, message)
+            else:  # emitted outside any event loop, and no server: nothing can deliver it
                 self._record(message, attempt=1, outcome="dropped", error="no event loop")
-                continue
-            self._pending += 1
-            task = loop.create_task(self._run(message))
-            self._tasks[task] = store
-            task.add_done_callback(self._settled)
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Deliver events emitted outside any event loop (e.g. from a test's thread while a
+        server runs) on `loop`, the server's; None detaches. The app's lifespan calls it."""
+        self.home_loop = loop
+
+    def _start(self, message: _Message) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(message))
+        self._tasks[task] = message.store
+        task.add_done_callback(self._settled)
 
     async def drain(self) -> None:
         """Wait until no delivery is pending (bound it with `asyncio.timeout`).
