@@ -20,8 +20,9 @@ serving app's loop while one runs (`attach`), and dropped otherwise:
   headers: `webhook-id` (one per event and hook, stable across retries), `webhook-timestamp`
   (real Unix seconds at the attempt, so receivers can check freshness against their own
   clock) and `webhook-signature: v1,<base64 HMAC-SHA256(client secret, "{id}.{ts}.{body}")>`.
-- Deliveries on one event loop share one HTTP client, so a burst reuses its connections
-  (keep-alive); the client is closed once no delivery is pending.
+- Deliveries on one event loop reuse a pool of keep-alive connections (up to
+  `max_in_flight`), so a burst does not open one connection per event; the pool is closed
+  once no delivery is pending.
 - A non-2xx answer, a timeout or a connection/TLS error is a failure; failures are retried
   after `RETRY_DELAYS` seconds multiplied by `DeliverySettings.timescale` (1.0 is
   BigCommerce's real ~48 h schedule; tests use e.g. 1e-6). After the last retry fails the
@@ -392,6 +393,10 @@ class _Message:
     message_id: str
 
 
+_Pooled = tuple[httpx.AsyncBaseTransport | None, httpx.AsyncClient]
+"""An HTTP client of the delivery pool and the transport it was made with."""
+
+
 class WebhookDelivery:
     """The sandbox's webhook sender: an event sink plus background delivery tasks.
 
@@ -544,20 +549,27 @@ class WebhookDelivery:
         finally:
             await self._release_idle_clients()
 
-    def _client(self) -> httpx.AsyncClient:
-        """This loop's HTTP client: deliveries share its connections (keep-alive) while any
-        is pending; it is closed when the loop's last pending delivery settles."""
-        loop = asyncio.get_running_loop()
-        held = self._clients.setdefault(loop, [])
-        for transport, client in held:
-            if transport is self.transport:
-                return client
-        client = httpx.AsyncClient(
-            transport=self.transport, verify=self._ssl_context(), trust_env=False
-        )
-        held.append((self.transport, client))
+    def _checkout(self) -> _Pooled:
+        """An idle client of this loop for the current transport, or a new one. Each client
+        holds one keep-alive connection (httpx's pool slows down with many connections in
+        one client); the gate admits at most `max_in_flight` requests, so there are at most
+        that many clients per loop."""
+        idle = self._clients.setdefault(asyncio.get_running_loop(), [])
+        for index, pooled in enumerate(idle):
+            if pooled[0] is self.transport:
+                del idle[index]
+                return pooled
         self.clients_opened += 1
-        return client
+        client = httpx.AsyncClient(
+            transport=self.transport,
+            verify=self._ssl_context(),
+            trust_env=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        return (self.transport, client)
+
+    def _checkin(self, pooled: _Pooled) -> None:
+        self._clients.setdefault(asyncio.get_running_loop(), []).append(pooled)
 
     async def _release_idle_clients(self) -> None:
         loop = asyncio.get_running_loop()
@@ -612,8 +624,9 @@ class WebhookDelivery:
             )
         started = time.perf_counter()
         async with self._gate():
+            pooled = self._checkout()
             try:
-                response = await self._client().post(
+                response = await pooled[1].post(
                     hook.destination,
                     content=message.body,
                     headers=headers,
@@ -621,6 +634,8 @@ class WebhookDelivery:
                 )
             except httpx.HTTPError as exc:
                 return None, f"{type(exc).__name__}: {exc}", _ms_since(started)
+            finally:
+                self._checkin(pooled)
         error = None if response.is_success else f"HTTP {response.status_code}"
         return response.status_code, error, _ms_since(started)
 
