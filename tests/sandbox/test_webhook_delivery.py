@@ -462,6 +462,12 @@ async def test_a_burst_reuses_one_connection_then_closes_it(
     await settle()
     assert sandbox.webhooks.clients_opened == opened + 2  # the idle client was closed
     assert receiver.received[-1].peer != receiver.received[0].peer
+    sandbox.webhooks.configure(max_in_flight=4)
+    for product_id in range(1, 41):
+        sandbox.emit(store, "store/product/updated", {"type": "product", "id": product_id})
+    await settle()
+    assert sandbox.webhooks.clients_opened <= opened + 2 + 4  # at most one per request in flight
+    assert len({r.peer for r in receiver.received[21:]}) <= 4
 
 
 async def test_control_api_deactivates_a_hook_and_its_owner_repairs_it(
