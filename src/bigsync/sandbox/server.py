@@ -216,6 +216,21 @@ def serve_on(sandbox: Sandbox, sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def build_launched(
+    spec: BuildSpec,
+    *,
+    latency_ms: float = 0.0,
+    webhook_timescale: float = 1.0,
+    inventory_delay_ms: int = 0,
+) -> Sandbox:
+    """The sandbox `launch` serves: built from `spec`, with the command's settings."""
+    built = build_sandbox(spec, latency_ms=latency_ms)
+    built.webhooks.configure(timescale=webhook_timescale)
+    for store in built.stores.values():
+        store.inventory_delay_ms = inventory_delay_ms
+    return built
+
+
 def launch(
     spec: BuildSpec,
     *,
@@ -223,6 +238,7 @@ def launch(
     port: int,
     latency_ms: float = 0.0,
     webhook_timescale: float = 1.0,
+    inventory_delay_ms: int = 0,
     console: Console | None = None,
 ) -> None:
     """Generate the stores of `spec`, print how to reach them, serve until interrupted.
@@ -230,7 +246,8 @@ def launch(
     The socket is bound before anything is printed, so the printout names the port really
     listened on (`port` 0: a free one). A port that cannot be bound is one line on stderr
     and exit status 1. `webhook_timescale` multiplies the webhook retry delays (see
-    `DeliverySettings`).
+    `DeliverySettings`); `inventory_delay_ms` is every store's inventory delay (see
+    `catalog.inventory_queue`).
     """
     console = console or Console()
     try:
@@ -245,8 +262,12 @@ def launch(
         raise SystemExit(1) from None
     with sock:
         with console.status("Generating stores..."):
-            built = build_sandbox(spec, latency_ms=latency_ms)
-        built.webhooks.configure(timescale=webhook_timescale)
+            built = build_launched(
+                spec,
+                latency_ms=latency_ms,
+                webhook_timescale=webhook_timescale,
+                inventory_delay_ms=inventory_delay_ms,
+            )
         bound_port = int(sock.getsockname()[1])
         describe_stores(built, base_url(host, bound_port), console)
         serve_on(built, sock)
