@@ -89,3 +89,18 @@ async def test_refused_requests_count_toward_the_peak(
     assert statuses == [200, 200, 200, 429, 429]
     rate = (await client.get("/_sandbox/stats")).json()["stores"][store.hash]["rate"]
     assert rate["peak_in_window"]["requests"] == 5  # the client sent five in one window
+    busiest = (await client.get("/_sandbox/stats")).json()["busiest"]
+    assert busiest == {"store": store.hash, "peak_in_window": 5, "quota": 3, "share": 1.6667}
+
+
+async def test_no_busiest_store_before_any_request_or_without_a_quota(
+    client: httpx.AsyncClient, store: StoreState
+) -> None:
+    await client.get(f"/stores/{store.hash}/v2/time")  # plan unlimited: no quota to compare
+    assert (await client.get("/_sandbox/stats")).json()["busiest"] is None
+    store.set_plan("standard")
+    await client.delete("/_sandbox/stats")
+    assert (await client.get("/_sandbox/stats")).json()["busiest"] is None
+    await client.get(f"/stores/{store.hash}/v2/time")
+    busiest = (await client.get("/_sandbox/stats")).json()["busiest"]
+    assert (busiest["store"], busiest["quota"]) == (store.hash, 150)

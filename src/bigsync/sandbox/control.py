@@ -18,7 +18,8 @@
     POST   /_sandbox/mutate                   {store, kind, action, count} -> {ids}
     GET    /_sandbox/stats[?per_second=true]  requests, 429s and statuses per store and
                                               endpoint; per store its quota and its rate
-                                              over time (peaks per quota window, see stats.py)
+                                              over time (peaks per quota window, see stats.py);
+                                              `busiest`: the store nearest its quota
     DELETE /_sandbox/stats                    zero the counters
 
 Every control request first applies the inventory writes now due (see
@@ -274,7 +275,27 @@ async def get_stats(request: Request) -> dict[str, Any]:
         "stores": {
             h: {**store.stats.as_json(per_second=per_second), "quota": store.rate.quota}
             for h, store in sandbox.stores.items()
-        }
+        },
+        "busiest": _busiest(sandbox),
+    }
+
+
+def _busiest(sandbox: Sandbox) -> dict[str, Any] | None:
+    """The store whose peak quota window came closest to its quota (None: no request yet,
+    or no store with a quota)."""
+    ranked = [
+        (store.stats.timeline.peak_in_window.requests / store.rate.quota, store)
+        for store in sandbox.stores.values()
+        if store.rate.quota and store.stats.timeline.peak_in_window.requests
+    ]
+    if not ranked:
+        return None
+    share, store = max(ranked, key=lambda pair: pair[0])
+    return {
+        "store": store.hash,
+        "peak_in_window": store.stats.timeline.peak_in_window.requests,
+        "quota": store.rate.quota,
+        "share": round(share, 4),
     }
 
 
