@@ -38,8 +38,9 @@ def operations() -> list[tuple[str, str]]:
 
 V2_LEFT_OUT = {
     "customers.v2.yml": (
-        "writes are not served; `/v3/customers` writes the same customers the v2 views read "
-        "(the v2 customer writes are marked deprecated in the spec)"
+        "the collection DELETE (all customers) is sunset (API-NOTES §8.10), password "
+        "validation and address writes are not served; `/v3/customers` writes the same "
+        "customers (the v2 customer API is marked deprecated in the spec)"
     ),
     "orders.v2.oas2.yml": "the generator makes no order taxes, messages, fees or shipping quotes",
     "shipping.v2.yml": "carrier connections need a third-party carrier account, which has none",
@@ -65,6 +66,12 @@ def v2_left_out() -> list[tuple[str, str, str, str]]:
                 if operation and operation.get("operationId") not in served:
                     left.append((name, method.upper(), path, operation.get("operationId", "–")))
     return left
+
+
+def write_cases() -> list[str]:
+    """The names of the extra conformance cases of the write-back requests."""
+    module = importlib.import_module("tests.sandbox.test_spec_conformance_writes")
+    return list(module.CASES)
 
 
 def _root_routes() -> list[tuple[str, str]]:
@@ -101,6 +108,14 @@ def render() -> str:
         operation = operation_id_for(method, full) or "–"
         lines.append(f"| {method} | `{path}` | {name} | {operation} |")
     lines += ["", f"{len(rows)} store API operations.", ""]
+    lines += [
+        "## More cases for the writes write-back relies on",
+        "",
+        "Validated the same way by `tests/sandbox/test_spec_conformance_writes.py`:",
+        "",
+        *(f"- {name}" for name in write_cases()),
+        "",
+    ]
     left = v2_left_out()
     lines += [
         "## v2 operations not served",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import socket
 import subprocess
@@ -73,6 +74,54 @@ def test_sandbox_command_prints_a_working_curl_line() -> None:
     assert response.json()["meta"]["pagination"]["count"] == 1
     assert stores["stores"][0]["hash"] in url
     assert webhooks["settings"]["timescale"] == 0.001
+
+
+@pytest.mark.timeout(60)
+def test_port_zero_prints_the_port_bound_in_80_columns() -> None:
+    bigsync = Path(sys.executable).with_name("bigsync")
+    command = [str(bigsync), "sandbox", "--port=0", "--stores=2", "--products=3", "--orders=3"]
+    env = {**os.environ, "COLUMNS": "80"}
+    with subprocess.Popen(  # noqa: S603 -- our own CLI
+        [*command, "--customers=3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    ) as process:
+        try:
+            printed, curl = _read_until_curl(process)
+            token, url = curl.groups()
+            response = _get_when_listening(url, token)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert response.status_code == 200
+    assert ":0/" not in printed
+    port = int(url.split(":")[2].split("/")[0])
+    assert port > 0
+    assert f"bigsync sandbox at http://127.0.0.1:{port}\n" in printed
+    assert printed.count(f"API path http://127.0.0.1:{port}/stores/") == 2
+    lines = printed.splitlines()
+    assert [line for line in lines[:-1] if len(line) > 80] == []  # all but the curl line
+
+
+def test_a_taken_port_is_one_line_on_stderr_and_exit_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603 -- our own CLI
+            [str(Path(sys.executable).with_name("bigsync")), "sandbox", f"--port={port}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: the sandbox could not listen on http://127.0.0.1:{port}: ")
+    assert "--port" in line
 
 
 def test_a_timescale_must_be_positive() -> None:

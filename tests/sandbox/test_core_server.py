@@ -6,8 +6,13 @@ import httpx
 import pytest
 from rich.console import Console
 
-from bigsync.sandbox.backend import Sandbox
-from bigsync.sandbox.server import SandboxServer, SandboxServerError, describe_stores
+from bigsync.sandbox.backend import BuildSpec, Sandbox
+from bigsync.sandbox.server import (
+    SandboxServer,
+    SandboxServerError,
+    build_launched,
+    describe_stores,
+)
 
 
 def test_printout_names_every_account_and_summarises_broad_scope_sets(sandbox: Sandbox) -> None:
@@ -61,3 +66,12 @@ def test_stop_is_bounded_and_idempotent(sandbox: Sandbox) -> None:
     server.start()
     server.stop(timeout_s=5)
     server.stop()
+
+
+def test_the_launched_sandbox_takes_the_commands_settings() -> None:
+    built = build_launched(
+        BuildSpec(stores=2), latency_ms=3.0, webhook_timescale=0.01, inventory_delay_ms=750
+    )
+    assert built.latency_ms == 3.0
+    assert built.webhooks.settings.timescale == 0.01
+    assert {store.inventory_delay_ms for store in built.stores.values()} == {750}

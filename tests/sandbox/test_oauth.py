@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -9,6 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from bigsync.sandbox.backend import Sandbox, StoreState
 
@@ -290,3 +295,151 @@ async def test_control_errors(client: httpx.AsyncClient, app_json: dict[str, Any
     )
     assert bad_kind.status_code in (400, 404)  # two stores: the store must be named
     assert "error" in bad_kind.json()
+
+
+async def test_authorize_redirects_the_browser_to_the_auth_callback(
+    client: httpx.AsyncClient, app_json: dict[str, Any], store: StoreState
+) -> None:
+    params = {
+        "client_id": app_json["client_id"],
+        "store": store.hash,
+        "user_id": 4242,
+        "user_email": "clerk@example.com",
+    }
+    response = await client.get("/_sandbox/oauth/authorize", params=params)
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(AUTH_CALLBACK + "?")
+    query = parse_qs(urlsplit(location).query)
+    assert query["context"] == [f"stores/{store.hash}"]
+    assert query["scope"] == [" ".join(sorted(SCOPES))]
+    exchanged = await client.post("/oauth2/token", json=exchange_fields(app_json, location))
+    assert exchanged.status_code == 200
+    assert exchanged.json()["user"] == {
+        "id": 4242,
+        "username": "clerk@example.com",
+        "email": "clerk@example.com",
+    }
+    unknown = await client.get("/_sandbox/oauth/authorize", params={"client_id": "nobody"})
+    assert unknown.status_code == 404
+    bad_user = await client.get("/_sandbox/oauth/authorize", params={**params, "user_id": "x"})
+    assert bad_user.status_code == 400
+
+
+async def test_claims_overrides_make_payloads_an_app_must_refuse(
+    client: httpx.AsyncClient, app_json: dict[str, Any], store: StoreState
+) -> None:
+    await installed_token(client, app_json, store)
+    response = await client.post(
+        "/_sandbox/oauth/signed-payload",
+        json={
+            "client_id": app_json["client_id"],
+            "store": store.hash,
+            "kind": "load",
+            "claims": {"aud": "someone-else", "sub": "stores/other"},
+        },
+    )
+    token = response.json()["signed_payload_jwt"]
+    unverified = jwt.decode(token, options={"verify_signature": False})
+    assert (unverified["aud"], unverified["sub"]) == ("someone-else", "stores/other")
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(
+            token, app_json["client_secret"], algorithms=["HS256"], audience=app_json["client_id"]
+        )
+    bad = await client.post(
+        "/_sandbox/oauth/signed-payload",
+        json={"client_id": app_json["client_id"], "store": store.hash, "kind": "load", "claims": 1},
+    )
+    assert bad.status_code == 400
+
+
+async def test_visit_drives_an_apps_callbacks_end_to_end(
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    app: Starlette,
+    app_json: dict[str, Any],
+    store: StoreState,
+) -> None:
+    """An app served in process: its auth callback exchanges the code at /oauth2/token, its
+    load callback verifies the JWT, its uninstall callback records the store."""
+    seen: dict[str, Any] = {}
+    login = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://login")
+
+    async def auth(request: Request) -> Response:
+        fields = exchange_fields(app_json, str(request.url))
+        answer = await login.post("/oauth2/token", data=fields)
+        seen["token"] = answer.json().get("access_token")
+        return PlainTextResponse("installed", status_code=answer.status_code)
+
+    def verified(request: Request) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            request.query_params["signed_payload_jwt"],
+            app_json["client_secret"],
+            algorithms=["HS256"],
+            audience=app_json["client_id"],
+            issuer="bc",
+        )
+        return claims
+
+    async def load(request: Request) -> Response:
+        seen["load"] = verified(request)
+        return RedirectResponse("/dashboard", status_code=302)
+
+    async def uninstall(request: Request) -> Response:
+        seen["uninstall"] = verified(request)
+        return PlainTextResponse("bye")
+
+    app_under_test = Starlette(
+        routes=[
+            Route("/bc/auth", auth),
+            Route("/bc/load", load),
+            Route("/bc/uninstall", uninstall),
+        ]
+    )
+    sandbox.webhooks.transport = httpx.ASGITransport(app=app_under_test)
+    async with login:
+        installed = await client.post(
+            "/_sandbox/oauth/install",
+            json={"client_id": app_json["client_id"], "store": store.hash, "visit": True},
+        )
+        assert installed.json()["visit"] == {"status": 200, "location": None, "body": "installed"}
+        assert store.account_for(seen["token"]) is not None
+        kinds = {}
+        for kind in ("load", "uninstall"):
+            answer = await client.post(
+                "/_sandbox/oauth/signed-payload",
+                json={
+                    "client_id": app_json["client_id"],
+                    "store": store.hash,
+                    "kind": kind,
+                    "visit": True,
+                },
+            )
+            kinds[kind] = answer.json()["visit"]
+    assert kinds["load"]["status"] == 302
+    assert kinds["load"]["location"] == "/dashboard"
+    assert kinds["uninstall"]["status"] == 200
+    assert seen["load"]["sub"] == seen["uninstall"]["sub"] == f"stores/{store.hash}"
+    assert store.account_for(seen["token"]) is None  # uninstalled before the app is told
+    bad = await client.post(
+        "/_sandbox/oauth/install", json={"client_id": app_json["client_id"], "visit": "yes"}
+    )
+    assert bad.status_code == 400
+
+
+async def test_visit_reports_an_app_that_cannot_be_reached(
+    client: httpx.AsyncClient, store: StoreState
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    registered = await client.post(
+        "/_sandbox/oauth/apps",
+        json={"auth_callback": f"http://127.0.0.1:{port}/auth", "scopes": SCOPES},
+    )
+    installed = await client.post(
+        "/_sandbox/oauth/install",
+        json={"client_id": registered.json()["client_id"], "store": store.hash, "visit": True},
+    )
+    assert installed.status_code == 200
+    assert installed.json()["visit"]["error"].startswith("ConnectError")

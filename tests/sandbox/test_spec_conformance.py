@@ -376,6 +376,32 @@ def _customer_with_addresses(c: Ctx) -> Customer:
     return next(x for x in c.store.sales.customers.values() if x.addresses)
 
 
+@case("POST", "/v2/customers")
+async def _create_customer_v2(c: Ctx) -> httpx.Response:
+    body = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada.v2@example.com",
+        "company": "Analytical Engines",
+        "phone": "+44 20 7946 0000",
+        "store_credit": 12,
+        "_authentication": {"force_reset": True},
+    }
+    return await c.call("POST", "/v2/customers", json=body)
+
+
+@case("PUT", "/v2/customers/{customer_id}")
+async def _update_customer_v2(c: Ctx) -> httpx.Response:
+    customer_id = next(iter(c.store.sales.customers))
+    body = {"company": "Renamed Ltd", "notes": "called back"}
+    return await c.call("PUT", f"/v2/customers/{customer_id}", json=body)
+
+
+@case("DELETE", "/v2/customers/{customer_id}", 204)
+async def _delete_customer_v2(c: Ctx) -> httpx.Response:
+    return await c.call("DELETE", f"/v2/customers/{next(iter(c.store.sales.customers))}")
+
+
 @case("GET", "/v2/customers/{customer_id}")
 async def _customer_v2(c: Ctx) -> httpx.Response:
     return await c.call("GET", f"/v2/customers/{next(iter(c.store.sales.customers))}")

@@ -27,7 +27,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox, StoreState
-from bigsync.sandbox.webhooks import RETRY_DELAYS
+from bigsync.sandbox.server import SandboxServer
+from bigsync.sandbox.webhooks import RETRY_DELAYS, parse_hook_body
 from tests.sandbox.schema import require_specs
 
 
@@ -62,6 +63,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] | None = None  # the sender's address: one per connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -79,7 +81,12 @@ class Receiver:
 
     async def handle(self, request: Request) -> Response:
         self.received.append(
-            Received(request.url.path, dict(request.headers), await request.body())
+            Received(
+                request.url.path,
+                dict(request.headers),
+                await request.body(),
+                (request.client.host, request.client.port) if request.client else None,
+            )
         )
         self.arrived.set()
         status = self.statuses.popleft() if self.statuses else 200
@@ -432,3 +439,102 @@ async def test_in_process_receiver_through_an_asgi_transport(
     [delivery] = receiver.received
     assert delivery.path == "/in"
     assert delivery.json()["data"] == {"type": "customer", "id": 32}
+
+
+async def test_a_burst_reuses_one_connection_then_closes_it(
+    *,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    store: StoreState,
+    receiver: Receiver,
+    settle: Callable[[], Awaitable[None]],
+) -> None:
+    sandbox.webhooks.configure(max_in_flight=1)
+    await subscribe(client, store.hash, scope="store/product/updated", destination=receiver.url)
+    opened = sandbox.webhooks.clients_opened
+    for product_id in range(1, 21):
+        sandbox.emit(store, "store/product/updated", {"type": "product", "id": product_id})
+    await settle()
+    assert len(receiver.received) == 20
+    assert len({r.peer for r in receiver.received}) == 1  # one keep-alive connection
+    assert sandbox.webhooks.clients_opened == opened + 1
+    sandbox.emit(store, "store/product/updated", {"type": "product", "id": 99})
+    await settle()
+    assert sandbox.webhooks.clients_opened == opened + 2  # the idle client was closed
+    assert receiver.received[-1].peer != receiver.received[0].peer
+    sandbox.webhooks.configure(max_in_flight=4)
+    for product_id in range(1, 41):
+        sandbox.emit(store, "store/product/updated", {"type": "product", "id": product_id})
+    await settle()
+    assert sandbox.webhooks.clients_opened <= opened + 2 + 4  # at most one per request in flight
+    assert len(receiver.received) == 61
+
+
+async def test_control_api_deactivates_a_hook_and_its_owner_repairs_it(
+    *,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    store: StoreState,
+    receiver: Receiver,
+    settle: Callable[[], Awaitable[None]],
+) -> None:
+    hook = await subscribe(
+        client, store.hash, scope="store/product/updated", destination=receiver.url
+    )
+    answer = await client.post(
+        "/_sandbox/webhooks/deactivate", json={"store": store.hash, "hook_id": hook["id"]}
+    )
+    assert answer.status_code == 200
+    assert (answer.json()["is_active"], answer.json()["status"]) == (False, "deactivated")
+    seen = await client.get(f"/stores/{store.hash}/v3/hooks/{hook['id']}")
+    assert seen.json()["data"]["is_active"] is False
+    sandbox.emit(store, "store/product/updated", dict(PRODUCT_EVENT))
+    await settle()
+    assert receiver.received == []  # a deactivated hook hears nothing
+    repaired = await client.put(
+        f"/stores/{store.hash}/v3/hooks/{hook['id']}", json={"is_active": True}
+    )
+    assert repaired.json()["data"]["is_active"] is True
+    sandbox.emit(store, "store/product/updated", dict(PRODUCT_EVENT))
+    await settle()
+    assert len(receiver.received) == 1
+    listed = (await client.get("/_sandbox/webhooks")).json()["hooks"]
+    assert [h["status"] for h in listed if h["id"] == hook["id"]] == ["active"]
+    unknown = await client.post(
+        "/_sandbox/webhooks/deactivate", json={"store": store.hash, "hook_id": 999999}
+    )
+    assert unknown.status_code == 404
+    bad = await client.post("/_sandbox/webhooks/deactivate", json={"store": store.hash})
+    assert bad.status_code == 400
+
+
+async def test_an_event_emitted_off_any_loop_is_delivered_from_the_servers_loop(
+    *,
+    sandbox: Sandbox,
+    store: StoreState,
+    receiver: Receiver,
+    settle: Callable[[], Awaitable[None]],
+) -> None:
+    account = next(a for a in store.accounts.values() if a.name == "full")
+    event = {"type": "product", "id": 7}
+    store.hooks.create(
+        parse_hook_body(
+            {"scope": "store/product/updated", "destination": receiver.url}, creating=True
+        ),
+        hook_id=store.next_id("hook"),
+        client_id=account.client_id,
+        store_hash=store.hash,
+        now=0,
+        strict=False,
+    )
+    await asyncio.to_thread(sandbox.emit, store, "store/product/updated", event)  # no server
+    assert [a.error for a in sandbox.webhooks.attempts()] == ["no event loop"]
+    server = SandboxServer(sandbox)
+    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.to_thread(sandbox.emit, store, "store/product/updated", event)
+        await settle()
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert [r.json()["data"] for r in receiver.received] == [event]
+    assert sandbox.webhooks.home_loop is None  # detached when the server stopped

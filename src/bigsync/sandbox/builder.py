@@ -154,5 +154,6 @@ def store_json(store: StoreState) -> dict[str, Any]:
         "plan": store.plan,
         "v2_empty_as_200": store.v2_empty_as_200,
         "foreign_token_status": store.foreign_token_status,
+        "inventory_delay_ms": store.inventory_delay_ms,
         "accounts": [account.as_json() for account in store.accounts.values()],
     }

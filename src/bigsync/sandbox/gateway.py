@@ -1,12 +1,12 @@
 """What every `/stores/{hash}/...` request passes through before its handler runs.
 
-Order: find the store (404), authenticate the token (401; `X-Auth-Client` is ignored; a
-token of another store is 401, or 403 when the store's `foreign_token_status` says so), take
-one unit of the store's rate quota (429), find the handler (404/405), check the scope (403),
-check `Accept` (406) and the body's `Content-Type` (415), wait the added latency, apply
-injected faults, run the handler. Every answer of a known store
-carries the four `X-Rate-Limit-*` headers (a 401 shows the window without spending from it)
-and is counted in the store's stats.
+Order: find the store (404), apply its inventory writes now due, authenticate the token
+(401; `X-Auth-Client` is ignored; a token of another store is 401, or 403 when the store's
+`foreign_token_status` says so), take one unit of the store's rate quota (429), find the
+handler (404/405), check the scope (403), check `Accept` (406) and the body's
+`Content-Type` (415), wait the added latency, apply injected faults, run the handler. Every
+answer of a known store carries the four `X-Rate-Limit-*` headers (a 401 shows the window
+without spending from it) and is counted in the store's stats.
 
 The gateway is one plain async function per path, not a middleware: the handlers of all
 methods of a path share it, so a wrong method gets the API's 405 body with rate headers.
@@ -128,11 +128,14 @@ class StoreEndpoint:
         key = self.keys.get(method) or f"{method} {self.path}"
         now = sandbox.clock.now()
         now_ms = now.timestamp() * 1000.0
+        store.inventory_queue.settle(now)  # due inventory writes show in this answer
         token = request.headers.get("x-auth-token")
         account = store.account_for(token)
         if account is None:
             problem = _unauthorized(sandbox, store, token, v2=is_v2)
-            return _finish(store, key, render_problem(problem, v2=is_v2), store.rate.peek(now_ms))
+            return _finish(
+                store, key, render_problem(problem, v2=is_v2), store.rate.peek(now_ms), now_ms
+            )
         decision = store.rate.take(now_ms)
         try:
             if not decision.allowed:
@@ -160,7 +163,7 @@ class StoreEndpoint:
             response = await handler(request)
         except ApiProblem as problem:
             response = render_problem(problem, v2=is_v2)
-        return _finish(store, key, response, decision)
+        return _finish(store, key, response, decision, now_ms)
 
     def _handler_for(self, method: str) -> Endpoint:
         handler = self.handlers.get(method)
@@ -183,15 +186,14 @@ class StoreEndpoint:
         is_v2 = self.is_v2
         decision = store.rate.peek(now_ms)
         if fault.kind == "error":
-            return _finish(
-                store, key, render_problem(_fault_problem(fault.status), v2=is_v2), decision
-            )
+            answer = render_problem(_fault_problem(fault.status), v2=is_v2)
+            return _finish(store, key, answer, decision, now_ms)
         if fault.kind == "rate_limit":
             response = render_problem(ApiProblem(429, TOO_MANY_REQUESTS), v2=is_v2)
             if not fault.with_headers:
-                store.stats.record(key, 429)
+                store.count_request(key, 429, now_ms)
                 return response
-            return _finish(store, key, response, store.rate.exhaust(now_ms))
+            return _finish(store, key, response, store.rate.exhaust(now_ms), now_ms)
         if fault.run_handler or fault.kind == "truncate":
             try:
                 response = await handler(request)
@@ -200,10 +202,10 @@ class StoreEndpoint:
         else:
             response = render_problem(_fault_problem(500), v2=is_v2)
         if fault.kind == "truncate":
-            return _finish(store, key, truncated(response), decision)
+            return _finish(store, key, truncated(response), decision, now_ms)
         dropped = DroppedConnection(bytes(response.body), status_code=response.status_code)
         dropped.raw_headers = list(response.raw_headers)
-        store.stats.record(key, 0)
+        store.count_request(key, 0, now_ms)
         return dropped
 
 
@@ -230,9 +232,11 @@ def _check_media_types(request: Request, method: str) -> None:
             raise ApiProblem(415, V2_MESSAGES[415])
 
 
-def _finish(store: StoreState, key: str, response: Response, decision: RateDecision) -> Response:
+def _finish(
+    store: StoreState, key: str, response: Response, decision: RateDecision, now_ms: float
+) -> Response:
     response.raw_headers.extend(decision.headers)
-    store.stats.record(key, response.status_code)
+    store.count_request(key, response.status_code, now_ms)
     return response
 
 

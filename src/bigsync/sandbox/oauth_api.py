@@ -5,17 +5,32 @@
                                            client_secret?, load_callback?, uninstall_callback?,
                                            remove_user_callback?} -> the app, secret included (201)
     GET  /_sandbox/oauth/apps             every registered app
-    POST /_sandbox/oauth/install          {client_id, store?, user?: {id, email}}
+    POST /_sandbox/oauth/install          {client_id, store?, user?: {id, email}, visit?}
                                           -> {code, auth_callback_url, context, scope, ...}
+    GET  /_sandbox/oauth/authorize        ?client_id=&store=&user_id=&user_email=
+                                          -> 302 to the auth callback URL (a browser's view
+                                          of the merchant clicking "install")
     POST /_sandbox/oauth/signed-payload   {client_id, store?, kind: load|uninstall|remove_user,
-                                           user?, url?, channel_id?, issued_at?}
-                                          -> {signed_payload_jwt, callback_url, claims}
+                                           user?, url?, channel_id?, issued_at?, claims?,
+                                           visit?} -> {signed_payload_jwt, callback_url, claims}
 
 `/oauth2/token` lives at the root, as on `login.bigcommerce.com`. A successful exchange adds
 an API account (the app's client id, the granted scopes) to the store, replacing a previous
 token of the same app. `kind: uninstall` also uninstalls the app: its tokens and webhooks
 are removed from the store. load / uninstall / remove_user need the app to be installed
 (409 otherwise). Control errors answer `{"error": "..."}` like the rest of `/_sandbox/`.
+
+`claims` (an object) is merged into the minted claims before signing, to make payloads an app
+must refuse (`{"aud": "someone-else"}`, `{"exp": 0}`, `{"sub": "stores/other"}`).
+
+`visit: true` makes the sandbox GET the URL itself, as BigCommerce (uninstall, remove_user)
+or the merchant's browser (auth, load) would, without following redirects, and adds
+`visit: {status, location, body}` (the body's first 1,000 characters; `error` instead when
+the app cannot be reached) to the answer. The request goes through the webhook delivery's
+transport (`WebhookDelivery.transport`: None for real sockets, or e.g. an
+`httpx.ASGITransport` to an app served in process). For install, the app's auth callback
+usually exchanges the code at `/oauth2/token` before it answers, so the answer shows what
+the app made of it.
 """
 
 from __future__ import annotations
@@ -23,9 +38,10 @@ from __future__ import annotations
 from typing import Any, cast, get_args
 from urllib.parse import parse_qsl
 
+import httpx
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bigsync.sandbox.backend import ApiAccount, Sandbox
@@ -142,9 +158,34 @@ async def get_apps(request: Request) -> dict[str, Any]:
     return {"apps": [app.as_json() for app in sandbox_of(request).apps.apps.values()]}
 
 
-async def post_install(request: Request) -> dict[str, Any]:
-    sandbox = sandbox_of(request)
-    body = await _body(request)
+VISIT_TIMEOUT = 10.0
+VISIT_BODY_CHARS = 1000
+
+
+async def visit(sandbox: Sandbox, url: str) -> dict[str, Any]:
+    """GET `url` as BigCommerce or the merchant's browser would; what the app answered."""
+    try:
+        async with httpx.AsyncClient(
+            transport=sandbox.webhooks.transport, timeout=VISIT_TIMEOUT, trust_env=False
+        ) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "status": response.status_code,
+        "location": response.headers.get("location"),
+        "body": response.text[:VISIT_BODY_CHARS],
+    }
+
+
+def _visit_wanted(body: dict[str, Any]) -> bool:
+    value = body.get("visit", False)
+    if not isinstance(value, bool):
+        raise ControlError(400, "visit must be true or false")
+    return value
+
+
+def _install(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     app = _app(sandbox, body.get("client_id"))
     store = _store(sandbox, body.get("store"))
     owner = store_owner(store)
@@ -161,6 +202,34 @@ async def post_install(request: Request) -> dict[str, Any]:
     }
 
 
+async def post_install(request: Request) -> dict[str, Any]:
+    sandbox = sandbox_of(request)
+    body = await _body(request)
+    wanted = _visit_wanted(body)
+    answer = _install(sandbox, body)
+    if wanted:
+        answer["visit"] = await visit(sandbox, answer["auth_callback_url"])
+    return answer
+
+
+async def get_authorize(request: Request) -> Response:
+    """The merchant's browser after "install": redirected to the app's auth callback."""
+    sandbox = sandbox_of(request)
+    params = request.query_params
+    body: dict[str, Any] = {"client_id": params.get("client_id"), "store": params.get("store")}
+    if params.get("user_id") is not None:
+        try:
+            user_id = int(params["user_id"])
+        except ValueError:
+            return json_response({"error": "user_id must be an integer"}, 400)
+        body["user"] = {"id": user_id, "email": params.get("user_email")}
+    try:
+        answer = _install(sandbox, body)
+    except ControlError as error:
+        return json_response({"error": error.message}, error.status)
+    return RedirectResponse(answer["auth_callback_url"], status_code=302)
+
+
 async def post_signed_payload(request: Request) -> dict[str, Any]:
     sandbox = sandbox_of(request)
     body = await _body(request)
@@ -174,6 +243,10 @@ async def post_signed_payload(request: Request) -> dict[str, Any]:
     channel_id, issued_at = body.get("channel_id"), body.get("issued_at")
     if not all(v is None or type(v) is int for v in (channel_id, issued_at)):
         raise ControlError(400, "channel_id and issued_at must be integers")
+    overrides = body.get("claims", {})
+    if not isinstance(overrides, dict):
+        raise ControlError(400, "claims must be an object")
+    wanted = _visit_wanted(body)
     owner = store_owner(store)
     claims = signed_payload_claims(
         app,
@@ -184,6 +257,7 @@ async def post_signed_payload(request: Request) -> dict[str, Any]:
         channel_id=channel_id,
         issued_at=issued_at,
     )
+    claims.update(overrides)
     token = signed_payload_jwt(app, claims)
     answer: dict[str, Any] = {
         "signed_payload_jwt": token,
@@ -192,6 +266,8 @@ async def post_signed_payload(request: Request) -> dict[str, Any]:
     }
     if kind == "uninstall":
         answer["removed"] = uninstall(store, app.client_id)
+    if wanted:
+        answer["visit"] = await visit(sandbox, answer["callback_url"])
     return answer
 
 
@@ -200,6 +276,7 @@ routes = [
     Route("/_sandbox/oauth/apps", _json_endpoint(post_app), methods=["POST"]),
     Route("/_sandbox/oauth/apps", _json_endpoint(get_apps), methods=["GET"]),
     Route("/_sandbox/oauth/install", _json_endpoint(post_install), methods=["POST"]),
+    Route("/_sandbox/oauth/authorize", get_authorize, methods=["GET"]),
     Route("/_sandbox/oauth/signed-payload", _json_endpoint(post_signed_payload), methods=["POST"]),
 ]
 """Mounted at the app's root (see `app.EXTENSIONS`)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from types import TracebackType
@@ -55,18 +56,23 @@ def describe_scopes(scopes: frozenset[str]) -> str:
 
 
 def describe_stores(sandbox: Sandbox, url: str, console: Console) -> None:
-    """Print each store's hash and API accounts, then a working curl line."""
+    """Print each store's hash and API accounts, then a working curl line.
+
+    Readable at 80 columns: every line but the curl line (kept whole, to paste) fits.
+    """
     spec = sandbox.spec
+    console.print(f"[bold]bigsync sandbox[/bold] at {url}", highlight=False)
     console.print(
-        f"[bold]bigsync sandbox[/bold] at {url}  (seed {spec.seed}, {len(sandbox.stores)} "
-        f"store(s), plan {spec.plan}, control API {url}/_sandbox/stores)"
+        f"  seed {spec.seed}, {len(sandbox.stores)} store(s), plan {spec.plan}", highlight=False
     )
+    console.print(f"  control API {url}/_sandbox/stores", highlight=False)
     for store in sandbox.stores.values():
-        table = Table(
-            title=f"{store.name}: store hash [bold]{store.hash}[/bold] "
-            f"(API path {url}/stores/{store.hash}/v3/)",
-            title_justify="left",
+        console.print()
+        console.print(
+            f"[bold]{store.name}[/bold]  store hash [bold]{store.hash}[/bold]", highlight=False
         )
+        console.print(f"  API path {url}/stores/{store.hash}/v3/", highlight=False)
+        table = Table()
         table.add_column("account")
         table.add_column("X-Auth-Token", no_wrap=True)
         table.add_column("scopes", overflow="fold")
@@ -182,13 +188,47 @@ class SandboxServer:
         self.stop()
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host`:`port` (0: a free port), for uvicorn to serve on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise SandboxServerError(
+            f"the sandbox could not listen on {base_url(host, port)}: {reason}"
+        ) from None
+    return sock
+
+
 def serve(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 5780) -> None:
     """Serve `sandbox` until interrupted (one worker process: the state lives in memory)."""
-    config = uvicorn.Config(
-        create_app(sandbox), host=host, port=port, log_level="warning", access_log=False
-    )
+    serve_on(sandbox, bind(host, port))
+
+
+def serve_on(sandbox: Sandbox, sock: socket.socket) -> None:
+    """Serve `sandbox` on a bound socket until interrupted."""
+    config = uvicorn.Config(create_app(sandbox), log_level="warning", access_log=False)
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def build_launched(
+    spec: BuildSpec,
+    *,
+    latency_ms: float = 0.0,
+    webhook_timescale: float = 1.0,
+    inventory_delay_ms: int = 0,
+) -> Sandbox:
+    """The sandbox `launch` serves: built from `spec`, with the command's settings."""
+    built = build_sandbox(spec, latency_ms=latency_ms)
+    built.webhooks.configure(timescale=webhook_timescale)
+    for store in built.stores.values():
+        store.inventory_delay_ms = inventory_delay_ms
+    return built
 
 
 def launch(
@@ -198,15 +238,36 @@ def launch(
     port: int,
     latency_ms: float = 0.0,
     webhook_timescale: float = 1.0,
+    inventory_delay_ms: int = 0,
     console: Console | None = None,
 ) -> None:
     """Generate the stores of `spec`, print how to reach them, serve until interrupted.
 
-    `webhook_timescale` multiplies the webhook retry delays (see `DeliverySettings`).
+    The socket is bound before anything is printed, so the printout names the port really
+    listened on (`port` 0: a free one). A port that cannot be bound is one line on stderr
+    and exit status 1. `webhook_timescale` multiplies the webhook retry delays (see
+    `DeliverySettings`); `inventory_delay_ms` is every store's inventory delay (see
+    `catalog.inventory_queue`).
     """
     console = console or Console()
-    with console.status("Generating stores..."):
-        built = build_sandbox(spec, latency_ms=latency_ms)
-    built.webhooks.configure(timescale=webhook_timescale)
-    describe_stores(built, base_url(host, port), console)
-    serve(built, host=host, port=port)
+    try:
+        sock = bind(host, port)
+    except SandboxServerError as exc:
+        Console(stderr=True).print(
+            f"error: {exc} (choose another --port, or 0 for a free one)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
+    with sock:
+        with console.status("Generating stores..."):
+            built = build_launched(
+                spec,
+                latency_ms=latency_ms,
+                webhook_timescale=webhook_timescale,
+                inventory_delay_ms=inventory_delay_ms,
+            )
+        bound_port = int(sock.getsockname()[1])
+        describe_stores(built, base_url(host, bound_port), console)
+        serve_on(built, sock)

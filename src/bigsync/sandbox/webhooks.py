@@ -6,7 +6,9 @@ decides who hears an event (`store/product/*` hears `store/product/updated`).
 
 `WebhookDelivery` is registered as a sandbox event sink. Each event that an active hook
 matches becomes a real HTTP POST to the hook's destination, run as an asyncio task on the
-loop that emitted the event (the server's loop), so API requests never wait for it:
+loop that emitted the event (the server's loop), so API requests never wait for it; an
+event emitted outside any loop (Python code on a test's thread) is delivered from the
+serving app's loop while one runs (`attach`), and dropped otherwise:
 
     {"scope", "store_id", "data", "hash", "created_at", "producer"}
 
@@ -18,6 +20,9 @@ loop that emitted the event (the server's loop), so API requests never wait for 
   headers: `webhook-id` (one per event and hook, stable across retries), `webhook-timestamp`
   (real Unix seconds at the attempt, so receivers can check freshness against their own
   clock) and `webhook-signature: v1,<base64 HMAC-SHA256(client secret, "{id}.{ts}.{body}")>`.
+- Deliveries on one event loop reuse a pool of keep-alive connections (up to
+  `max_in_flight`), so a burst does not open one connection per event; the pool is closed
+  once no delivery is pending.
 - A non-2xx answer, a timeout or a connection/TLS error is a failure; failures are retried
   after `RETRY_DELAYS` seconds multiplied by `DeliverySettings.timescale` (1.0 is
   BigCommerce's real ~48 h schedule; tests use e.g. 1e-6). After the last retry fails the
@@ -388,6 +393,10 @@ class _Message:
     message_id: str
 
 
+_Pooled = tuple[httpx.AsyncBaseTransport | None, httpx.AsyncClient]
+"""An HTTP client of the delivery pool and the transport it was made with."""
+
+
 class WebhookDelivery:
     """The sandbox's webhook sender: an event sink plus background delivery tasks.
 
@@ -416,6 +425,12 @@ class WebhookDelivery:
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
         self._gates = weakref.WeakKeyDictionary()
         self._ssl: ssl.SSLContext | None = None
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop,
+            list[tuple[httpx.AsyncBaseTransport | None, httpx.AsyncClient]],
+        ] = weakref.WeakKeyDictionary()
+        self.clients_opened = 0  # HTTP clients (connection pools) opened so far
+        self.home_loop: asyncio.AbstractEventLoop | None = None  # the server's (see attach)
 
     def configure(self, **changes: Any) -> DeliverySettings:
         """Replace some settings (unknown names raise TypeError)."""
@@ -451,15 +466,27 @@ class WebhookDelivery:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        home = self.home_loop
         for hook in hooks:
             message = _Message(store, hook, scope, body, digest, f"msg_{uuid.uuid4().hex}")
-            if loop is None:  # emitted outside any event loop: nothing can run the delivery
+            if loop is not None:
+                self._pending += 1
+                self._start(message)
+            elif home is not None and home.is_running():  # another thread: the server's loop
+                self._pending += 1
+                home.call_soon_threadsafe(self._start, message)
+            else:  # emitted outside any event loop, and no server: nothing can deliver it
                 self._record(message, attempt=1, outcome="dropped", error="no event loop")
-                continue
-            self._pending += 1
-            task = loop.create_task(self._run(message))
-            self._tasks[task] = store
-            task.add_done_callback(self._settled)
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Deliver events emitted outside any event loop (e.g. from a test's thread while a
+        server runs) on `loop`, the server's; None detaches. The app's lifespan calls it."""
+        self.home_loop = loop
+
+    def _start(self, message: _Message) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(message))
+        self._tasks[task] = message.store
+        task.add_done_callback(self._settled)
 
     async def drain(self) -> None:
         """Wait until no delivery is pending (bound it with `asyncio.timeout`).
@@ -477,6 +504,8 @@ class WebhookDelivery:
         for task in mine:
             task.cancel()
         await asyncio.gather(*mine, return_exceptions=True)
+        for _, client in self._clients.pop(loop, []):
+            await client.aclose()
 
     def cancel_store_deliveries(self, stores: Iterable[StoreState]) -> int:
         """Cancel the pending deliveries (retries included) of events from `stores`, e.g. the
@@ -515,6 +544,42 @@ class WebhookDelivery:
         self._pending -= 1
 
     async def _run(self, message: _Message) -> None:
+        try:
+            await self._deliver(message)
+        finally:
+            await self._release_idle_clients()
+
+    def _checkout(self) -> _Pooled:
+        """An idle client of this loop for the current transport, or a new one. Each client
+        holds one keep-alive connection (httpx's pool slows down with many connections in
+        one client); the gate admits at most `max_in_flight` requests, so there are at most
+        that many clients per loop."""
+        idle = self._clients.setdefault(asyncio.get_running_loop(), [])
+        for index, pooled in enumerate(idle):
+            if pooled[0] is self.transport:
+                del idle[index]
+                return pooled
+        self.clients_opened += 1
+        client = httpx.AsyncClient(
+            transport=self.transport,
+            verify=self._ssl_context(),
+            trust_env=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        return (self.transport, client)
+
+    def _checkin(self, pooled: _Pooled) -> None:
+        self._clients.setdefault(asyncio.get_running_loop(), []).append(pooled)
+
+    async def _release_idle_clients(self) -> None:
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+        if any(t.get_loop() is loop and t is not current and not t.done() for t in self._tasks):
+            return
+        for _, client in self._clients.pop(loop, []):
+            await client.aclose()
+
+    async def _deliver(self, message: _Message) -> None:
         hook = message.hook
         for attempt in range(1, len(RETRY_DELAYS) + 2):
             if attempt > 1:
@@ -559,18 +624,18 @@ class WebhookDelivery:
             )
         started = time.perf_counter()
         async with self._gate():
+            pooled = self._checkout()
             try:
-                async with httpx.AsyncClient(
-                    transport=self.transport,
+                response = await pooled[1].post(
+                    hook.destination,
+                    content=message.body,
+                    headers=headers,
                     timeout=self.settings.timeout,
-                    verify=self._ssl_context(),
-                    trust_env=False,
-                ) as client:
-                    response = await client.post(
-                        hook.destination, content=message.body, headers=headers
-                    )
+                )
             except httpx.HTTPError as exc:
                 return None, f"{type(exc).__name__}: {exc}", _ms_since(started)
+            finally:
+                self._checkin(pooled)
         error = None if response.is_success else f"HTTP {response.status_code}"
         return response.status_code, error, _ms_since(started)
 

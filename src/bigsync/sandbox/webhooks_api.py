@@ -7,6 +7,9 @@
                                        {store, strict_destinations: true|false|null} for one store
     POST /_sandbox/webhooks/drain      {timeout?} wait until every delivery has settled
                                        (504 when some are still pending at the timeout)
+    POST /_sandbox/webhooks/deactivate {store?, hook_id} switch a hook off as BigCommerce
+                                       does after its deliveries kept failing (is_active
+                                       false, status deactivated), to test repair
 
 `stats` counts events that reached a hook, attempts, successes, failures, retries,
 deactivations and dropped retries; `hooks` lists every store's hooks, all client ids,
@@ -23,6 +26,7 @@ from starlette.routing import Route
 
 from bigsync.sandbox.context import sandbox_of
 from bigsync.sandbox.control import ControlError, _body, _json_endpoint, _store
+from bigsync.sandbox.dates import unix
 
 FLAG_SETTINGS = frozenset({"sign", "strict_destinations"})
 NUMBER_SETTINGS = frozenset({"timescale", "timeout", "max_in_flight"})
@@ -94,9 +98,23 @@ async def post_drain(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, {"pending": report["pending"], "stats": report["stats"]}
 
 
+async def post_deactivate(request: Request) -> dict[str, Any]:
+    sandbox = sandbox_of(request)
+    body = await _body(request)
+    store = _store(sandbox, body.get("store"))
+    hook_id = body.get("hook_id")
+    if not isinstance(hook_id, int) or isinstance(hook_id, bool):
+        raise ControlError(400, "hook_id must be an integer")
+    hook = store.hooks.deactivate(hook_id, now=unix(sandbox.now()))
+    if hook is None:
+        raise ControlError(404, f"store {store.hash} has no hook {hook_id}")
+    return {"store": store.hash, **hook.as_json(), "status": hook.status}
+
+
 routes = [
     Route("/_sandbox/webhooks", _json_endpoint(get_webhooks), methods=["GET"]),
     Route("/_sandbox/webhooks/settings", _json_endpoint(put_settings), methods=["PUT"]),
     Route("/_sandbox/webhooks/drain", _json_endpoint(post_drain), methods=["POST"]),
+    Route("/_sandbox/webhooks/deactivate", _json_endpoint(post_deactivate), methods=["POST"]),
 ]
 """Mounted at the app's root (see `app.EXTENSIONS`)."""

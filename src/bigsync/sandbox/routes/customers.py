@@ -1,5 +1,6 @@
 """Customers: `/v3/customers` (offset and cursor pagination, batch writes), the v2 view of the
-same customers (`/v2/customers`, `/count`, `/{id}`, `/{id}/addresses`, read-only) and
+same customers (`/v2/customers`, `/count`, `/{id}`, `/{id}/addresses`; create, update and
+delete one customer, see `sales/customers_v2.py`) and
 `/v2/customer_groups` (specs: customers.v3.yml, customers.v2.yml).
 
 Cursor pagination (API-NOTES §6.2): `after=<end_cursor>` pages forward, `before=<start_cursor>`
@@ -32,6 +33,7 @@ from bigsync.sandbox.responses import (
 )
 from bigsync.sandbox.routes.orders import json_body
 from bigsync.sandbox.sales import customers as ops
+from bigsync.sandbox.sales import customers_v2
 from bigsync.sandbox.sales.customers import CustomerQuery, customer_json
 from bigsync.sandbox.sales.records import Customer, CustomerAddress, Json
 from bigsync.sandbox.sales.views import link
@@ -296,6 +298,26 @@ async def get_customer_v2(request: Request) -> Response:
     return json_response(customer_v2_json(_v2_customer(request), store_hash=store_of(request).hash))
 
 
+async def create_customer_v2(request: Request) -> Response:
+    store = store_of(request)
+    body = await json_body(request)
+    customer = customers_v2.create_customer(sandbox_of(request), store, body)
+    return json_response(customer_v2_json(customer, store_hash=store.hash))
+
+
+async def update_customer_v2(request: Request) -> Response:
+    store = store_of(request)
+    customer = _v2_customer(request)
+    body = await json_body(request)
+    customers_v2.update_customer(sandbox_of(request), store, customer, body)
+    return json_response(customer_v2_json(customer, store_hash=store.hash))
+
+
+async def delete_customer_v2(request: Request) -> Response:
+    customers_v2.delete_customer(sandbox_of(request), store_of(request), _v2_customer(request))
+    return no_content()
+
+
 async def list_addresses_v2(request: Request) -> Response:
     return v2_list(request, _v2_customer(request).addresses, render=address_v2_json)
 
@@ -318,8 +340,11 @@ routes = [
     Route("/v3/customers", update_customers, methods=["PUT"]),
     Route("/v3/customers", delete_customers, methods=["DELETE"]),
     Route("/v2/customers", list_customers_v2, methods=["GET"]),
+    Route("/v2/customers", create_customer_v2, methods=["POST"]),
     Route("/v2/customers/count", count_customers_v2, methods=["GET"]),
     Route("/v2/customers/{customer_id:int}", get_customer_v2, methods=["GET"]),
+    Route("/v2/customers/{customer_id:int}", update_customer_v2, methods=["PUT"]),
+    Route("/v2/customers/{customer_id:int}", delete_customer_v2, methods=["DELETE"]),
     Route("/v2/customers/{customer_id:int}/addresses", list_addresses_v2, methods=["GET"]),
     Route("/v2/customers/{customer_id:int}/addresses/count", count_addresses_v2, methods=["GET"]),
     Route(

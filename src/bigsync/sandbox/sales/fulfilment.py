@@ -72,6 +72,11 @@ def create_shipment(sandbox: Sandbox, store: StoreState, order: Order, body: Any
     for raw in body["items"]:
         if not isinstance(raw, dict):
             raise bad_request("Each entry of 'items' must be an object.")
+        if "product_id" in raw:  # read-only (bigcommerce/api-specs #229)
+            raise bad_request(
+                "The field 'product_id' cannot be written to. Please remove it from your "
+                "request before trying again."
+            )
         product = products.get(as_int(raw.get("order_product_id"), "items.order_product_id"))
         quantity = as_int(raw.get("quantity"), "items.quantity")
         if product is None:
