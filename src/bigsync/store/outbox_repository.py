@@ -15,7 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigsync.errors import InputError
+from bigsync.store import mirror_repository
 from bigsync.store.outbox_schema import outbox
+from bigsync.streams.spec import Batch
 
 STOCK = "stock"
 CONFIRMED = "confirmed"
@@ -347,3 +349,30 @@ def dependents(conn: sa.Connection, intent_id: int) -> list[OutboxRow]:
     """Intents that wait for `intent_id` (an order status after its shipment)."""
     query = sa.select(outbox).where(outbox.c.after_id == intent_id).order_by(outbox.c.id)
     return [_row(r) for r in conn.execute(query)]
+
+
+def set_many(conn: sa.Connection, changes: Sequence[Mapping[str, Any]], *, now: datetime) -> None:
+    """Update several intents at once: each change is `{"id": ..., column: value, ...}`;
+    every change must set the same columns."""
+    if not changes:
+        return
+    columns = sorted(set(changes[0]) - {"id"})
+    statement = (
+        outbox.update()
+        .where(outbox.c.id == sa.bindparam("_id"))
+        .values(updated_at=now, **{c: sa.bindparam(f"_{c}") for c in columns})
+    )
+    conn.execute(
+        statement, [{"_id": ch["id"], **{f"_{c}": ch[c] for c in columns}} for ch in changes]
+    )
+
+
+def write_confirmed_levels(
+    conn: sa.Connection, connection_id: int, batch: Batch, *, now: datetime
+) -> None:
+    """Put inventory levels read back from the store into the mirror (rows as a sync writes
+    them), and the catalog's stock that follows from them."""
+    if not batch.rows:
+        return
+    mirror_repository.write_batch(conn, batch, connection_id=connection_id, now=now)
+    mirror_repository.set_catalog_stock(conn, connection_id=connection_id)
