@@ -240,7 +240,8 @@ def stock_push_states(
 ) -> dict[tuple[int, int], StockPushState]:
     """(variant_id, location_id) -> the newest stock intent's state and the last confirmed
     level, for every item and location bigsync ever recorded stock for. Dropped intents
-    count as the newest only when nothing else was recorded."""
+    count as the newest only when nothing else was recorded. A product-level item recorded
+    without a variant id (0) is keyed by minus its product id."""
     query = (
         sa.select(outbox)
         .where(outbox.c.connection_id == connection_id, outbox.c.kind == STOCK)
@@ -249,7 +250,8 @@ def stock_push_states(
     newest: dict[tuple[int, int], OutboxRow] = {}
     confirmed: dict[tuple[int, int], OutboxRow] = {}
     for row in map(_row, conn.execute(query)):
-        key = (int(row.payload["variant_id"]), int(row.payload["location_id"]))
+        variant = int(row.payload["variant_id"]) or -int(row.payload["product_id"])
+        key = (variant, int(row.payload["location_id"]))
         if row.state != "dropped" or key not in newest or newest[key].state == "dropped":
             newest[key] = row
         if row.state == CONFIRMED:

@@ -424,13 +424,12 @@ class OutboxDispatcher:
             self._note(rows_by_id[p.intent_id], IntentState.SENT)
 
     async def _confirm_stock(self) -> None:
+        # Levels due a little later are read with these (batches sent one after the other
+        # are due one after the other): one read for all instead of one per batch.
+        soon = self._now() + timedelta(seconds=self.options.confirm_delay_s / 2)
         with self.db.read() as conn:
             rows = repo.due_intents(
-                conn,
-                self.connection_id,
-                kind=IntentKind.STOCK,
-                state=IntentState.SENT,
-                now=self._now(),
+                conn, self.connection_id, kind=IntentKind.STOCK, state=IntentState.SENT, now=soon
             )
         if not rows:
             return
