@@ -85,7 +85,8 @@ def _user() -> str:
 
 
 _COMMAND_IN_TEXT = re.compile(
-    r"(?<![\w/.-])bigsync (?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox)\b)"
+    r"(?<![\w/.-])bigsync "
+    r"(?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox|outbox|push)\b)"
 )
 
 
