@@ -130,10 +130,11 @@ def insert_intent(
         "created_at": now,
         "updated_at": now,
     }
+    # No savepoint: a clash means another writer recorded the same intent at the same time,
+    # and the caller's transaction is rolled back by the error anyway.
     try:
-        with conn.begin_nested():
-            result = conn.execute(outbox.insert().values(**values).returning(outbox.c.id))
-            intent_id = int(result.scalar_one())
+        result = conn.execute(outbox.insert().values(**values).returning(outbox.c.id))
+        intent_id = int(result.scalar_one())
     except sa.exc.IntegrityError:
         raise InputError(
             f"the intent {dedupe_key} was recorded at the same time by another writer; "
