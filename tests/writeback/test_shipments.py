@@ -175,3 +175,27 @@ async def test_a_write_refused_for_its_scope_names_it(wb: WbWorld, tmp_path: Pat
     assert outcome.state == IntentState.FAILED
     assert "missing scope store_v2_orders (Orders: modify)" in outcome.detail
     assert shipments_of(wb.store, order.id) == 0
+
+
+async def test_a_shipment_that_keeps_failing_stays_visible_and_can_be_retried(
+    wb: WbWorld,
+) -> None:
+    from bigsync.writeback.outbox import retry_intent
+
+    (order,) = shippable_orders(wb.store, 1)
+    intent = wb.ship(ship_all(order, "OUTAGE-1"))
+    spec = FaultSpec(kind="error", status=503, path="/v2/orders/*/shipments")
+    fault = wb.sandbox.faults.add(spec, now=wb.sandbox.now())
+    result = await wb.push(max_attempts=3, retry_base_s=1.0)
+    outcome = result.outcomes[intent]
+    assert outcome.state == IntentState.FAILED
+    assert outcome.detail.startswith("gave up after 3 attempts")
+    assert "503" in outcome.detail
+    assert shipments_of(wb.store, order.id) == 0
+    wb.sandbox.faults.remove(fault.id)
+    with wb.uow.write() as conn:
+        retried = retry_intent(conn, wb.connection_id, intent, now=wb.now())
+    assert retried.state == IntentState.PENDING
+    result = await wb.push()
+    assert result.outcomes[intent].state == IntentState.CONFIRMED
+    assert shipments_of(wb.store, order.id) == 1

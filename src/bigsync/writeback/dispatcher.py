@@ -521,6 +521,8 @@ class OutboxDispatcher:
             try:
                 found = await shipments.find_existing(self.client, request)
             except ApiError as error:
+                with self.db.write() as conn:  # a failed lookup counts as an attempt
+                    repo.update_intent(conn, row.id, now=self._now(), attempts=row.attempts + 1)
                 self._after_error([row], error, IntentKind.SHIPMENT)
                 return
             if found is not None:
