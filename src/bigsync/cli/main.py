@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from bigsync.cli import connections, demo, keys, sandbox, serve, sync
+from bigsync.cli import connections, demo, keys, outbox, sandbox, serve, sync
 
 app = typer.Typer(
     name="bigsync",
@@ -27,5 +27,5 @@ def main() -> None:
     """Self-hosted BigCommerce integration hub."""
 
 
-for area in (connections, keys, sync, serve, sandbox, demo):
+for area in (connections, keys, sync, outbox, serve, sandbox, demo):
     area.register(app)

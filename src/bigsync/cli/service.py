@@ -86,7 +86,7 @@ def _user() -> str:
 
 _COMMAND_IN_TEXT = re.compile(
     r"(?<![\w/.-])bigsync "
-    r"(?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox|serve)\b)"
+    r"(?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox|serve|outbox|push))"
 )
 
 
