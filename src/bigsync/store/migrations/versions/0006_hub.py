@@ -2,7 +2,7 @@
 rules, settings, and the shipments the hub recorded (`store.hub_schema`).
 
 Revision ID: 0006_hub
-Revises: 0004
+Revises: 0005_outbox
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from bigsync.store.schema import UtcDateTime
 
 revision = "0006_hub"
-down_revision = "0004"
+down_revision = "0005_outbox"
 branch_labels = None
 depends_on = None
 

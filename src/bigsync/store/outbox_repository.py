@@ -1,0 +1,349 @@
+"""SQL for the outbox (`store.outbox_schema`): record, find, claim and settle intents.
+
+Every function takes an open `sqlalchemy.Connection`; the caller owns the transaction.
+Rows come back as frozen dataclasses. States and kinds are plain strings here (their meaning
+is `bigsync.writeback.intents`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bigsync.errors import InputError
+from bigsync.store.outbox_schema import outbox
+
+STOCK = "stock"
+CONFIRMED = "confirmed"
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, as every timestamp in the store."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One intent."""
+
+    id: int
+    connection_id: int
+    kind: str
+    dedupe_key: str
+    payload: Mapping[str, Any]
+    state: str
+    after_id: int | None
+    attempts: int
+    checks: int
+    last_error: str | None
+    result: Mapping[str, Any] | None
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StockPushState:
+    """The newest stock intent of one item at one location, and the last confirmed one.
+
+    `quantity` is the hub quantity the newest intent carries; `sent_quantity` the level it
+    sent (they differ when BigCommerce sold units meanwhile, see `writeback.stock_push`).
+    """
+
+    intent_id: int
+    state: str
+    quantity: int
+    sent_quantity: int | None
+    updated_at: datetime
+    last_error: str | None
+    confirmed_quantity: int | None
+    confirmed_at: datetime | None
+
+
+def _row(row: sa.Row[Any]) -> OutboxRow:
+    m = row._mapping
+    return OutboxRow(
+        id=m["id"],
+        connection_id=m["connection_id"],
+        kind=m["kind"],
+        dedupe_key=m["dedupe_key"],
+        payload=m["payload"],
+        state=m["state"],
+        after_id=m["after_id"],
+        attempts=m["attempts"],
+        checks=m["checks"],
+        last_error=m["last_error"],
+        result=m["result"],
+        next_attempt_at=m["next_attempt_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        sent_at=m["sent_at"],
+        confirmed_at=m["confirmed_at"],
+    )
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+def find_live(conn: sa.Connection, connection_id: int, live_key: str) -> OutboxRow | None:
+    """The intent that a new recording with `live_key` joins, if there is one."""
+    query = sa.select(outbox).where(
+        outbox.c.connection_id == connection_id, outbox.c.live_key == live_key
+    )
+    row = conn.execute(query).first()
+    return _row(row) if row is not None else None
+
+
+def insert_intent(
+    conn: sa.Connection,
+    connection_id: int,
+    *,
+    kind: str,
+    dedupe_key: str,
+    live_key: str | None,
+    payload: Mapping[str, Any],
+    state: str = "pending",
+    after_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A new intent; returns its id. A `live_key` another intent holds is an InputError."""
+    now = now or utcnow()
+    values = {
+        "connection_id": connection_id,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "live_key": live_key,
+        "payload": dict(payload),
+        "state": state,
+        "after_id": after_id,
+        "attempts": 0,
+        "checks": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        with conn.begin_nested():
+            result = conn.execute(outbox.insert().values(**values).returning(outbox.c.id))
+            intent_id = int(result.scalar_one())
+    except sa.exc.IntegrityError:
+        raise InputError(
+            f"the intent {dedupe_key} was recorded at the same time by another writer; "
+            "record it again"
+        ) from None
+    return intent_id
+
+
+def replace_payload(
+    conn: sa.Connection, intent_id: int, payload: Mapping[str, Any], *, now: datetime | None = None
+) -> None:
+    """Give a pending intent a newer payload (coalescing: the latest value wins)."""
+    now = now or utcnow()
+    conn.execute(
+        outbox.update()
+        .where(outbox.c.id == intent_id)
+        .values(payload=dict(payload), updated_at=now, next_attempt_at=now)
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def get_intent(conn: sa.Connection, connection_id: int, intent_id: int) -> OutboxRow | None:
+    """One intent of the connection, if it exists."""
+    query = sa.select(outbox).where(
+        outbox.c.connection_id == connection_id, outbox.c.id == intent_id
+    )
+    row = conn.execute(query).first()
+    return _row(row) if row is not None else None
+
+
+def get_intents(conn: sa.Connection, ids: Iterable[int]) -> dict[int, OutboxRow]:
+    """Intents by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(outbox).where(outbox.c.id.in_(wanted)))
+    return {r.id: r for r in map(_row, rows)}
+
+
+def list_intents(
+    conn: sa.Connection,
+    connection_id: int,
+    *,
+    states: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    limit: int | None = None,
+    oldest_first: bool = False,
+) -> list[OutboxRow]:
+    """The connection's intents, newest first (or oldest first), optionally by state/kind."""
+    query = sa.select(outbox).where(outbox.c.connection_id == connection_id)
+    if states is not None:
+        query = query.where(outbox.c.state.in_(list(states)))
+    if kinds is not None:
+        query = query.where(outbox.c.kind.in_(list(kinds)))
+    query = query.order_by(outbox.c.id if oldest_first else outbox.c.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [_row(r) for r in conn.execute(query)]
+
+
+def due_intents(
+    conn: sa.Connection, connection_id: int, *, kind: str, state: str, now: datetime
+) -> list[OutboxRow]:
+    """Intents of `kind` in `state` whose `next_attempt_at` has come, oldest first."""
+    query = (
+        sa.select(outbox)
+        .where(
+            outbox.c.connection_id == connection_id,
+            outbox.c.kind == kind,
+            outbox.c.state == state,
+            outbox.c.next_attempt_at <= now,
+        )
+        .order_by(outbox.c.id)
+    )
+    return [_row(r) for r in conn.execute(query)]
+
+
+def next_due_at(conn: sa.Connection, connection_id: int, states: Sequence[str]) -> datetime | None:
+    """When the earliest intent in `states` is due, or None when there is none."""
+    query = sa.select(sa.func.min(outbox.c.next_attempt_at)).where(
+        outbox.c.connection_id == connection_id, outbox.c.state.in_(list(states))
+    )
+    value = conn.execute(query).scalar_one_or_none()
+    if value is None:
+        return None
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def count_by_state(conn: sa.Connection, connection_id: int) -> dict[str, int]:
+    """How many intents the connection has in each state."""
+    query = (
+        sa.select(outbox.c.state, sa.func.count())
+        .where(outbox.c.connection_id == connection_id)
+        .group_by(outbox.c.state)
+    )
+    return {state: int(n) for state, n in conn.execute(query)}
+
+
+def stock_push_states(
+    conn: sa.Connection, connection_id: int
+) -> dict[tuple[int, int], StockPushState]:
+    """(variant_id, location_id) -> the newest stock intent's state and the last confirmed
+    level, for every item and location bigsync ever recorded stock for. Dropped intents
+    count as the newest only when nothing else was recorded."""
+    query = (
+        sa.select(outbox)
+        .where(outbox.c.connection_id == connection_id, outbox.c.kind == STOCK)
+        .order_by(outbox.c.id)
+    )
+    newest: dict[tuple[int, int], OutboxRow] = {}
+    confirmed: dict[tuple[int, int], OutboxRow] = {}
+    for row in map(_row, conn.execute(query)):
+        key = (int(row.payload["variant_id"]), int(row.payload["location_id"]))
+        if row.state != "dropped" or key not in newest or newest[key].state == "dropped":
+            newest[key] = row
+        if row.state == CONFIRMED:
+            confirmed[key] = row
+    return {key: _push_state(row, confirmed.get(key)) for key, row in newest.items()}
+
+
+def _push_state(row: OutboxRow, confirmed: OutboxRow | None) -> StockPushState:
+    sent = (row.result or {}).get("sent_quantity")
+    return StockPushState(
+        intent_id=row.id,
+        state=row.state,
+        quantity=int(row.payload["quantity"]),
+        sent_quantity=int(sent) if sent is not None else None,
+        updated_at=row.updated_at,
+        last_error=row.last_error,
+        confirmed_quantity=_confirmed_level(confirmed),
+        confirmed_at=confirmed.confirmed_at if confirmed is not None else None,
+    )
+
+
+def _confirmed_level(row: OutboxRow | None) -> int | None:
+    if row is None or row.result is None or row.result.get("sent_quantity") is None:
+        return None
+    return int(row.result["sent_quantity"])
+
+
+def confirmed_stock_levels(
+    conn: sa.Connection, connection_id: int, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """(variant_id, location_id) -> the level BigCommerce showed at the last confirmed push
+    of that item (what the conflict rule compares BigCommerce's current level with)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    states = stock_push_states(conn, connection_id)
+    return {
+        key: state.confirmed_quantity
+        for key, state in states.items()
+        if key in wanted and state.confirmed_quantity is not None
+    }
+
+
+# --- settling -----------------------------------------------------------------------------
+
+
+def update_intent(
+    conn: sa.Connection,
+    intent_id: int,
+    *,
+    now: datetime | None = None,
+    expect_state: str | None = None,
+    **values: Any,
+) -> bool:
+    """Set columns of one intent (`updated_at` too); with `expect_state`, only if the intent
+    is still in that state. Returns whether a row changed."""
+    allowed = set(outbox.c.keys()) - {"id", "connection_id", "kind", "dedupe_key", "created_at"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"not outbox columns: {', '.join(sorted(unknown))}")
+    query = outbox.update().where(outbox.c.id == intent_id)
+    if expect_state is not None:
+        query = query.where(outbox.c.state == expect_state)
+    result = conn.execute(query.values(updated_at=now or utcnow(), **values))
+    return bool(result.rowcount)
+
+
+def claim(
+    conn: sa.Connection, intent_ids: Sequence[int], *, from_state: str, now: datetime
+) -> list[int]:
+    """Move intents from `from_state` to `sending` and count an attempt; their live key is
+    released for stock and status (a newer recording starts a new intent). Returns the ids
+    that moved (an intent another dispatcher took or the user dropped is left alone)."""
+    if not intent_ids:
+        return []
+    ids = list(intent_ids)
+    moved = conn.execute(
+        sa.select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.state == from_state)
+    ).scalars()
+    taken = sorted(int(i) for i in moved)
+    if not taken:
+        return []
+    conn.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(taken))
+        .values(
+            state="sending",
+            attempts=outbox.c.attempts + 1,
+            updated_at=now,
+            live_key=sa.case((outbox.c.kind == "shipment", outbox.c.live_key), else_=None),
+        )
+    )
+    return taken
+
+
+def dependents(conn: sa.Connection, intent_id: int) -> list[OutboxRow]:
+    """Intents that wait for `intent_id` (an order status after its shipment)."""
+    query = sa.select(outbox).where(outbox.c.after_id == intent_id).order_by(outbox.c.id)
+    return [_row(r) for r in conn.execute(query)]
