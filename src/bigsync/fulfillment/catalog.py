@@ -341,7 +341,5 @@ async def refresh(service: ConnectionService, name: str) -> SyncResult:
     from bigsync.sync.model import SyncOptions  # noqa: PLC0415
     from bigsync.sync.service import sync_connection  # noqa: PLC0415
 
-    options = replace(
-        SyncOptions(streams=select_streams(REFRESH_STREAMS)), scan_every=timedelta(0)
-    )
+    options = replace(SyncOptions(streams=select_streams(REFRESH_STREAMS)), scan_every=timedelta(0))
     return await sync_connection(service, name, options=options)

@@ -120,9 +120,7 @@ def _view(location: HubLocation, store: dict[int, hub_mirror.StoreLocation]) -> 
     else:
         state = LocationState.MAPPED if store_id in store else LocationState.GONE
     label = store[store_id].label if store_id in store else None
-    return LocationView(
-        location.code, location.name, location.is_default, store_id, label, state
-    )
+    return LocationView(location.code, location.name, location.is_default, store_id, label, state)
 
 
 def add(hub: Hub, code: str, *, name: str | None = None) -> LocationView:

@@ -1,9 +1,10 @@
 """Shipping-method rules: which pattern a store shipping method matches (pure, no I/O).
 
 A pattern is compared with a method name as a whole, case-insensitively (both are
-casefolded; spaces count like any character, and a pattern is stripped when it is saved). `*` matches any run of characters, none included,
-anywhere in the pattern; every other character, regex metacharacters too, is literal. A run
-of `*` is one `*`.
+casefolded; spaces count like any character, and a pattern is stripped when it is saved).
+`*` matches any run of characters, none included, anywhere in the pattern; every other
+character, regex metacharacters too, is literal. A run of `*` is one `*` (so "longer
+pattern" adds nothing to rules 2 and 3 below once patterns are normalised).
 
 When several rules match, the winner is decided in this order:
 

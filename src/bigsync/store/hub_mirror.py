@@ -86,7 +86,10 @@ def store_variants(
     if search:
         needle = f"%{search.lower()}%"
         query = query.where(
-            sa.or_(sa.func.lower(variants.c.sku).like(needle), sa.func.lower(products.c.name).like(needle))
+            sa.or_(
+                sa.func.lower(variants.c.sku).like(needle),
+                sa.func.lower(products.c.name).like(needle),
+            )
         )
     if variant_ids is not None:
         query = query.where(variants.c.id.in_(list(variant_ids)))
@@ -185,7 +188,9 @@ class OrderAddress:
 
 def store_order(conn: sa.Connection, connection_id: int, order_id: int) -> StoreOrder | None:
     """The order with this id in the mirror, if any."""
-    query = sa.select(orders).where(orders.c.connection_id == connection_id, orders.c.id == order_id)
+    query = sa.select(orders).where(
+        orders.c.connection_id == connection_id, orders.c.id == order_id
+    )
     row = conn.execute(query).first()
     if row is None:
         return None
@@ -196,7 +201,9 @@ def order_lines(conn: sa.Connection, connection_id: int, order_id: int) -> list[
     """The lines of one order, by id."""
     query = (
         sa.select(order_products)
-        .where(order_products.c.connection_id == connection_id, order_products.c.order_id == order_id)
+        .where(
+            order_products.c.connection_id == connection_id, order_products.c.order_id == order_id
+        )
         .order_by(order_products.c.id)
     )
     return [
