@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import typer
 
-from bigsync.cli import connections, demo, keys, sandbox, sync
+from bigsync.cli import (
+    connections,
+    demo,
+    fulfillment,
+    keys,
+    locations,
+    products,
+    sandbox,
+    shipping,
+    stock,
+    sync,
+)
 
 app = typer.Typer(
     name="bigsync",
@@ -27,5 +38,16 @@ def main() -> None:
     """Self-hosted BigCommerce integration hub."""
 
 
-for area in (connections, keys, sync, sandbox, demo):
+for area in (
+    connections,
+    keys,
+    sync,
+    products,
+    locations,
+    stock,
+    fulfillment,
+    shipping,
+    sandbox,
+    demo,
+):
     area.register(app)

@@ -85,7 +85,8 @@ def _user() -> str:
 
 
 _COMMAND_IN_TEXT = re.compile(
-    r"(?<![\w/.-])bigsync (?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox)\b)"
+    r"(?<![\w/.-])bigsync (?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox"
+    r"|products|manage|unmanage|stock|locations|ship|order-status|shipping|outbox|push)\b)"
 )
 
 
