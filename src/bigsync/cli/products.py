@@ -68,7 +68,7 @@ def products(
     if as_json:
         echo_json(lines)
         return
-    rows = [
+    table_rows = [
         (
             line.sku or "",
             line.name + (f" ({line.options})" if line.options else ""),
@@ -83,7 +83,7 @@ def products(
     print_table(
         f"Products of {hub.name} ({len(lines)} variants)",
         ("SKU", "product", "product/variant", "managed", "hub", "store", ""),
-        rows,
+        table_rows,
         right=("hub", "store"),
         wrap=("product", "SKU"),
         empty="no variants (sync the catalog: `bigsync sync NAME`, or --refresh)",
