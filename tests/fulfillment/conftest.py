@@ -54,17 +54,23 @@ class Shop:
         with self.hub.db.read() as conn:
             return hub_mirror.store_variants(conn, self.hub.connection_id)
 
-    def order_with(self, predicate: Any) -> int:
-        """The id of the first mirrored order whose (lines, addresses) satisfy `predicate`."""
+    def orders_with(self, predicate: Any) -> list[int]:
+        """Ids of the mirrored orders whose (lines, addresses) satisfy `predicate`."""
+        found = []
         with self.hub.db.read() as conn:
-            ids = sorted(self.world.store.sales.orders)
-            for order_id in ids:
+            for order_id in sorted(self.world.store.sales.orders):
                 lines = hub_mirror.order_lines(conn, self.hub.connection_id, order_id)
                 addresses = hub_mirror.order_addresses(conn, self.hub.connection_id, order_id)
                 order = hub_mirror.store_order(conn, self.hub.connection_id, order_id)
                 if order and not order.is_deleted and predicate(lines, addresses):
-                    return order_id
-        raise AssertionError("no such order in the sandbox store")
+                    found.append(order_id)
+        return found
+
+    def order_with(self, predicate: Any) -> int:
+        """The id of the first mirrored order whose (lines, addresses) satisfy `predicate`."""
+        found = self.orders_with(predicate)
+        assert found, "no such order in the sandbox store"
+        return found[0]
 
 
 @pytest.fixture

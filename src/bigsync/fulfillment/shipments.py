@@ -159,6 +159,9 @@ def ship(hub: Hub, request: ShipOrder) -> ShipResult:
         lines = hub_mirror.order_lines(conn, hub.connection_id, order.id)
         addresses = hub_mirror.order_addresses(conn, hub.connection_id, order.id)
         recorded = hub_repository.shipments_of_order(conn, hub.connection_id, order.id)
+        repeated = _repeated(conn, recorded, tracking, request.items)
+        if repeated is not None:
+            return _result(repeated, already=True)
         reserved = _reserved(conn, order, recorded)
         plan = plan_shipment(order.id, lines, addresses, reserved=reserved, items=request.items)
         address = next((a for a in addresses if a.id == plan.order_address_id), None)
@@ -205,6 +208,43 @@ def ship(hub: Hub, request: ShipOrder) -> ShipResult:
         status_id=status[0] if status else None,
         status_name=status[1] if status else None,
         completes_order=plan.completes_order,
+        already_recorded=already,
+    )
+
+
+def _repeated(
+    conn: Connection,
+    recorded: Sequence[hub_repository.HubShipment],
+    tracking: str,
+    items: Sequence[tuple[int, int]] | None,
+) -> hub_repository.HubShipment | None:
+    """The live shipment recorded with this tracking number (and these items, when named):
+    the same command run again gets it back instead of a refusal or a second shipment."""
+    wanted: dict[int, int] = {}
+    for line_id, quantity in items or ():
+        wanted[line_id] = wanted.get(line_id, 0) + quantity
+    intents = get_intents(conn, [s.intent_id for s in recorded if s.intent_id is not None])
+    for shipment in recorded:
+        intent = intents.get(shipment.intent_id or 0)
+        if intent is None or intent.state == IntentState.DROPPED:
+            continue
+        if shipment.tracking_number == tracking and (items is None or dict(shipment.items) == wanted):
+            return shipment
+    return None
+
+
+def _result(shipment: hub_repository.HubShipment, *, already: bool) -> ShipResult:
+    assert shipment.intent_id is not None
+    return ShipResult(
+        order_id=shipment.order_id,
+        intent_id=shipment.intent_id,
+        order_address_id=shipment.order_address_id,
+        lines=tuple(ShipmentLine(p, q) for p, q in shipment.items),
+        carrier=shipment.carrier,
+        service=shipment.service_code,
+        status_id=shipment.status_id,
+        status_name=None,
+        completes_order=False,
         already_recorded=already,
     )
 
