@@ -103,7 +103,7 @@ def test_patterns_are_checked() -> None:
         check_pattern("x" * 256)
 
 
-texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20)
 
 
 @given(texts)
@@ -117,8 +117,8 @@ def test_an_exact_pattern_matches_its_own_text(text: str) -> None:
 def test_replacing_parts_of_a_name_by_a_star_still_matches_it(text: str, cuts: list) -> None:
     name = text.replace("*", "")
     pattern = name
-    for start, length in cuts:
-        start = min(start, len(pattern))
+    for offset, length in cuts:
+        start = min(offset, len(pattern))
         pattern = pattern[:start] + "*" + pattern[start + length :]
     assert matches(pattern, name)
 

@@ -126,7 +126,8 @@ def test_a_stock_file_is_parsed_with_editor_line_numbers() -> None:
         (11, "4 columns, expected sku,quantity[,location]"),
     ]
     rows, problems = parse_stock_file("A-1,1\nB-2,2\n")  # no header, LF
-    assert [(r.line, r.sku) for r in rows] == [(1, "A-1"), (2, "B-2")] and problems == []
+    assert [(r.line, r.sku) for r in rows] == [(1, "A-1"), (2, "B-2")]
+    assert problems == []
 
 
 async def test_a_stock_file_applies_every_row_or_none(shop: Shop) -> None:
@@ -171,7 +172,8 @@ async def test_stock_side_by_side_with_its_filters(shop: Shop) -> None:
     store_a = before[(a, "default")].store_quantity
     assert store_a == variants[a].inventory_level  # the default location's on-hand
     assert before[(a, "default")].hub_quantity is None
-    assert not before[(a, "default")].differs and before[(a, "default")].never_pushed
+    assert not before[(a, "default")].differs
+    assert before[(a, "default")].never_pushed
 
     stock.set_stock(shop.hub, a, (store_a or 0) + 3)
     stock.set_stock(shop.hub, b, before[(b, "default")].store_quantity or 0)

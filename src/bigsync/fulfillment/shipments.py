@@ -228,7 +228,8 @@ def _repeated(
         intent = intents.get(shipment.intent_id or 0)
         if intent is None or intent.state == IntentState.DROPPED:
             continue
-        if shipment.tracking_number == tracking and (items is None or dict(shipment.items) == wanted):
+        same_items = items is None or dict(shipment.items) == wanted
+        if shipment.tracking_number == tracking and same_items:
             return shipment
     return None
 
