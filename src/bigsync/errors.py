@@ -14,6 +14,8 @@
     │   ├── SyncLockLostError        the lease expired and another sync took it (retriable)
     │   ├── StoreAccessError         the store refused the token (401) or is not there (404)
     │   └── SkipStreamError          a stream cannot run now (feature off, dependency failed)
+    ├── WritebackError               a write-back could not run
+    │   └── DispatchLockedError      another dispatch of the same connection is running
     └── ApiError                     a BigCommerce request did not succeed
         ├── TransportError           no usable HTTP response (retriable)
         │   ├── ConnectTimeoutError  .. connect or read timed out
@@ -107,6 +109,14 @@ class SkipStreamError(SyncError):
     def __init__(self, message: str, *, warning: bool) -> None:
         super().__init__(message)
         self.warning = warning
+
+
+class WritebackError(BigsyncError):
+    """The outbox could not be dispatched."""
+
+
+class DispatchLockedError(WritebackError):
+    """Another dispatch of the same connection is running (it holds the connection's lock)."""
 
 
 class ApiError(BigsyncError):

@@ -67,6 +67,12 @@ def v2_left_out() -> list[tuple[str, str, str, str]]:
     return left
 
 
+def write_cases() -> list[str]:
+    """The names of the extra conformance cases of the write-back requests."""
+    module = importlib.import_module("tests.sandbox.test_spec_conformance_writes")
+    return list(module.CASES)
+
+
 def _root_routes() -> list[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     modules = [importlib.import_module(name) for name in EXTENSIONS]
@@ -101,6 +107,14 @@ def render() -> str:
         operation = operation_id_for(method, full) or "–"
         lines.append(f"| {method} | `{path}` | {name} | {operation} |")
     lines += ["", f"{len(rows)} store API operations.", ""]
+    lines += [
+        "## More cases for the writes write-back relies on",
+        "",
+        "Validated the same way by `tests/sandbox/test_spec_conformance_writes.py`:",
+        "",
+        *(f"- {name}" for name in write_cases()),
+        "",
+    ]
     left = v2_left_out()
     lines += [
         "## v2 operations not served",

@@ -12,6 +12,7 @@ import pytest
 
 from bigsync.sandbox import Sandbox
 from bigsync.sandbox.backend import StoreState
+from bigsync.sandbox.faults import ConnectionDropped
 from bigsync.sandbox.sales.records import Order
 from tests.sandbox.schema import assert_matches_spec
 
@@ -220,3 +221,37 @@ async def test_shipping_to_the_wrong_address_or_twice_the_same_line_is_400(
     }
     assert (await client.post(f"{base}/{order.id}/shipments", json=twice)).status_code == 400
     assert line.quantity_shipped == 0
+
+
+async def test_dropped_answer_of_a_shipment_post_still_created_it(
+    client: httpx.AsyncClient, base: str, unshipped: Order, store: StoreState
+) -> None:
+    """The `drop` fault runs the handler first: the shipment exists, only its answer is lost,
+    so a client must look for it before posting again (with `run_handler: false` it does
+    not exist)."""
+    line = unshipped.products[0]
+    body = {
+        "order_address_id": line.order_address_id,
+        "tracking_number": "TRACK-LOST-1",
+        "items": [{"order_product_id": line.id, "quantity": 1}],
+    }
+    path = f"/v2/orders/{unshipped.id}/shipments"
+    fault = {"kind": "drop", "path": path, "methods": ["POST"], "count": 1}
+    assert (await client.post("/_sandbox/faults", json=fault)).status_code == 201
+    with pytest.raises(ConnectionDropped):
+        await client.post(f"{base}/{unshipped.id}/shipments", json=body)
+    listed = (await client.get(f"{base}/{unshipped.id}/shipments")).json()
+    assert [s["tracking_number"] for s in listed] == ["TRACK-LOST-1"]
+    assert line.quantity_shipped == 1
+    before = {**fault, "run_handler": False}
+    assert (await client.post("/_sandbox/faults", json=before)).status_code == 201
+    with pytest.raises(ConnectionDropped):
+        await client.post(f"{base}/{unshipped.id}/shipments", json=body)
+    assert len(unshipped.shipments) == 1  # dropped before it acted
+    assert (await client.post(f"{base}/{unshipped.id}/shipments", json=body)).status_code == 201
+    assert [s.tracking_number for s in unshipped.shipments] == ["TRACK-LOST-1"] * 2
+    stats = (await client.get("/_sandbox/stats")).json()["stores"][store.hash]
+    assert stats["endpoints"]["POST /v2/orders/{order_id:int}/shipments"]["statuses"] == {
+        "0": 2,
+        "201": 1,
+    }

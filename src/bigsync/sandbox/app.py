@@ -11,6 +11,7 @@ e.g. to register an event sink).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import importlib.util
@@ -41,10 +42,23 @@ def _extensions(sandbox: Sandbox) -> list[BaseRoute]:
     return routes
 
 
+SETTLE_INTERVAL = 0.01
+
+
+async def _settle_forever(sandbox: Sandbox) -> None:
+    """Apply due inventory writes on the server's loop, so their webhooks are sent from it."""
+    while True:
+        await asyncio.sleep(SETTLE_INTERVAL)
+        if any(store.inventory_queue for store in list(sandbox.stores.values())):
+            sandbox.settle()
+
+
 def create_app(sandbox: Sandbox | None = None) -> Starlette:
     """An app serving `sandbox` (a new, empty one by default).
 
-    At shutdown (ASGI lifespan) the app cancels the webhook deliveries still pending.
+    While it runs under a server (ASGI lifespan) a ticker applies inventory writes as they
+    fall due (every `SETTLE_INTERVAL` seconds), so their webhooks fire with no request coming
+    in; at shutdown the app stops it and cancels the webhook deliveries still pending.
     """
     sandbox = sandbox or Sandbox()
     routes: list[BaseRoute] = [
@@ -57,8 +71,14 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await webhooks.aclose()  # pending deliveries and retries end with the server
+        ticker = asyncio.create_task(_settle_forever(sandbox))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await webhooks.aclose()  # pending deliveries and retries end with the server
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox

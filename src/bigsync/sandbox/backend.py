@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bigsync.sandbox.catalog import CatalogState
+from bigsync.sandbox.catalog.inventory_queue import InventoryQueue
 from bigsync.sandbox.faults import FaultBook
 from bigsync.sandbox.generator import StoreSizes
 from bigsync.sandbox.oauth import AppRegistry
@@ -126,6 +127,8 @@ class StoreState:
     hooks: HookState = field(default_factory=HookState)
     v2_empty_as_200: bool = False  # v2 lists past the end: 204 (default) or `200 []`
     foreign_token_status: int = 401  # a token of another store: 401 (default) or 403
+    inventory_delay_ms: int = 0  # inventory adjustments apply this long after (sandbox clock)
+    inventory_queue: InventoryQueue = field(default_factory=InventoryQueue, repr=False)
     _ids: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
     rate: RateWindow = field(init=False, repr=False)
     stats: StoreStats = field(default_factory=StoreStats, repr=False)
@@ -170,6 +173,13 @@ class Sandbox:
     def __post_init__(self) -> None:
         self.webhooks = WebhookDelivery(now=self.now, secret_for=self.apps.secret_for)
         self.event_sinks.append(self.webhooks.on_event)
+
+    def settle(self, now: datetime | None = None) -> int:
+        """Apply every inventory write due at `now` (default: the sandbox clock) in every
+        store; how many applied. Requests settle by themselves; Python code that reads state
+        directly after moving the clock calls this."""
+        moment = now or self.now()
+        return sum(store.inventory_queue.settle(moment) for store in list(self.stores.values()))
 
     def emit(self, store: StoreState, scope: str, data: dict[str, Any]) -> None:
         """Announce a change (`store/product/updated`, ...); webhook delivery listens here."""

@@ -2,7 +2,10 @@
 
     GET    /_sandbox/stores                   stores with their API accounts and tokens
     PUT    /_sandbox/stores/{hash}/settings   {v2_empty_as_200?, plan?, window_ms?,
-                                               foreign_token_status?: 401|403}
+                                               foreign_token_status?: 401|403,
+                                               inventory_delay_ms?}
+    GET    /_sandbox/stores/{hash}/inventory  {delay_ms, pending: [...], applied}: inventory
+                                              writes accepted and not yet applied
     POST   /_sandbox/accounts                 {store, name, scopes} -> a new API account (201)
     POST   /_sandbox/reset                    rebuild the stores from the current spec
     POST   /_sandbox/seed                     {seed?, stores?, products?, orders?, customers?,
@@ -16,6 +19,8 @@
     GET    /_sandbox/stats                    requests, 429s and statuses per store and endpoint
     DELETE /_sandbox/stats                    zero the counters
 
+Every control request first applies the inventory writes now due (see
+`catalog.inventory_queue`); a clock change applies those it makes due.
 Reset and seed replace every store: pending webhook deliveries (and retries) of the old stores
 are cancelled. Errors answer `{"error": "..."}` with 400 or 404.
 """
@@ -137,7 +142,18 @@ async def put_store_settings(request: Request) -> dict[str, Any]:
     if "window_ms" in body:
         store.rate.window_ms = max(1, _int(body, "window_ms", store.rate.window_ms))
         store.rate.reset()
-    return {**store_json(store), "window_ms": store.rate.window_ms}
+    if "inventory_delay_ms" in body:
+        store.inventory_delay_ms = _int(body, "inventory_delay_ms", store.inventory_delay_ms)
+    return {
+        **store_json(store),
+        "window_ms": store.rate.window_ms,
+        "inventory_delay_ms": store.inventory_delay_ms,
+    }
+
+
+async def get_store_inventory(request: Request) -> dict[str, Any]:
+    store = _store(sandbox_of(request), request.path_params["store_hash"])
+    return {"delay_ms": store.inventory_delay_ms, **store.inventory_queue.as_json()}
 
 
 async def post_account(request: Request) -> tuple[int, dict[str, Any]]:
@@ -230,6 +246,7 @@ async def post_clock(request: Request) -> dict[str, Any]:
         clock.advance(timedelta(seconds=seconds))
     if body.get("unfreeze"):
         clock.unfreeze()
+    sandbox.settle()
     return _clock_json(sandbox)
 
 
@@ -269,6 +286,7 @@ Handler = Callable[[Request], Any]
 
 def _json_endpoint(handler: Handler) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
+        sandbox_of(request).settle()
         try:
             result = await handler(request)
         except ControlError as error:
@@ -289,6 +307,7 @@ def _route(path: str, handler: Handler, method: str) -> Route:
 routes = [
     _route("/stores", get_stores, "GET"),
     _route("/stores/{store_hash}/settings", put_store_settings, "PUT"),
+    _route("/stores/{store_hash}/inventory", get_store_inventory, "GET"),
     _route("/accounts", post_account, "POST"),
     _route("/reset", post_reset, "POST"),
     _route("/seed", post_seed, "POST"),

@@ -1,12 +1,12 @@
 """What every `/stores/{hash}/...` request passes through before its handler runs.
 
-Order: find the store (404), authenticate the token (401; `X-Auth-Client` is ignored; a
-token of another store is 401, or 403 when the store's `foreign_token_status` says so), take
-one unit of the store's rate quota (429), find the handler (404/405), check the scope (403),
-check `Accept` (406) and the body's `Content-Type` (415), wait the added latency, apply
-injected faults, run the handler. Every answer of a known store
-carries the four `X-Rate-Limit-*` headers (a 401 shows the window without spending from it)
-and is counted in the store's stats.
+Order: find the store (404), apply its inventory writes now due, authenticate the token
+(401; `X-Auth-Client` is ignored; a token of another store is 401, or 403 when the store's
+`foreign_token_status` says so), take one unit of the store's rate quota (429), find the
+handler (404/405), check the scope (403), check `Accept` (406) and the body's
+`Content-Type` (415), wait the added latency, apply injected faults, run the handler. Every
+answer of a known store carries the four `X-Rate-Limit-*` headers (a 401 shows the window
+without spending from it) and is counted in the store's stats.
 
 The gateway is one plain async function per path, not a middleware: the handlers of all
 methods of a path share it, so a wrong method gets the API's 405 body with rate headers.
@@ -128,6 +128,7 @@ class StoreEndpoint:
         key = self.keys.get(method) or f"{method} {self.path}"
         now = sandbox.clock.now()
         now_ms = now.timestamp() * 1000.0
+        store.inventory_queue.settle(now)  # due inventory writes show in this answer
         token = request.headers.get("x-auth-token")
         account = store.account_for(token)
         if account is None:

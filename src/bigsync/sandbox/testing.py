@@ -6,8 +6,9 @@ project's tests can ask for these fixtures:
     sandbox_spec    the BuildSpec the sandbox is built from; override it in a conftest.py to
                     change seed, store count, sizes or plan (default: seed 7, two small stores,
                     plan unlimited)
-    make_sandbox    factory: `make_sandbox(products=..., stores=..., latency_ms=...)` builds
-                    another sandbox from `sandbox_spec` with those changes
+    make_sandbox    factory: `make_sandbox(products=..., stores=..., latency_ms=...,
+                    inventory_delay_ms=...)` builds another sandbox from `sandbox_spec`
+                    with those changes
     sandbox         the sandbox built from `sandbox_spec`
     sandbox_app     create_app(sandbox), to reach in process with httpx.ASGITransport
     store           the first store; `store_hash` its hash
@@ -52,16 +53,21 @@ def sandbox_spec() -> BuildSpec:
 
 @pytest.fixture
 def make_sandbox(sandbox_spec: BuildSpec) -> SandboxFactory:
-    """`make_sandbox(latency_ms=0.0, **changes)`: a sandbox from `sandbox_spec` with `changes`
-    (BuildSpec fields such as `seed`, `stores`, `plan`, or StoreSizes fields such as `orders`)."""
+    """`make_sandbox(latency_ms=0.0, inventory_delay_ms=0, **changes)`: a sandbox from
+    `sandbox_spec` with `changes` (BuildSpec fields such as `seed`, `stores`, `plan`, or
+    StoreSizes fields such as `orders`); `inventory_delay_ms` is set on every store (inventory
+    adjustments apply that long after they are accepted, on the sandbox clock)."""
 
-    def make(*, latency_ms: float = 0.0, **changes: Any) -> Sandbox:
+    def make(*, latency_ms: float = 0.0, inventory_delay_ms: int = 0, **changes: Any) -> Sandbox:
         size_names = {f.name for f in dataclasses.fields(StoreSizes)}
         sizes = {k: changes.pop(k) for k in list(changes) if k in size_names}
         spec = dataclasses.replace(sandbox_spec, **changes)
         if sizes:
             spec = dataclasses.replace(spec, sizes=dataclasses.replace(spec.sizes, **sizes))
-        return build_sandbox(spec, latency_ms=latency_ms)
+        built = build_sandbox(spec, latency_ms=latency_ms)
+        for each in built.stores.values():
+            each.inventory_delay_ms = inventory_delay_ms
+        return built
 
     return make
 

@@ -15,7 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigsync.errors import InputError
+from bigsync.store import mirror_repository
 from bigsync.store.outbox_schema import outbox
+from bigsync.streams.spec import Batch
 
 STOCK = "stock"
 CONFIRMED = "confirmed"
@@ -238,7 +240,8 @@ def stock_push_states(
 ) -> dict[tuple[int, int], StockPushState]:
     """(variant_id, location_id) -> the newest stock intent's state and the last confirmed
     level, for every item and location bigsync ever recorded stock for. Dropped intents
-    count as the newest only when nothing else was recorded."""
+    count as the newest only when nothing else was recorded. A product-level item recorded
+    without a variant id (0) is keyed by minus its product id."""
     query = (
         sa.select(outbox)
         .where(outbox.c.connection_id == connection_id, outbox.c.kind == STOCK)
@@ -247,7 +250,8 @@ def stock_push_states(
     newest: dict[tuple[int, int], OutboxRow] = {}
     confirmed: dict[tuple[int, int], OutboxRow] = {}
     for row in map(_row, conn.execute(query)):
-        key = (int(row.payload["variant_id"]), int(row.payload["location_id"]))
+        variant = int(row.payload["variant_id"]) or -int(row.payload["product_id"])
+        key = (variant, int(row.payload["location_id"]))
         if row.state != "dropped" or key not in newest or newest[key].state == "dropped":
             newest[key] = row
         if row.state == CONFIRMED:
@@ -347,3 +351,30 @@ def dependents(conn: sa.Connection, intent_id: int) -> list[OutboxRow]:
     """Intents that wait for `intent_id` (an order status after its shipment)."""
     query = sa.select(outbox).where(outbox.c.after_id == intent_id).order_by(outbox.c.id)
     return [_row(r) for r in conn.execute(query)]
+
+
+def set_many(conn: sa.Connection, changes: Sequence[Mapping[str, Any]], *, now: datetime) -> None:
+    """Update several intents at once: each change is `{"id": ..., column: value, ...}`;
+    every change must set the same columns."""
+    if not changes:
+        return
+    columns = sorted(set(changes[0]) - {"id"})
+    statement = (
+        outbox.update()
+        .where(outbox.c.id == sa.bindparam("_id"))
+        .values(updated_at=now, **{c: sa.bindparam(f"_{c}") for c in columns})
+    )
+    conn.execute(
+        statement, [{"_id": ch["id"], **{f"_{c}": ch[c] for c in columns}} for ch in changes]
+    )
+
+
+def write_confirmed_levels(
+    conn: sa.Connection, connection_id: int, batch: Batch, *, now: datetime
+) -> None:
+    """Put inventory levels read back from the store into the mirror (rows as a sync writes
+    them), and the catalog's stock that follows from them."""
+    if not batch.rows:
+        return
+    mirror_repository.write_batch(conn, batch, connection_id=connection_id, now=now)
+    mirror_repository.set_catalog_stock(conn, connection_id=connection_id)

@@ -8,7 +8,8 @@ Choices where the docs are silent or contradict each other:
   `store/product/updated`. A variant-tracked adjustment changes a variant, and variant
   changes never move the product's `date_modified`; `store/sku/inventory/updated` is how a
   client learns about it.
-- Writes apply at once (the real API is asynchronous; reads here are never stale).
+- Adjustments are asynchronous, as the real API's: they apply `inventory_delay_ms` after
+  they are accepted (0 by default: at once); see `inventory_queue` for the rules.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bigsync.sandbox.catalog.inventory_queue import Change, ItemKey, PendingWrite
 from bigsync.sandbox.catalog.models import DEFAULT_LOCATION_ID, Product, Stock, Variant
 from bigsync.sandbox.responses import PROBLEM_JSON, ApiProblem
 
@@ -121,28 +123,41 @@ def _int(item: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def adjust(sandbox: Sandbox, store: StoreState, body: Any, *, relative: bool) -> str:
-    """Apply an absolute or relative adjustment, all items or none; returns a transaction id."""
+def adjust(
+    sandbox: Sandbox, store: StoreState, body: Any, *, relative: bool, queued: bool = True
+) -> str:
+    """Validate an absolute or relative adjustment, all items or none, and queue it; returns
+    a transaction id.
+
+    The write applies `store.inventory_delay_ms` later on the sandbox clock (at once by
+    default); see `inventory_queue` for the rules. `queued=False` applies it now, ahead of
+    any pending write (a change made in the control panel, not through the API).
+    """
     catalog = store.catalog
-    planned: dict[tuple[int, int], tuple[Target, int, int]] = {}  # (stock id, loc) -> new level
+    queue = store.inventory_queue
+    changes: dict[ItemKey, Change] = {}
+    targets: dict[ItemKey, Target] = {}
     for item in _items(body):
         location_id = _int(item, "location_id")
         quantity = _int(item, "quantity")
         if location_id not in catalog.locations:
             raise problem(422, f"[Location with id {location_id} not found]")
         target = resolve(catalog, item)
-        key = (id(target.stock), location_id)
-        current = planned[key][2] if key in planned else None
+        key = _key(target, location_id)
         level = target.stock.get(location_id)
+        visible = level.on_hand if level is not None else None
+        before = queue.projected(key, visible, ceiling=MAX_QUANTITY) if queued else visible
+        earlier = changes.get(key)
+        if earlier is not None:
+            before = earlier.applied_to(before or 0, ceiling=MAX_QUANTITY)
         if relative:
-            if level is None and current is None:
+            if before is None:
                 raise problem(
                     422,
                     f"Items with identity: [{_describe(item)}] "
                     "requires absolute adjustment before relative",
                 )
-            base = current if current is not None else level.on_hand  # type: ignore[union-attr]
-            new = base + quantity
+            new = before + quantity
             safety = level.safety_stock if level is not None else 0
             if new < safety:
                 raise problem(
@@ -156,20 +171,70 @@ def adjust(sandbox: Sandbox, store: StoreState, body: Any, *, relative: bool) ->
             raise problem(
                 422, f"[Quantity of item {_describe(item)} must be between 0 and {MAX_QUANTITY}]"
             )
-        before = planned[key][1] if key in planned else (level.on_hand if level else 0)
-        planned[key] = (target, before, new)
+        total = quantity + (earlier.value if earlier is not None and earlier.relative else 0)
+        changes[key] = Change(total, relative=True) if relative else Change(new, relative=False)
+        targets[key] = target
+    method = "relative" if relative else "absolute"
+
+    def apply() -> None:
+        _apply(sandbox, store, targets, changes, method)
+
+    transaction = transaction_id()
+    if not queued:
+        apply()
+        return transaction
+    now = sandbox.now()
+    write = PendingWrite(
+        transaction_id=transaction,
+        received_at=now,
+        applies_at=queue.due_time(now, store.inventory_delay_ms),
+        method=method,
+        changes=changes,
+        apply=apply,
+    )
+    queue.push(write)
+    queue.settle(now)
+    return transaction
+
+
+def _still_there(catalog: CatalogState, target: Target) -> bool:
+    if catalog.products.get(target.product.id) is not target.product:
+        return False
+    return target.variant is None or catalog.variants.get(target.variant.id) is target.variant
+
+
+def _key(target: Target, location_id: int) -> ItemKey:
+    variant_id = target.variant.id if target.variant is not None else None
+    return (target.product.id, variant_id, location_id)
+
+
+def _apply(
+    sandbox: Sandbox,
+    store: StoreState,
+    targets: Mapping[ItemKey, Target],
+    changes: Mapping[ItemKey, Change],
+    method: str,
+) -> None:
+    """Write the levels of one adjustment and announce them (its items all at once)."""
+    catalog = store.catalog
     now = sandbox.now()
     touched: set[int] = set()
-    for (_, location_id), (target, before, new) in planned.items():
-        target.stock.setdefault(location_id, Stock()).on_hand = new
-        _announce(sandbox, store, target, new - before, "relative" if relative else "absolute")
-        if target.variant is None and location_id == DEFAULT_LOCATION_ID and new != before:
+    for key, change in changes.items():
+        target = targets[key]
+        if not _still_there(catalog, target):
+            continue  # deleted while the write was pending
+        location_id = key[2]
+        level = target.stock.setdefault(location_id, Stock())
+        before = level.on_hand
+        level.on_hand = change.applied_to(before, ceiling=MAX_QUANTITY)
+        _announce(sandbox, store, target, level.on_hand - before, method)
+        is_catalog_level = target.variant is None and location_id == DEFAULT_LOCATION_ID
+        if is_catalog_level and level.on_hand != before:
             touched.add(target.product.id)
     for product_id in sorted(touched):
         catalog.products[product_id].touch(now)
         sandbox.emit(store, "store/product/updated", {"type": "product", "id": product_id})
     catalog.changed()
-    return transaction_id()
 
 
 def _describe(item: Mapping[str, Any]) -> str:

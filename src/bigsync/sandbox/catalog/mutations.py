@@ -183,7 +183,9 @@ def mutate_inventory(
             quantity = 0 if action == "delete" else rng.randrange(0, 200)
         body_items.append({"location_id": DEFAULT_LOCATION_ID, "quantity": quantity, **identity})
     if body_items:
-        inventory.adjust(sandbox, store, {"items": body_items}, relative=action == "create")
+        inventory.adjust(
+            sandbox, store, {"items": body_items}, relative=action == "create", queued=False
+        )
     return [item.variant.id if item.variant else item.product.id for item in items]
 
 
