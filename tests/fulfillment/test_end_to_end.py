@@ -43,7 +43,8 @@ async def _store_level(shop: Shop, variant_id: int, location_id: int) -> int:
 
 async def test_stock_and_a_shipment_set_in_the_hub_land_in_the_store(shop: Shop) -> None:
     a, b = [v for v in shop.variants() if v.sku][:2]
-    assert a.sku and b.sku
+    assert a.sku
+    assert b.sku
     catalog.manage(shop.hub, Selection(skus=(a.sku, b.sku)))
     locations.add(shop.hub, "wh2")
     locations.map_to_store(shop.hub, "wh2", 2)

@@ -11,8 +11,8 @@ import typer
 from bigsync.cli.hub import echo_json, open_hub, say
 from bigsync.cli.service import JSON_HELP
 
-NameArgument = Annotated[str, typer.Argument(help="Connection name.", show_default=False)]
-OrderArgument = Annotated[int, typer.Argument(help="Order id.", show_default=False, min=1)]
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")]
+OrderArgument = Annotated[int, typer.Argument(metavar="ORDER_ID", help="Order id.", min=1)]
 
 
 def parse_item(text: str) -> tuple[int, int]:
@@ -74,7 +74,8 @@ def order_status(
     name: NameArgument,
     order_id: OrderArgument,
     status: Annotated[
-        str, typer.Argument(help="Status id or the store's name for it.", show_default=False)
+        str,
+        typer.Argument(metavar="STATUS", help="Status id or the store's name for it."),
     ],
     *,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,

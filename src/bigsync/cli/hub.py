@@ -77,13 +77,16 @@ def print_table(
 ) -> None:
     """A plain table: `right` columns aligned right, `wrap` columns may fold (the others
     never wrap)."""
-    from rich.table import Table  # noqa: PLC0415 -- lazy: see the module doc
+    from rich import box  # noqa: PLC0415 -- lazy: see the module doc
+    from rich.table import Table  # noqa: PLC0415
 
     out = console()
     if not rows:
         out.print(f"{title}: {empty}" if title else empty, highlight=False, markup=False)
         return
-    table = Table(title=title, title_justify="left", highlight=False)
+    if title:  # a line of its own: a table's title wraps to the table's width
+        out.print(title, highlight=False, markup=False)
+    table = Table(highlight=False, box=box.SIMPLE_HEAD)
     for column in columns:
         table.add_column(
             column,

@@ -21,13 +21,13 @@ locations_app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-CodeArgument = Annotated[str, typer.Argument(help="Hub location code.", show_default=False)]
+CodeArgument = Annotated[str, typer.Argument(help="Hub location code.")]
 
 
 @locations_app.callback()
 def locations(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Connection name.", show_default=False)],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")],
     *,
     as_json: JsonOption = False,
 ) -> None:
@@ -102,9 +102,7 @@ def add(
 def map_command(
     ctx: typer.Context,
     code: CodeArgument,
-    store_location_id: Annotated[
-        int, typer.Argument(help="The store's inventory location id.", show_default=False)
-    ],
+    store_location_id: Annotated[int, typer.Argument(help="The store's inventory location id.")],
     *,
     as_json: JsonOption = False,
 ) -> None:

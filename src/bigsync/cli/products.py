@@ -14,7 +14,7 @@ from bigsync.cli.when import ago
 if TYPE_CHECKING:
     from bigsync.fulfillment.catalog import ManageResult, Selection
 
-NameArgument = Annotated[str, typer.Argument(help="Connection name.", show_default=False)]
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")]
 SkuOption = Annotated[list[str] | None, typer.Option("--sku", help="A variant's SKU (repeatable).")]
 ProductOption = Annotated[
     list[int] | None, typer.Option("--product", help="A product id: all its variants (repeatable).")
@@ -82,10 +82,10 @@ def products(
     ]
     print_table(
         f"Products of {hub.name} ({len(lines)} variants)",
-        ("SKU", "product", "product/variant", "managed", "hub", "store", ""),
+        ("SKU", "product", "ids", "managed", "hub", "store", ""),
         table_rows,
         right=("hub", "store"),
-        wrap=("product", "SKU"),
+        wrap=("product",),
         empty="no variants (sync the catalog: `bigsync sync NAME`, or --refresh)",
     )
 

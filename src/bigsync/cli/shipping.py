@@ -31,14 +31,14 @@ shipping_app.add_typer(services_app)
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 PatternArgument = Annotated[
     str,
-    typer.Argument(help="Method name, `*` matching any characters (quote it).", show_default=False),
+    typer.Argument(help="Method name, `*` matching any characters (quote it)."),
 ]
 
 
 @shipping_app.callback()
 def shipping(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Connection name.", show_default=False)],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")],
 ) -> None:
     """Shipping of connection NAME: services, rules, methods, default, statuses."""
     ctx.obj = name
@@ -73,7 +73,7 @@ def services(ctx: typer.Context, *, as_json: JsonOption = False) -> None:
 @services_app.command("add")
 def add_service(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Service code.", show_default=False)],
+    code: Annotated[str, typer.Argument(help="Service code.")],
     *,
     carrier: Annotated[
         str,
@@ -96,7 +96,7 @@ def add_service(
 @services_app.command("remove")
 def remove_service(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Service code.", show_default=False)],
+    code: Annotated[str, typer.Argument(help="Service code.")],
     *,
     as_json: JsonOption = False,
 ) -> None:
@@ -137,7 +137,7 @@ def rules(ctx: typer.Context, *, as_json: JsonOption = False) -> None:
 def map_command(
     ctx: typer.Context,
     pattern: PatternArgument,
-    service_code: Annotated[str, typer.Argument(help="Service code.", show_default=False)],
+    service_code: Annotated[str, typer.Argument(help="Service code.")],
     *,
     as_json: JsonOption = False,
 ) -> None:
@@ -204,9 +204,7 @@ def methods(ctx: typer.Context, *, as_json: JsonOption = False) -> None:
 @shipping_app.command("default")
 def default(
     ctx: typer.Context,
-    service_code: Annotated[
-        str, typer.Argument(help="Service code, or `none`.", show_default=False)
-    ],
+    service_code: Annotated[str, typer.Argument(help="Service code, or `none`.")],
     *,
     as_json: JsonOption = False,
 ) -> None:

@@ -31,7 +31,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 @stock_app.callback()
 def stock(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Connection name.", show_default=False)],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")],
 ) -> None:
     """Hub stock of connection NAME: set a level, import a CSV file, show side by side."""
     ctx.obj = name
@@ -40,7 +40,7 @@ def stock(
 @stock_app.command("set")
 def set_level(
     ctx: typer.Context,
-    sku: Annotated[str, typer.Argument(help="SKU of a managed variant.", show_default=False)],
+    sku: Annotated[str, typer.Argument(help="SKU of a managed variant.")],
     quantity: Annotated[int, typer.Argument(help="The hub's on-hand quantity.", min=0)],
     *,
     location: Annotated[
@@ -73,7 +73,7 @@ def _change_line(change: StockChange, *, name: str) -> str:
 @stock_app.command("import")
 def import_file(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV: sku,quantity[,location].", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="CSV: sku,quantity[,location].")],
     *,
     as_json: JsonOption = False,
 ) -> None:
@@ -135,7 +135,9 @@ def show(
         rows,
         right=("hub", "store", "diff"),
         wrap=("SKU",),
-        empty="no managed items (`bigsync manage NAME --sku SKU`)",
+        empty="nothing matches"
+        if differs or never_pushed
+        else f"no managed items (`bigsync manage {hub.name} --sku SKU`)",
     )
     say(f"Store quantities: on hand, from the mirror (inventory synced {age}).")
     for line in report.lines:

@@ -161,7 +161,8 @@ def ship(hub: Hub, request: ShipOrder) -> ShipResult:
         recorded = hub_repository.shipments_of_order(conn, hub.connection_id, order.id)
         repeated = _repeated(conn, recorded, tracking, request.items)
         if repeated is not None:
-            return _result(repeated, already=True)
+            statuses = hub_mirror.store_order_statuses(conn, hub.connection_id)
+            return _result(repeated, statuses, already=True)
         reserved = _reserved(conn, order, recorded)
         plan = plan_shipment(order.id, lines, addresses, reserved=reserved, items=request.items)
         address = next((a for a in addresses if a.id == plan.order_address_id), None)
@@ -234,8 +235,14 @@ def _repeated(
     return None
 
 
-def _result(shipment: hub_repository.HubShipment, *, already: bool) -> ShipResult:
+def _result(
+    shipment: hub_repository.HubShipment,
+    statuses: Sequence[hub_mirror.OrderStatus],
+    *,
+    already: bool,
+) -> ShipResult:
     assert shipment.intent_id is not None
+    named = next((s for s in statuses if s.id == shipment.status_id), None)
     return ShipResult(
         order_id=shipment.order_id,
         intent_id=shipment.intent_id,
@@ -244,7 +251,7 @@ def _result(shipment: hub_repository.HubShipment, *, already: bool) -> ShipResul
         carrier=shipment.carrier,
         service=shipment.service_code,
         status_id=shipment.status_id,
-        status_name=None,
+        status_name=(named.custom_label or named.name) if named else None,
         completes_order=False,
         already_recorded=already,
     )

@@ -154,23 +154,28 @@ def set_stock(hub: Hub, sku: str, quantity: int, *, location: str | None = None)
 def import_stock(hub: Hub, data: bytes | str, *, source: str = "the file") -> list[StockChange]:
     """Apply a stock file: every row, or (when any row is bad) none."""
     rows, problems = parse_stock_file(data)
-    if problems:
-        raise StockFileError(source, problems)
-    if not rows:
+    if not rows and not problems:
         raise InputError(f"{source} has no rows (columns: sku,quantity[,location])")
     with hub.db.write() as conn:
-        return _apply(conn, hub, rows, source=source)
+        return _apply(conn, hub, rows, source=source, problems=problems)
 
 
 def _apply(
-    conn: Connection, hub: Hub, rows: Sequence[StockRow], *, source: str | None
+    conn: Connection,
+    hub: Hub,
+    rows: Sequence[StockRow],
+    *,
+    source: str | None,
+    problems: Sequence[tuple[int, str]] = (),
 ) -> list[StockChange]:
+    """Check every row (raising StockFileError with these and the parse `problems`, so
+    nothing is written), then write them all."""
     now = hub.now()
     items = {(i.sku or "").casefold(): i for i in catalog.managed_items(conn, hub) if i.sku}
     default = locations.ensure_default(conn, hub, now=now)
     by_code = {loc.code: loc for loc in hub_repository.list_locations(conn, hub.connection_id)}
     store = hub_mirror.store_locations(conn, hub.connection_id)
-    problems: list[tuple[int, str]] = []
+    problems = list(problems)
     planned: list[tuple[StockRow, HubItem, HubLocation]] = []
     for row in rows:
         try:
@@ -184,7 +189,7 @@ def _apply(
             continue
         planned.append((row, item, location))
     if problems:
-        raise StockFileError(source or "input", problems)
+        raise StockFileError(source or "input", sorted(problems))
     before = hub_repository.stock_levels(
         conn, hub.connection_id, item_ids=[item.id for _, item, _ in planned]
     )

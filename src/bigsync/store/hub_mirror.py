@@ -34,18 +34,14 @@ class StoreVariant:
     variant_id: int
     sku: str | None
     product_name: str
-    options: str  # "Size: S, Colour: Red", "" for a product's base variant
+    options: str  # "Blue, S" (option values), "" for a product's base variant
     inventory_level: int | None
     deleted: bool
 
 
 def _options(raw: Any) -> str:
     values = raw.get("option_values") if isinstance(raw, dict) else None
-    return ", ".join(
-        f"{v.get('option_display_name', '')}: {v.get('label', '')}"
-        for v in values or ()
-        if isinstance(v, dict)
-    )
+    return ", ".join(str(v.get("label", "")) for v in values or () if isinstance(v, dict))
 
 
 def store_variants(
