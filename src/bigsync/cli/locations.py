@@ -28,13 +28,12 @@ CodeArgument = Annotated[str, typer.Argument(help="Hub location code.")]
 def locations(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")],
-    *,
-    as_json: JsonOption = False,
 ) -> None:
-    """The hub's locations of connection NAME (listed when no command is given)."""
+    """The hub's locations of connection NAME (listed when no command is given; `list
+    --json` for JSON)."""
     ctx.obj = name
     if ctx.invoked_subcommand is None:
-        _list(name, as_json=as_json)
+        _list(name, as_json=False)
 
 
 @locations_app.command("list")
