@@ -183,6 +183,10 @@ async def test_stock_side_by_side_with_its_filters(shop: Shop) -> None:
     assert lines[(b, "default")].difference == 0
     differs = stock.side_by_side(shop.hub, differs=True).lines
     assert [(line.sku, line.location) for line in differs] == [(a, "default")]
+    products = catalog.list_products(shop.hub, differs_only=True)
+    assert [(p.sku, p.hub_quantity, p.store_quantity) for p in products] == [
+        (a, (store_a or 0) + 3, store_a)
+    ]
     never = stock.side_by_side(shop.hub, never_pushed=True).lines
     assert (a, "default") not in {(line.sku, line.location) for line in never}
     assert all(line.push_state is None for line in never)
