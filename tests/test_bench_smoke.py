@@ -17,6 +17,7 @@ TINY_RUNS = {
     "sandbox_generator.py": ["--products", "40", "--orders", "40", "--customers", "10",
                              "--repeat", "1"],
     "sandbox_throughput.py": ["--products", "40", "--seconds", "1"],
+    "stock_import.py": ["--items", "30"],
     "sync_full.py": ["--products", "40", "--orders", "40", "--customers", "10",
                      "--latency-ms", "0", "--changes", "5"],
     "vault_rotate.py": ["--secrets", "20"],

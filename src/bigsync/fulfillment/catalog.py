@@ -214,35 +214,36 @@ def manage(hub: Hub, selection: Selection) -> ManageResult:
         changed: list[str] = []
         unchanged: list[str] = []
         events: list[ItemEvent] = []
+        new: list[hub_mirror.StoreVariant] = []
         for variant in variants:
             item = items.get(variant.variant_id)
             label = variant.sku or f"variant {variant.variant_id}"
             if item is not None and item.managed:
                 unchanged.append(label)
                 continue
-            if item is None:
-                item_id = hub_repository.insert_item(
-                    conn,
-                    hub.connection_id,
-                    product_id=variant.product_id,
-                    variant_id=variant.variant_id,
-                    sku=variant.sku,
-                    name=variant.product_name,
-                    now=now,
-                )
-            else:
-                item_id = item.id
-                hub_repository.update_item(
-                    conn,
-                    hub.connection_id,
-                    item_id,
-                    managed=True,
-                    managed_since=now,
-                    unmanaged_at=None,
-                    updated_at=now,
-                )
-            events.append(ItemEvent(item_id, now, "managed", f"SKU {variant.sku or '(none)'}"))
             changed.append(label)
+            if item is None:
+                new.append(variant)
+                continue
+            hub_repository.update_item(
+                conn,
+                hub.connection_id,
+                item.id,
+                managed=True,
+                managed_since=now,
+                unmanaged_at=None,
+                updated_at=now,
+            )
+            events.append(ItemEvent(item.id, now, "managed", f"SKU {variant.sku or '(none)'}"))
+        ids = hub_repository.insert_items(
+            conn,
+            hub.connection_id,
+            [(v.product_id, v.variant_id, v.sku, v.product_name) for v in new],
+            now=now,
+        )
+        events += [
+            ItemEvent(ids[v.variant_id], now, "managed", f"SKU {v.sku or '(none)'}") for v in new
+        ]
         hub_repository.add_events(conn, hub.connection_id, events)
     return ManageResult(tuple(changed), tuple(unchanged))
 

@@ -183,31 +183,39 @@ def list_items(
     return [_item(r) for r in conn.execute(query.order_by(hub_items.c.sku, hub_items.c.variant_id))]
 
 
-def insert_item(
+def insert_items(
     conn: sa.Connection,
     connection_id: int,
+    variants: Sequence[tuple[int, int, str | None, str | None]],
     *,
-    product_id: int,
-    variant_id: int,
-    sku: str | None,
-    name: str | None,
     now: datetime,
-) -> int:
-    """Add a managed item; returns its id."""
-    statement = hub_items.insert().values(
-        connection_id=connection_id,
-        product_id=product_id,
-        variant_id=variant_id,
-        sku=sku,
-        name=name,
-        managed=True,
-        managed_since=now,
-        created_at=now,
-        updated_at=now,
+) -> dict[int, int]:
+    """Add managed items, one statement for all: (product id, variant id, SKU, name) each;
+    returns their ids by variant id."""
+    if not variants:
+        return {}
+    conn.execute(
+        hub_items.insert(),
+        [
+            {
+                "connection_id": connection_id,
+                "product_id": product_id,
+                "variant_id": variant_id,
+                "sku": sku,
+                "name": name,
+                "managed": True,
+                "managed_since": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for product_id, variant_id, sku, name in variants
+        ],
     )
-    key = conn.execute(statement).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    wanted = {variant_id for _, variant_id, _, _ in variants}
+    query = sa.select(hub_items.c.id, hub_items.c.variant_id).where(
+        hub_items.c.connection_id == connection_id
+    )
+    return {r.variant_id: r.id for r in conn.execute(query) if r.variant_id in wanted}
 
 
 def update_item(conn: sa.Connection, connection_id: int, item_id: int, **values: Any) -> None:
