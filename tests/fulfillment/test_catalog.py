@@ -106,3 +106,35 @@ async def test_a_variant_deleted_in_the_store_is_flagged_not_dropped(shop: Shop)
         stock.set_stock(shop.hub, variant.sku, 3)
     catalog.list_products(shop.hub)  # looking again flags nothing twice
     assert _events(shop, variant.sku).count("deleted_in_store") == 1
+
+
+async def test_two_manage_commands_at_once_make_one_item_per_variant(shop: Shop) -> None:
+    import threading
+
+    variants = shop.variants()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def manage_all() -> None:
+        barrier.wait()
+        try:
+            result = catalog.manage(shop.hub, Selection(all=True))
+            outcomes.append(f"changed {len(result.changed)}")
+        except InputError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=manage_all) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2
+    assert f"changed {len(variants)}" in outcomes  # one did it all ...
+    other = next(o for o in outcomes if o != f"changed {len(variants)}")  # ... the other
+    assert other in ("changed 0", "another command managed some of these variants at the "
+                     "same time: run it again")  # fmt: skip
+    with shop.hub.db.read() as conn:
+        items = hub_repository.list_items(conn, shop.hub.connection_id)
+        events = hub_repository.item_events(conn, shop.hub.connection_id)
+    assert sorted(i.variant_id for i in items) == sorted(v.variant_id for v in variants)
+    assert len([e for e in events if e.event == "managed"]) == len(variants)

@@ -194,23 +194,29 @@ def insert_items(
     returns their ids by variant id."""
     if not variants:
         return {}
-    conn.execute(
-        hub_items.insert(),
-        [
-            {
-                "connection_id": connection_id,
-                "product_id": product_id,
-                "variant_id": variant_id,
-                "sku": sku,
-                "name": name,
-                "managed": True,
-                "managed_since": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for product_id, variant_id, sku, name in variants
-        ],
-    )
+    statement = hub_items.insert()
+    try:
+        conn.execute(
+            statement,
+            [
+                {
+                    "connection_id": connection_id,
+                    "product_id": product_id,
+                    "variant_id": variant_id,
+                    "sku": sku,
+                    "name": name,
+                    "managed": True,
+                    "managed_since": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for product_id, variant_id, sku, name in variants
+            ],
+        )
+    except sa.exc.IntegrityError:
+        raise InputError(
+            "another command managed some of these variants at the same time: run it again"
+        ) from None
     wanted = {variant_id for _, variant_id, _, _ in variants}
     query = sa.select(hub_items.c.id, hub_items.c.variant_id).where(
         hub_items.c.connection_id == connection_id
