@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from tempfile import TemporaryDirectory
 
 import sqlalchemy as sa
@@ -60,9 +61,9 @@ def seed(engine: sa.Engine, items: int, store_locations: int) -> int:
             conn, name="bench", name_key="bench", kind="api_account", store_hash="bench1",
             api_url="http://sandbox", client_id=None, granted_scopes=None, features=[],
         )  # fmt: skip
-        products = [{"id": i, "name": f"Product {i}", "raw": {}, "deleted_at": None}
+        products: list[dict[str, Any]] = [{"id": i, "name": f"Product {i}", "raw": {}, "deleted_at": None}
                     for i in range(1, items + 1)]  # fmt: skip
-        variants = [
+        variants: list[dict[str, Any]] = [
             {"id": 10 * i, "product_id": i, "sku": f"SKU-{i:06d}", "content_hash": "x",
              "raw": {}, "deleted_at": None}
             for i in range(1, items + 1)

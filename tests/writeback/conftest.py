@@ -178,13 +178,13 @@ def sandbox_spec() -> BuildSpec:
 
 
 async def open_world(
-    sandbox: Sandbox, app: Starlette, database_url: str, *, token: str = "full"
+    sandbox: Sandbox, app: Starlette, database_url: str, *, account: str = "full"
 ) -> tuple[WbWorld, BigCommerceClient]:
     store = next(iter(sandbox.stores.values()))
     sandbox.clock.freeze(EPOCH)
     time = FakeTime(on_advance=lambda s: sandbox.clock.advance(timedelta(seconds=s)))
     engine, connection_id = make_db(database_url, store)
-    credentials = StoreCredentials(store_hash=store.hash, access_token=token_of(store, token))
+    credentials = StoreCredentials(store_hash=store.hash, access_token=token_of(store, account))
     governor = RateGovernor(clock=time.monotonic, sleep=time.sleep)
     api = BigCommerceClient(
         credentials,

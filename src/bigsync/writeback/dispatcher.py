@@ -184,11 +184,14 @@ class OutboxDispatcher:
                 if not self.options.wait:
                     break
                 due = self._next_due()
-                if due is None or (due - started).total_seconds() > self.options.max_wait_s:
+                if due is None:
                     break
                 delay = (due - self._now()).total_seconds()
-                if delay <= 0 and self._changes == changes:  # due, but waiting on another
+                if delay <= 0 and self._changes == changes:  # due, but nothing could move
                     delay = self.options.confirm_delay_s
+                wake = self._now() + timedelta(seconds=max(0.0, delay))
+                if (wake - started).total_seconds() > self.options.max_wait_s:
+                    break
                 if delay > 0:
                     await self._sleep(delay)
         with self.db.read() as conn:
@@ -206,7 +209,7 @@ class OutboxDispatcher:
         due = [
             row.next_attempt_at
             for row in rows
-            if row.after_id is None or afters[row.after_id].state in (P, S, IntentState.CONFIRMED)
+            if row.after_id is None or afters[row.after_id].state == IntentState.CONFIRMED
         ]
         return min(due) if due else None
 
