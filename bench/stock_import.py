@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,8 +61,10 @@ def seed(engine: sa.Engine, items: int, store_locations: int) -> int:
             conn, name="bench", name_key="bench", kind="api_account", store_hash="bench1",
             api_url="http://sandbox", client_id=None, granted_scopes=None, features=[],
         )  # fmt: skip
-        products: list[dict[str, Any]] = [{"id": i, "name": f"Product {i}", "raw": {}, "deleted_at": None}
-                    for i in range(1, items + 1)]  # fmt: skip
+        products: list[dict[str, Any]] = [
+            {"id": i, "name": f"Product {i}", "raw": {}, "deleted_at": None}
+            for i in range(1, items + 1)
+        ]
         variants: list[dict[str, Any]] = [
             {"id": 10 * i, "product_id": i, "sku": f"SKU-{i:06d}", "content_hash": "x",
              "raw": {}, "deleted_at": None}
