@@ -149,3 +149,22 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     status = data("order-status", "shop", str(order_id), "completed")
     assert status["status"]["id"] == 10
     refused("order-status", "shop", str(order_id), "Sent", says="valid: Incomplete (0)")
+
+    # `bigsync push`: the store has them all afterwards.
+    pushed = run("push", "shop", "--json")
+    assert pushed.exit_code == 0, pushed.output
+    assert json.loads(pushed.stdout)["left"] == {}
+    store = next(iter(live_sandbox.sandbox.stores.values()))
+    order = store.sales.orders[order_id]
+    assert [s.tracking_number for s in order.shipments] == ["T-1"]
+    assert all(p.quantity_shipped == p.quantity for p in order.products if p.order_address_id)
+    assert order.status_id == 10  # Shipped (2) after the shipment, then Completed
+    assert run("sync", "shop").exit_code == 0
+    levels = {(x["sku"], x["location"]): x for x in data("stock", "shop", "show")["lines"]}
+    assert (levels[(sku, "default")]["store_quantity"], levels[(sku, "wh2")]["store_quantity"]) == (
+        7,
+        9,
+    )
+    assert levels[(sku, "default")]["push_state"] == "confirmed"
+    assert data("stock", "shop", "show", "--differs")["lines"] == []
+    refused("ship", "shop", str(order_id), "--tracking", "T-2", says="nothing left to ship")

@@ -86,7 +86,9 @@ def products(
         table_rows,
         right=("hub", "store"),
         wrap=("product",),
-        empty="no variants (sync the catalog: `bigsync sync NAME`, or --refresh)",
+        empty="nothing matches"
+        if search or managed or differs
+        else f"no variants (sync the catalog: `bigsync sync {hub.name}`, or --refresh)",
     )
 
 

@@ -101,8 +101,10 @@ def managed_items(conn: Connection, hub: Hub) -> list[HubItem]:
 class ProductLine:
     """One variant as `bigsync products` lists it.
 
-    `hub_quantity` / `store_quantity`: totals over the hub locations mapped to a store
-    location (None when the item is not managed, or the store has no level for it)."""
+    `hub_quantity`: the total of the hub's levels at locations mapped to the store (None: not
+    managed, or no level set); `store_quantity`: the store's total at those mapped locations
+    (None: not managed, or no level mirrored); `differs`: at some mapped location the hub has
+    a level the store does not show (as `stock show --differs`)."""
 
     product_id: int
     variant_id: int
@@ -113,11 +115,7 @@ class ProductLine:
     deleted_in_store: bool
     hub_quantity: int | None
     store_quantity: int | None
-
-    @property
-    def differs(self) -> bool:
-        """Whether the hub's and the store's totals differ (managed items only)."""
-        return self.managed and (self.hub_quantity or 0) != (self.store_quantity or 0)
+    differs: bool = False
 
 
 def list_products(
@@ -155,6 +153,7 @@ def list_products(
                 deleted_in_store=True,
                 hub_quantity=_total(item, mapped, hub_stock),
                 store_quantity=None,
+                differs=_total(item, mapped, hub_stock) is not None,
             )
         )
     if managed_only:
@@ -164,8 +163,11 @@ def list_products(
     return sorted(lines, key=lambda line: (line.product_id, line.variant_id))
 
 
-def _total(item: HubItem, mapped: dict[int, int], hub_stock: dict[tuple[int, int], int]) -> int:
-    return sum(hub_stock.get((item.id, location_id), 0) for location_id in mapped)
+def _total(
+    item: HubItem, mapped: dict[int, int], hub_stock: dict[tuple[int, int], int]
+) -> int | None:
+    levels = [hub_stock[(item.id, loc)] for loc in mapped if (item.id, loc) in hub_stock]
+    return sum(levels) if levels else None
 
 
 def _line(
@@ -178,6 +180,11 @@ def _line(
     managed = item is not None and item.managed
     store_levels = [store_stock.get((variant.variant_id, s)) for s in mapped.values()]
     known = [level for level in store_levels if level is not None]
+    differs = managed and any(
+        hub_stock[(item.id, loc)] != (store_stock.get((variant.variant_id, store_id)) or 0)
+        for loc, store_id in mapped.items()
+        if item is not None and (item.id, loc) in hub_stock
+    )
     return ProductLine(
         product_id=variant.product_id,
         variant_id=variant.variant_id,
@@ -188,6 +195,7 @@ def _line(
         deleted_in_store=False,
         hub_quantity=_total(item, mapped, hub_stock) if managed and item else None,
         store_quantity=sum(known) if managed and known else None,
+        differs=differs,
     )
 
 
