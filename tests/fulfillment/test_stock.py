@@ -190,3 +190,18 @@ async def test_stock_side_by_side_with_its_filters(shop: Shop) -> None:
     never = stock.side_by_side(shop.hub, never_pushed=True).lines
     assert (a, "default") not in {(line.sku, line.location) for line in never}
     assert all(line.push_state is None for line in never)
+
+
+async def test_levels_bigcommerce_would_refuse_are_refused_here(shop: Shop) -> None:
+    variants = shop.variants()
+    untracked = next(v for v in variants if v.inventory_tracking == "none")
+    per_product = next(v for v in variants if v.inventory_tracking == "product" and v.options)
+    simple = next(v for v in variants if v.inventory_tracking == "product" and not v.options)
+    skus = (untracked.sku or "", per_product.sku or "", simple.sku or "")
+    catalog.manage(shop.hub, Selection(skus=skus))
+    with pytest.raises(InputError, match="does not track the stock of product"):
+        stock.set_stock(shop.hub, skus[0], 1)
+    with pytest.raises(InputError, match="tracks stock for the product as a whole"):
+        stock.set_stock(shop.hub, skus[1], 1)
+    assert _intents(shop) == []
+    assert stock.set_stock(shop.hub, skus[2], 1).intent_id is not None  # its base variant

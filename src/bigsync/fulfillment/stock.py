@@ -12,8 +12,9 @@ names every bad row by its line number (up to `MAX_REPORTED`). Rows are bad when
 quantity is not a whole number from 0 to 2,147,483,647, the SKU is empty or not managed (or
 its variant was deleted in the store), the location is unknown, or the same SKU and location
 come twice in the file (refused rather than "last wins": a file that says two things about
-one level is a mistake to look at, not to guess about). Without a location, the row is for
-the hub's default location.
+one level is a mistake to look at, not to guess about), or BigCommerce would refuse the level
+(an untracked product, or one option of a product tracked as a whole). Without a location,
+the row is for the hub's default location.
 """
 
 from __future__ import annotations
@@ -172,6 +173,12 @@ def _apply(
     nothing is written), then write them all."""
     now = hub.now()
     items = {(i.sku or "").casefold(): i for i in catalog.managed_items(conn, hub) if i.sku}
+    variants = {
+        v.variant_id: v
+        for v in hub_mirror.store_variants(
+            conn, hub.connection_id, variant_ids=[i.variant_id for i in items.values()]
+        )
+    }
     default = locations.ensure_default(conn, hub, now=now)
     by_code = {loc.code: loc for loc in hub_repository.list_locations(conn, hub.connection_id)}
     store = hub_mirror.store_locations(conn, hub.connection_id)
@@ -180,6 +187,7 @@ def _apply(
     for row in rows:
         try:
             item = _item(hub, items, row.sku)
+            _check_tracking(item, variants.get(item.variant_id))
             location = default if row.location is None else _location(hub, by_code, row.location)
             _check_store_location(hub, location, store)
         except InputError as error:
@@ -241,6 +249,22 @@ def _item(hub: Hub, items: dict[str, HubItem], sku: str) -> HubItem:
     if item.store_deleted_at is not None:
         raise InputError(f"SKU {sku} was deleted in the store; its stock is not written")
     return item
+
+
+def _check_tracking(item: HubItem, variant: hub_mirror.StoreVariant | None) -> None:
+    """Refuse a level BigCommerce would not take: an untracked product, or one variant of a
+    product whose stock is tracked for the product as a whole."""
+    tracking = variant.inventory_tracking if variant else None
+    if tracking == "none":
+        raise InputError(
+            f"BigCommerce does not track the stock of product {item.product_id} (SKU "
+            f"{item.sku}): turn inventory tracking on for it in the store, then sync"
+        )
+    if tracking == "product" and variant is not None and variant.options:
+        raise InputError(
+            f"product {item.product_id} tracks stock for the product as a whole, not for SKU "
+            f"{item.sku}: track it by option in the store, then sync"
+        )
 
 
 def _location(hub: Hub, by_code: dict[str, HubLocation], code: str) -> HubLocation:

@@ -37,6 +37,7 @@ class StoreVariant:
     options: str  # "Blue, S" (option values), "" for a product's base variant
     inventory_level: int | None
     deleted: bool
+    inventory_tracking: str | None = None  # the product's: none, product or variant
 
 
 def _options(raw: Any) -> str:
@@ -63,6 +64,7 @@ def store_variants(
             variants.c.raw,
             variants.c.deleted_at,
             products.c.name,
+            products.c.inventory_tracking,
             products.c.deleted_at.label("product_deleted_at"),
         )
         .select_from(
@@ -98,6 +100,7 @@ def store_variants(
             options=_options(r.raw),
             inventory_level=r.inventory_level,
             deleted=r.deleted_at is not None or r.product_deleted_at is not None,
+            inventory_tracking=r.inventory_tracking,
         )
         for r in conn.execute(query)
     ]
