@@ -173,12 +173,9 @@ def _apply(
     nothing is written), then write them all."""
     now = hub.now()
     items = {(i.sku or "").casefold(): i for i in catalog.managed_items(conn, hub) if i.sku}
-    variants = {
-        v.variant_id: v
-        for v in hub_mirror.store_variants(
-            conn, hub.connection_id, variant_ids=[i.variant_id for i in items.values()]
-        )
-    }
+    # Whole reads, filtered here: an IN list of every row's id would pass the databases'
+    # limit on bound parameters for large files.
+    variants = {v.variant_id: v for v in hub_mirror.store_variants(conn, hub.connection_id)}
     default = locations.ensure_default(conn, hub, now=now)
     by_code = {loc.code: loc for loc in hub_repository.list_locations(conn, hub.connection_id)}
     store = hub_mirror.store_locations(conn, hub.connection_id)
@@ -198,9 +195,7 @@ def _apply(
         planned.append((row, item, location))
     if problems:
         raise StockFileError(source or "input", sorted(problems))
-    before = hub_repository.stock_levels(
-        conn, hub.connection_id, item_ids=[item.id for _, item, _ in planned]
-    )
+    before = hub_repository.stock_levels(conn, hub.connection_id)
     hub_repository.set_stock(
         conn,
         hub.connection_id,
