@@ -20,6 +20,7 @@ TINY_RUNS = {
     "stock_import.py": ["--items", "30"],
     "sync_full.py": ["--products", "40", "--orders", "40", "--customers", "10",
                      "--latency-ms", "0", "--changes", "5"],
+    "stock_push.py": ["--items", "200", "--latency-ms", "0", "--inventory-delay-ms", "300"],
     "vault_rotate.py": ["--secrets", "20"],
     "webhook_delivery.py": ["--events", "20"],
 }  # fmt: skip

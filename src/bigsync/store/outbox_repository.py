@@ -378,3 +378,16 @@ def write_confirmed_levels(
         return
     mirror_repository.write_batch(conn, batch, connection_id=connection_id, now=now)
     mirror_repository.set_catalog_stock(conn, connection_id=connection_id)
+
+
+def set_next_attempt(
+    conn: sa.Connection, intent_ids: Sequence[int], *, at: datetime, now: datetime
+) -> None:
+    """Make these intents due at `at`."""
+    ids = list(intent_ids)
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(ids[start : start + 500]))
+            .values(next_attempt_at=at, updated_at=now)
+        )

@@ -169,6 +169,7 @@ class OutboxDispatcher:
         self._hook = hook
         self.result = DispatchResult()
         self._changes = 0
+        self._sent_now: dict[int, bool] = {}
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -318,6 +319,13 @@ class OutboxDispatcher:
         rows_by_id = {r.id: r for r in chosen}
         for batch in stock_push.batches(planned, size=self.options.batch_size):
             await self._send_stock_batch(batch, rows_by_id)
+        # Read back once every batch had its delay: one read per 500 items, not per batch.
+        sent = [p.intent_id for p in planned if self._sent_now.get(p.intent_id)]
+        if sent:
+            now = self._now()
+            at = now + timedelta(seconds=self.options.confirm_delay_s)
+            with self.db.write() as conn:
+                repo.set_next_attempt(conn, sent, at=at, now=now)
 
     def _supersede(self, rows: Sequence[tuple[repo.OutboxRow, int]]) -> None:
         now = self._now()
@@ -425,11 +433,10 @@ class OutboxDispatcher:
             repo.set_many(conn, changes, now=now)
         for p in batch:
             self._note(rows_by_id[p.intent_id], IntentState.SENT)
+            self._sent_now[p.intent_id] = True
 
     async def _confirm_stock(self) -> None:
-        # Levels due a little later are read with these (batches sent one after the other
-        # are due one after the other): one read for all instead of one per batch.
-        soon = self._now() + timedelta(seconds=self.options.confirm_delay_s / 2)
+        soon = self._now()
         with self.db.read() as conn:
             rows = repo.due_intents(
                 conn, self.connection_id, kind=IntentKind.STOCK, state=IntentState.SENT, now=soon
