@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import typer
 
-from bigsync.cli import connections, demo, keys, outbox, sandbox, serve, sync
+from bigsync.cli import (
+    connections,
+    demo,
+    fulfillment,
+    keys,
+    locations,
+    outbox,
+    products,
+    sandbox,
+    serve,
+    shipping,
+    stock,
+    sync,
+)
 
 app = typer.Typer(
     name="bigsync",
@@ -27,5 +40,18 @@ def main() -> None:
     """Self-hosted BigCommerce integration hub."""
 
 
-for area in (connections, keys, sync, outbox, serve, sandbox, demo):
+for area in (
+    connections,
+    keys,
+    sync,
+    outbox,
+    products,
+    locations,
+    stock,
+    fulfillment,
+    shipping,
+    serve,
+    sandbox,
+    demo,
+):
     area.register(app)

@@ -85,8 +85,8 @@ def _user() -> str:
 
 
 _COMMAND_IN_TEXT = re.compile(
-    r"(?<![\w/.-])bigsync "
-    r"(?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox|serve|outbox|push))"
+    r"(?<![\w/.-])bigsync (?=(connect|test|sync|status|connections|disconnect|keys|demo|sandbox"
+    r"|serve|products|manage|unmanage|stock|locations|ship|order-status|shipping|outbox|push)\b)"
 )
 
 

@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "bigsync.store.mirror_schema",
     "bigsync.store.outbox_schema",
     "bigsync.store.schedule_schema",
+    "bigsync.store.hub_schema",
 )
 
 
