@@ -13,7 +13,7 @@ from alembic import op
 from bigsync.store.schema import UtcDateTime
 
 revision = "0007_schedule"
-down_revision = "0004"
+down_revision = "0006_hub"
 branch_labels = None
 depends_on = None
 
