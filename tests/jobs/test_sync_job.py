@@ -15,14 +15,17 @@ from bigsync.errors import InputError, StoreAccessError
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.source import DatabaseScheduleStore
 from bigsync.jobs.status import schedule_status
-from bigsync.jobs.tasks import sync_connection_job
+from bigsync.jobs.tasks import dispatch_outbox_job, sync_connection_job
 from bigsync.sandbox.backend import Sandbox
 from bigsync.store import schedule_repository
 from bigsync.store.purge import delete_connection_data
 from bigsync.store.schedule_repository import ScheduleRow
 from bigsync.store.sync_lock import hold_sync_lock
+from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.writeback.outbox import record_order_status
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+COMPLETED = 10
 
 
 @pytest.fixture
@@ -140,3 +143,22 @@ def test_schedule_state_and_webhook_activity_round_trip(ctx: JobContext, sandbox
         deleted = delete_connection_data(conn, connection_id)
     assert deleted["schedule_state"] == 1
     assert deleted["webhook_activity"] == 1
+
+
+async def test_the_outbox_job_sends_what_is_due_and_is_idle_otherwise(
+    ctx: JobContext, sandbox: Sandbox
+) -> None:
+    connection_id = _add(ctx, sandbox)
+    await ctx.connections().test("shop")
+    idle = await dispatch_outbox_job(ctx, connection_id)
+    assert (idle.status, idle.message) == ("idle", "outbox: nothing due")
+    store = next(iter(sandbox.stores.values()))
+    order = next(
+        o for o in store.sales.orders.values() if o.status_id != COMPLETED and not o.is_deleted
+    )
+    with UnitOfWork(ctx.engine).write() as conn:
+        record_order_status(conn, connection_id, order_id=order.id, status_id=COMPLETED)
+    sent = await dispatch_outbox_job(ctx, connection_id)
+    assert (sent.status, sent.message) == ("ok", "outbox: 1 confirmed")
+    assert order.status_id == COMPLETED
+    assert (await dispatch_outbox_job(ctx, connection_id)).status == "idle"

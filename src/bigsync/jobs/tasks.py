@@ -6,11 +6,15 @@ embedded scheduler and a procrastinate worker run the very same code. Each retur
 
 from __future__ import annotations
 
-from bigsync.errors import SyncLockedError
+from datetime import timedelta
+
+from bigsync.errors import DispatchLockedError, SyncLockedError
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobOutcome, JobSpec
 from bigsync.sync.model import SyncOptions, SyncResult
 from bigsync.sync.service import sync_connection
+from bigsync.writeback.dispatcher import DispatchOptions
+from bigsync.writeback.service import push_connection
 
 SYNC = "sync"
 DISPATCH_OUTBOX = "dispatch_outbox"
@@ -42,6 +46,34 @@ async def sync_connection_job(
     return sync_outcome(result)
 
 
+DISPATCH_ROUND_S = 60.0
+"""How long one outbox job keeps dispatching (read-backs of stock it sent included) before it
+leaves the rest to its next run."""
+
+
+async def dispatch_outbox_job(ctx: JobContext, connection_id: int) -> JobOutcome:
+    """Send the connection's due write intents; another dispatch of it running elsewhere
+    (`bigsync push`, another worker) makes this run `busy`."""
+    service = ctx.connections(actor="serve")
+    view = service.get_by_id(connection_id)
+    try:
+        result = await push_connection(
+            service,
+            view.name,
+            options=DispatchOptions(max_wait_s=DISPATCH_ROUND_S),
+            client_options=ctx.client_options,
+        )
+    except DispatchLockedError as busy:
+        return JobOutcome("busy", str(busy))
+    counts = result.to_json()["counts"]
+    if not counts and not result.left:
+        return JobOutcome("idle", "outbox: nothing due")
+    text = ", ".join(f"{n:,} {state}" for state, n in counts.items())
+    if counts.get("failed") or counts.get("mismatched"):
+        return JobOutcome("warning", f"outbox: {text}")
+    return JobOutcome("ok", f"outbox: {text}")
+
+
 def sync_outcome(result: SyncResult) -> JobOutcome:
     """A sync's result as a job outcome: its status, and its stream errors when any."""
     troubled = [s for s in result.streams if s.status == "failed" or s.warning]
@@ -57,7 +89,8 @@ def sync_outcome(result: SyncResult) -> JobOutcome:
 
 DEFAULT_JOBS: dict[str, JobSpec] = {
     SYNC: JobSpec(sync_connection_job),  # every connection, at its own interval
-    # At merge: the outbox dispatcher and the webhook upkeep, one line each (see docs/serve.md).
+    # Every connection: intents recorded by the CLI or the web app wait at most a minute.
+    DISPATCH_OUTBOX: JobSpec(dispatch_outbox_job, every=timedelta(minutes=1)),
 }
 """The jobs `bigsync serve` runs, by kind."""
 
@@ -66,6 +99,7 @@ __all__ = [
     "DISPATCH_OUTBOX",
     "SYNC",
     "WEBHOOK_UPKEEP",
+    "dispatch_outbox_job",
     "sync_connection_job",
     "sync_outcome",
 ]
