@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bigsync.cli.service import open_service
+from bigsync.cli.service import open_service, runnable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,7 +82,7 @@ def print_table(
 
     out = console()
     if not rows:
-        out.print(f"{title}: {empty}" if title else empty, highlight=False, markup=False)
+        out.print(runnable(f"{title}: {empty}" if title else empty), highlight=False, markup=False)
         return
     if title:  # a line of its own: a table's title wraps to the table's width
         out.print(title, highlight=False, markup=False)
@@ -100,8 +100,9 @@ def print_table(
 
 
 def say(text: str) -> None:
-    """Print one plain line (no markup, no highlighting)."""
-    console().print(text, highlight=False, markup=False)
+    """Print one plain line (no markup, no highlighting), its `bigsync ...` hints runnable
+    as printed."""
+    console().print(runnable(text), highlight=False, markup=False)
 
 
 def _escape(text: str) -> str:

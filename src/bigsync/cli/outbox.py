@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, open_service, run_async
+from bigsync.cli.service import JSON_HELP, open_service, run_async, runnable
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def print_push(name: str, result: DispatchResult) -> None:
             console.print(f"{line}: {outcome['detail']}", highlight=False, markup=False)
     if result.left:
         left = ", ".join(f"{n} {s}" for s, n in result.left.items())
-        console.print(f"Still open: {left}; run `bigsync push {name}` again later.")
+        console.print(runnable(f"Still open: {left}; run `bigsync push {name}` again later."))
 
 
 def register(app: typer.Typer) -> None:
