@@ -124,7 +124,8 @@ def print_started(console: Console, url: str, info: ServeInfo, timeout: float) -
     console.print(f"  public URL: {public}", highlight=False, markup=False)
     console.print(f"  database:   {info.database}", highlight=False, markup=False, overflow="fold")
     syncs = [job for job in info.jobs if job.kind == "sync"]
-    console.print(f"  scheduled:  {len(syncs)} connections", highlight=False)
+    noun = "connection" if len(syncs) == 1 else "connections"
+    console.print(f"  scheduled:  {len(syncs)} {noun}", highlight=False)
     now = datetime.now(UTC)
     for job in syncs[:20]:
         when = "running" if job.running else _until(job.next_run_at, now)
