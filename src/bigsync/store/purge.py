@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from bigsync.store.schema import connections, metadata
 
 # Modules that define more tables on `metadata`; imported when present.
-TABLE_MODULES = ("bigsync.store.mirror_schema",)
+TABLE_MODULES = ("bigsync.store.mirror_schema", "bigsync.store.webhook_schema")
 
 
 def load_all_tables() -> sa.MetaData:

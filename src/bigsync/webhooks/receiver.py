@@ -1,0 +1,134 @@
+"""Receiving a webhook delivery: authenticate, parse, dedupe, record, queue, nudge.
+
+Nothing slow happens here: one read of the connection and its secret, one small write
+transaction (the event row and its refresh target), then a nudge to whoever runs the
+refreshes. A delivery that does not authenticate raises WebhookAuthError and writes nothing;
+the web edge answers 401, 400 (WebhookPayloadError) or 413 (WebhookTooLargeError).
+
+Order of checks (verify before parsing): size, connection, secret header, Standard Webhooks
+signature (when signed and the app's client secret is known), then the payload, whose
+`producer` must be the connection's store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bigsync.connections import ConnectionService
+from bigsync.connections.features import Feature
+from bigsync.connections.model import ConnectionKind, ConnectionView, SecretPurpose
+from bigsync.errors import (
+    ConnectionNotFoundError,
+    WebhookAuthError,
+    WebhookTooLargeError,
+)
+from bigsync.store import webhook_repository as repo
+from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.webhooks.payload import MAX_BODY_BYTES, Target, TargetKind, parse_event
+from bigsync.webhooks.signature import check_secret, check_signature, is_signed
+
+log = logging.getLogger(__name__)
+
+FEATURE_OF: Mapping[TargetKind, Feature] = {
+    TargetKind.PRODUCT: Feature.READ_CATALOG,
+    TargetKind.CATEGORY: Feature.READ_CATALOG,
+    TargetKind.ORDER: Feature.READ_ORDERS,
+    TargetKind.CUSTOMER: Feature.READ_CUSTOMERS,
+}
+"""The read feature a refresh of each kind needs (off: the event is recorded, not acted on)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of an authenticated delivery."""
+
+    connection_id: int
+    scope: str
+    outcome: str  # "queued", "recorded" (no target), "duplicate", "ignored" (webhooks off)
+    target: Target | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebhookReceiver:
+    """Receives deliveries for every connection of one database.
+
+    `app_client_secret` verifies Standard Webhooks signatures of app connections;
+    `on_queued(connection_id)` is called (from the receiving thread, after the commit) when a
+    refresh was queued; `also_record(conn, connection_id, at=, scope=)` runs inside the
+    transaction that records an accepted delivery (e.g. the scheduler's "last webhook event").
+    """
+
+    service: ConnectionService
+    app_client_secret: str | None = field(default=None, repr=False)
+    on_queued: Callable[[int], None] | None = None
+    also_record: Callable[..., None] | None = None
+    clock: Callable[[], datetime] = utcnow
+    unix_time: Callable[[], float] = time.time
+
+    def receive(self, connection_id: int, headers: Mapping[str, str], body: bytes) -> Receipt:
+        """Handle one delivery (`headers` with lower-case names, `body` as received)."""
+        if len(body) > MAX_BODY_BYTES:
+            raise WebhookTooLargeError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
+        view = self._connection(connection_id)
+        expected = self.service.open_secret(view.id, SecretPurpose.WEBHOOK_SECRET)
+        if expected is None:
+            raise WebhookAuthError(f"connection {connection_id} has no webhook secret")
+        check_secret(headers, expected)
+        signed = is_signed(headers)
+        if signed:
+            secret = self._signing_secret(view)
+            if secret is not None:
+                check_signature(headers, body, secret=secret, now=self.unix_time())
+        event = parse_event(body)
+        if event.store_hash != view.store_hash:
+            raise WebhookAuthError("the payload comes from another store")
+        if Feature.WEBHOOKS not in view.active_features:
+            return Receipt(view.id, event.scope, "ignored")
+        target = event.target
+        if target is not None and FEATURE_OF[target.kind] not in view.active_features:
+            target = None
+        key = headers["webhook-id"] if signed and headers.get("webhook-id") else event.dedupe_key
+        now = self.clock()
+        with UnitOfWork(self.service.engine).write() as conn:
+            recorded = repo.record_event(
+                conn,
+                connection_id=view.id,
+                event_key=key[:128],
+                hash=event.hash,
+                scope=event.scope,
+                target=(target.kind.value, target.id) if target else None,
+                created_at=event.created_at,
+                now=now,
+            )
+            if recorded and self.also_record is not None:
+                self.also_record(conn, view.id, at=now, scope=event.scope)
+        if not recorded:
+            return Receipt(view.id, event.scope, "duplicate", target)
+        if target is None:
+            return Receipt(view.id, event.scope, "recorded")
+        if self.on_queued is not None:
+            self.on_queued(view.id)
+        return Receipt(view.id, event.scope, "queued", target)
+
+    def _connection(self, connection_id: int) -> ConnectionView:
+        try:
+            return self.service.get_by_id(connection_id)
+        except ConnectionNotFoundError:
+            raise WebhookAuthError(f"no connection with id {connection_id}") from None
+
+    def _signing_secret(self, view: ConnectionView) -> str | None:
+        """The client secret the store signs this connection's deliveries with, if known."""
+        own = self.service.open_secret(view.id, SecretPurpose.CLIENT_SECRET)
+        if own is not None:
+            return own
+        if view.kind is ConnectionKind.OAUTH_APP:
+            return self.app_client_secret
+        return None
