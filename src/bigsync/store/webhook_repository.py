@@ -53,9 +53,9 @@ def record_event(
     target: tuple[str, int] | None,
     created_at: int,
     now: datetime,
-) -> bool:
-    """Record a delivery and queue its target; False (and nothing written) for a delivery
-    already recorded."""
+) -> datetime | None:
+    """Record a delivery and queue its target. A delivery already recorded writes nothing
+    and returns when the first one was received (None: this one is new)."""
     inserted = conn.execute(
         _insert(conn, webhook_events)
         .values(
@@ -71,12 +71,18 @@ def record_event(
         .on_conflict_do_nothing(index_elements=["connection_id", "event_key"])
     ).rowcount
     if inserted != 1:
-        return False
+        first = conn.scalar(
+            sa.select(webhook_events.c.received_at).where(
+                webhook_events.c.connection_id == connection_id,
+                webhook_events.c.event_key == event_key,
+            )
+        )
+        return first if first is not None else now
     if target is not None:
         request_refresh(
             conn, connection_id=connection_id, kind=target[0], record_id=target[1], now=now
         )
-    return True
+    return None
 
 
 def request_refresh(

@@ -8,6 +8,14 @@ the web edge answers 401, 400 (WebhookPayloadError) or 413 (WebhookTooLargeError
 Order of checks (verify before parsing): size, connection, secret header, Standard Webhooks
 signature (when signed and the app's client secret is known), then the payload, whose
 `producer` must be the connection's store.
+
+Duplicates. A delivery is known by its Standard Webhooks `webhook-id`, else by its payload
+`hash` and `created_at` (`WebhookEvent.dedupe_key`). BigCommerce's hash digests the thin
+`data` only, so two changes of one product in the same second look exactly alike. A copy of
+an event first received within `SAME_SECOND_S` therefore asks for its record's refresh
+again (it coalesces with a refresh still queued; one already done runs once more, which
+is harmless), while a copy arriving later is a redelivery (BigCommerce retries after 60 s
+at the earliest) and changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ from bigsync.webhooks.signature import check_secret, check_signature, is_signed
 
 log = logging.getLogger(__name__)
 
+SAME_SECOND_S = 2.0
+"""A copy of an event first received this recently may be another change in the same second."""
+
 FEATURE_OF: Mapping[TargetKind, Feature] = {
     TargetKind.PRODUCT: Feature.READ_CATALOG,
     TargetKind.CATEGORY: Feature.READ_CATALOG,
@@ -48,7 +59,9 @@ class Receipt:
 
     connection_id: int
     scope: str
-    outcome: str  # "queued", "recorded" (no target), "duplicate", "ignored" (webhooks off)
+    # "queued", "recorded" (no target), "again" (a recent copy: its refresh asked again),
+    # "duplicate" (a redelivery: nothing changed), "ignored" (the webhooks feature is off)
+    outcome: str
     target: Target | None = None
 
 
@@ -97,8 +110,9 @@ class WebhookReceiver:
             target = None
         key = headers["webhook-id"] if signed and headers.get("webhook-id") else event.dedupe_key
         now = self.clock()
+        outcome = "queued" if target else "recorded"
         with UnitOfWork(self.service.engine).write() as conn:
-            recorded = repo.record_event(
+            first = repo.record_event(
                 conn,
                 connection_id=view.id,
                 event_key=key[:128],
@@ -108,15 +122,19 @@ class WebhookReceiver:
                 created_at=event.created_at,
                 now=now,
             )
-            if recorded and self.also_record is not None:
+            if first is None and self.also_record is not None:
                 self.also_record(conn, view.id, at=now, scope=event.scope)
-        if not recorded:
-            return Receipt(view.id, event.scope, "duplicate", target)
-        if target is None:
-            return Receipt(view.id, event.scope, "recorded")
-        if self.on_queued is not None:
+            if first is not None:
+                outcome = "duplicate"
+                if target and (now - first).total_seconds() < SAME_SECOND_S:
+                    outcome = "again"
+                    kind, record_id = target.kind.value, target.id
+                    repo.request_refresh(
+                        conn, connection_id=view.id, kind=kind, record_id=record_id, now=now
+                    )
+        if outcome in ("queued", "again") and self.on_queued is not None:
             self.on_queued(view.id)
-        return Receipt(view.id, event.scope, "queued", target)
+        return Receipt(view.id, event.scope, outcome, target if outcome != "recorded" else None)
 
     def _connection(self, connection_id: int) -> ConnectionView:
         try:

@@ -41,6 +41,7 @@ class RefreshRunner:
         self.client_options = client_options
         self.total = RefreshReport()
         self.runs = 0
+        self.paused = False  # True: nudges are noted, refreshes wait (tests, maintenance)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._last_nudge = 0.0
@@ -87,6 +88,8 @@ class RefreshRunner:
                 async with asyncio.timeout(self.interval):
                     await self._wake.wait()
             self._wake.clear()
+            if self.paused:
+                continue
             await self._settle()
             try:
                 await self.run_once()
