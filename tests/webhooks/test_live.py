@@ -3,6 +3,7 @@ refreshes read the sandbox and write the mirror."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,9 +16,16 @@ from bigsync.webhooks.subscriptions import keep_hooks, wanted_scopes
 from tests.webhooks.conftest import FAST, Live
 
 
+_HTTP = threading.local()
+
+
 def _post(live: Live, body: bytes, headers: dict[str, str] | None = None) -> int:
+    """One delivery, on a kept-alive connection of this thread."""
+    client = getattr(_HTTP, "client", None)
+    if client is None:
+        client = _HTTP.client = httpx.Client(timeout=30)
     sent = {"content-type": "application/json", **(headers or {})}
-    return httpx.post(live.webhook_url, content=body, headers=sent, timeout=30).status_code
+    return client.post(live.webhook_url, content=body, headers=sent).status_code
 
 
 def _product_event(live: Live, product_id: int, *, created_at: int = 1_700_000_000) -> bytes:
