@@ -1,0 +1,90 @@
+"""The refresh queue and the hooks' life cycle against the live sandbox: rate budget,
+restart, public URL change, feature off, disconnect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from bigsync.connections import ConnectionService
+from bigsync.connections.model import ConnectionChanges
+from bigsync.store import webhook_repository
+from bigsync.store.db import create_engine_for
+from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.webhooks.refresh import run_pending_refreshes
+from bigsync.webhooks.signature import SECRET_HEADER
+from bigsync.webhooks.subscriptions import disconnect, keep_hooks
+from tests.webhooks.conftest import FAST, Live
+
+
+def _ours(live: Live) -> list[str]:
+    return sorted(
+        h.scope for h in live.store.hooks.hooks.values() if h.destination == live.webhook_url
+    )
+
+
+async def test_refreshes_of_a_burst_stay_within_the_rate_budget(live: Live) -> None:
+    live.runner.paused = True
+    live.settle()
+    live.control("PUT", f"/_sandbox/stores/{live.store.hash}/settings", json={"window_ms": 1000})
+    live.control("PUT", f"/_sandbox/stores/{live.store.hash}/settings", json={"plan": "standard"})
+    live.control("DELETE", "/_sandbox/stats")
+    now = datetime.now(UTC)
+    with UnitOfWork(live.engine).write() as conn:  # 400 products the store deleted long ago
+        for record_id in range(900_001, 900_401):
+            webhook_repository.request_refresh(
+                conn, connection_id=live.connection.id, kind="product", record_id=record_id, now=now
+            )
+    report = await run_pending_refreshes(live.service, client_options=FAST, concurrency=16)
+    assert report.removed == 400
+    counts = live.control("GET", "/_sandbox/stats")["stores"][live.store.hash]
+    assert counts["requests"] >= 400  # 150 per 1 s window: the governor paced them
+    assert counts["throttled"] == 0
+
+
+async def test_the_queue_survives_a_restart(live: Live) -> None:
+    live.runner.paused = True
+    live.settle()
+    [product_id] = live.mutate("product", "update")
+    live.drain()
+    assert live.pending() == 1
+    url = str(live.engine.url)
+    live.engine.dispose()  # the process goes; a new one opens the same database
+    fresh = create_engine_for(url)
+    try:
+        service = ConnectionService(fresh, live.service.vault, default_api_url=live.sandbox_url)
+        report = await run_pending_refreshes(service, client_options=FAST)
+        assert report.refreshed == 1
+    finally:
+        fresh.dispose()
+    assert live.product_matches(product_id)
+
+
+async def test_hooks_follow_the_public_url_and_the_features(live: Live) -> None:
+    wanted = _ours(live)
+    moved = "http://127.0.0.1:1/elsewhere"
+    report = await keep_hooks(live.service, "shop", public_url=moved, client_options=FAST)
+    assert sorted(report.updated) == wanted
+    assert not report.created
+    report = await keep_hooks(live.service, "shop", public_url=live.hub_url, client_options=FAST)
+    assert sorted(report.updated) == wanted
+    live.service.update("shop", ConnectionChanges(disable=["read_customers"]))
+    report = await keep_hooks(live.service, "shop", public_url=live.hub_url, client_options=FAST)
+    assert report.deleted == ("store/customer/*",)
+    live.service.update("shop", ConnectionChanges(disable=["webhooks"]))
+    report = await keep_hooks(live.service, "shop", public_url=live.hub_url, client_options=FAST)
+    assert _ours(live) == []
+    assert len(report.deleted) == len(wanted) - 1
+
+
+async def test_disconnect_removes_the_hooks_then_the_connection(live: Live) -> None:
+    secret = live.secret
+    result = await disconnect(live.service, "shop", client_options=FAST)
+    assert result.hooks_removed == 6
+    assert result.hooks_error is None
+    assert _ours(live) == []
+    assert live.service.list() == []
+    body = b'{"scope":"store/product/updated"}'
+    answer = httpx.post(live.webhook_url, content=body, headers={SECRET_HEADER: secret})
+    assert answer.status_code == 401
