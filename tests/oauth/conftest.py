@@ -81,6 +81,15 @@ class AppWorld:
         return self.browse(grant["auth_callback_url"])
 
 
+def register_app(sandbox_url: str, auth_callback: str) -> dict[str, Any]:
+    """The app, as the Developer Portal registers it (secret included)."""
+    body = {"auth_callback": auth_callback, "scopes": APP_SCOPES}
+    response = httpx.post(f"{sandbox_url}/_sandbox/oauth/apps", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    app: dict[str, Any] = response.json()
+    return app
+
+
 @pytest.fixture
 async def app_world(
     sandbox: Sandbox, tmp_path: Path, leak_recorder: LeakRecorder
@@ -92,10 +101,7 @@ async def app_world(
         service = ConnectionService(engine, vault, actor="app", default_api_url=sandbox_url)
         hub = HubServer()
         with hub as hub_url:
-            registered = httpx.post(
-                f"{sandbox_url}/_sandbox/oauth/apps",
-                json={"auth_callback": f"{hub_url}/bigcommerce/auth", "scopes": APP_SCOPES},
-            ).json()
+            registered = register_app(sandbox_url, f"{hub_url}/bigcommerce/auth")
             leak_recorder.record_secret(registered["client_secret"])
             app = AppCredentials(
                 client_id=registered["client_id"],

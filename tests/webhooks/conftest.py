@@ -96,6 +96,11 @@ class Live:
         assert response.is_success, response.text
         return response.json()
 
+    def deliver(self, body: bytes, headers: dict[str, str]) -> int:
+        """POST one delivery to the connection's webhook URL; the status."""
+        sent = {"content-type": "application/json", **headers}
+        return httpx.post(self.webhook_url, content=body, headers=sent, timeout=30).status_code
+
     def mutate(self, kind: str, action: str, count: int = 1) -> list[int]:
         body = {"store": self.store.hash, "kind": kind, "action": action, "count": count}
         ids: list[int] = self.control("POST", "/_sandbox/mutate", json=body)["ids"]

@@ -15,7 +15,6 @@ from bigsync.webhooks.signature import SECRET_HEADER
 from bigsync.webhooks.subscriptions import keep_hooks, wanted_scopes
 from tests.webhooks.conftest import FAST, Live
 
-
 _HTTP = threading.local()
 
 
@@ -55,7 +54,8 @@ def test_a_change_in_the_store_is_in_the_mirror_within_two_seconds(live: Live) -
     live.settle()
     row = live.row("customers", customer_id)
     doc = live.api("/v3/customers", **{"id:in": customer_id}).json()["data"][0]
-    assert row is not None and row["raw"] == doc
+    assert row is not None
+    assert row["raw"] == doc
 
 
 def test_new_orders_and_shipments_arrive_with_their_lines(live: Live) -> None:
@@ -71,7 +71,8 @@ def test_new_orders_and_shipments_arrive_with_their_lines(live: Live) -> None:
     for order_id in list(live.store.sales.orders):
         doc = live.api(f"/v2/orders/{order_id}").json()
         mirrored = live.row("orders", order_id)
-        assert mirrored is not None and mirrored["raw"] == doc, order_id
+        assert mirrored is not None, order_id
+        assert mirrored["raw"] == doc, order_id
 
 
 def test_deletes_remove_the_record(live: Live) -> None:
@@ -79,12 +80,15 @@ def test_deletes_remove_the_record(live: Live) -> None:
     [customer_id] = live.mutate("customer", "delete")
     live.settle()
     product = live.row("products", product_id)
-    assert product is not None and product["deleted_at"] is not None
+    assert product is not None
+    assert product["deleted_at"] is not None
     variants = [v for v in live.rows("variants") if v["product_id"] == product_id]
-    assert variants and all(v["deleted_at"] is not None for v in variants)
+    assert variants
+    assert all(v["deleted_at"] is not None for v in variants)
     assert not [r for r in live.rows("inventory_levels") if r["product_id"] == product_id]
     customer = live.row("customers", customer_id)
-    assert customer is not None and customer["deleted_at"] is not None
+    assert customer is not None
+    assert customer["deleted_at"] is not None
 
 
 async def test_duplicate_deliveries_cause_one_refresh(live: Live) -> None:
@@ -157,7 +161,8 @@ async def test_a_deactivated_hook_is_repaired_by_upkeep(live: Live) -> None:
     assert not live.product_matches(product_id)  # nobody heard the change
     report = await keep_hooks(live.service, "shop", public_url=live.hub_url, client_options=FAST)
     assert report.reactivated == ("store/product/*",)
-    assert not report.created and not report.deleted
+    assert not report.created
+    assert not report.deleted
     assert live.store.hooks.hooks[hook.id].is_active
     [product_id] = live.mutate("product", "update")
     live.wait_for(lambda: live.product_matches(product_id))

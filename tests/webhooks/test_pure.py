@@ -13,7 +13,7 @@ from bigsync.webhooks.payload import MAX_BODY_BYTES, Target, TargetKind, parse_e
 from bigsync.webhooks.signature import SECRET_HEADER, check_secret, check_signature, sign
 from bigsync.webhooks.subscriptions import HookAction, plan_hooks, wanted_scopes
 
-P, O, C, K = TargetKind.PRODUCT, TargetKind.ORDER, TargetKind.CUSTOMER, TargetKind.CATEGORY
+P, R, C, K = TargetKind.PRODUCT, TargetKind.ORDER, TargetKind.CUSTOMER, TargetKind.CATEGORY
 
 TARGETS: list[tuple[str, dict[str, Any], Target | None]] = [
     ("store/product/updated", {"type": "product", "id": 205}, Target(P, 205)),
@@ -34,13 +34,13 @@ TARGETS: list[tuple[str, dict[str, Any], Target | None]] = [
         {"variant_id": 127, "product_id": 113, "location_id": 2},
         Target(P, 113),
     ),
-    ("store/order/statusUpdated", {"type": "order", "id": 250}, Target(O, 250)),
+    ("store/order/statusUpdated", {"type": "order", "id": 250}, Target(R, 250)),
     (
         "store/order/transaction/created",
         {"type": "transaction", "order_id": "250", "transaction_id": "1763"},
-        Target(O, 250),
+        Target(R, 250),
     ),
-    ("store/shipment/created", {"type": "shipment", "id": 12, "orderId": 251}, Target(O, 251)),
+    ("store/shipment/created", {"type": "shipment", "id": 12, "orderId": 251}, Target(R, 251)),
     ("store/customer/deleted", {"type": "customer", "id": 32}, Target(C, 32)),
     (
         "store/customer/address/created",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
-
 from bigsync.connections import ConnectionService
 from bigsync.connections.model import ConnectionChanges
 from bigsync.store import webhook_repository
@@ -86,5 +84,4 @@ async def test_disconnect_removes_the_hooks_then_the_connection(live: Live) -> N
     assert _ours(live) == []
     assert live.service.list() == []
     body = b'{"scope":"store/product/updated"}'
-    answer = httpx.post(live.webhook_url, content=body, headers={SECRET_HEADER: secret})
-    assert answer.status_code == 401
+    assert live.deliver(body, {SECRET_HEADER: secret}) == 401
