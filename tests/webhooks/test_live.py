@@ -3,9 +3,9 @@ refreshes read the sandbox and write the mirror."""
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -15,16 +15,15 @@ from bigsync.webhooks.signature import SECRET_HEADER
 from bigsync.webhooks.subscriptions import keep_hooks, wanted_scopes
 from tests.webhooks.conftest import FAST, Live
 
-_HTTP = threading.local()
 
-
-def _post(live: Live, body: bytes, headers: dict[str, str] | None = None) -> int:
-    """One delivery, on a kept-alive connection of this thread."""
-    client = getattr(_HTTP, "client", None)
+def _post(
+    live: Live, body: bytes, headers: dict[str, str] | None = None, client: Any = None
+) -> int:
+    """One delivery (on `client`'s kept-alive connections when given)."""
     if client is None:
-        client = _HTTP.client = httpx.Client(timeout=30)
+        return live.deliver(body, headers or {})
     sent = {"content-type": "application/json", **(headers or {})}
-    return client.post(live.webhook_url, content=body, headers=sent).status_code
+    return int(client.post(live.webhook_url, content=body, headers=sent).status_code)
 
 
 def _product_event(live: Live, product_id: int, *, created_at: int = 1_700_000_000) -> bytes:
@@ -97,8 +96,8 @@ async def test_duplicate_deliveries_cause_one_refresh(live: Live) -> None:
     product_id = next(iter(live.store.catalog.products))
     body = _product_event(live, product_id)
     headers = {SECRET_HEADER: live.secret}
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        statuses = list(pool.map(lambda _: _post(live, body, headers), range(10)))
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(max_workers=5) as pool:
+        statuses = list(pool.map(lambda _: _post(live, body, headers, client), range(10)))
     statuses += [_post(live, body, headers) for _ in range(5)]
     assert statuses == [200] * 15
     events = live.events()
@@ -194,8 +193,8 @@ async def test_a_thousand_events_for_one_product_cause_one_refresh(live: Live) -
     product_id = next(iter(live.store.catalog.products))
     headers = {SECRET_HEADER: live.secret}
     bodies = [_product_event(live, product_id, created_at=1_700_000_000 + i) for i in range(1000)]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(lambda body: _post(live, body, headers), bodies))
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda body: _post(live, body, headers, client), bodies))
     assert statuses == [200] * 1000
     assert live.pending() == 1
     report = await run_pending_refreshes(live.service, client_options=FAST)

@@ -69,8 +69,9 @@ def record_event(
             received_at=now,
         )
         .on_conflict_do_nothing(index_elements=["connection_id", "event_key"])
-    ).rowcount
-    if inserted != 1:
+        .returning(webhook_events.c.id)
+    ).first()
+    if inserted is None:
         first = conn.scalar(
             sa.select(webhook_events.c.received_at).where(
                 webhook_events.c.connection_id == connection_id,
