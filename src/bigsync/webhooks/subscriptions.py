@@ -167,6 +167,20 @@ async def keep_hooks(
     return report
 
 
+async def keep_connection_hooks(
+    service: ConnectionService,
+    connection_id: int,
+    *,
+    public_url: str | None,
+    client_options: ClientOptions | None = None,
+) -> HookReport:
+    """`keep_hooks` by connection id (what the scheduler's upkeep job calls)."""
+    view = service.get_by_id(connection_id)
+    return await keep_hooks(
+        service, view.name, public_url=public_url, client_options=client_options
+    )
+
+
 async def keep_all_hooks(
     service: ConnectionService,
     *,
