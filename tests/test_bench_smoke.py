@@ -21,6 +21,8 @@ TINY_RUNS = {
                      "--latency-ms", "0", "--changes", "5"],
     "vault_rotate.py": ["--secrets", "20"],
     "webhook_delivery.py": ["--events", "20"],
+    "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
+                           "--events", "50"],
 }  # fmt: skip
 
 
