@@ -122,6 +122,11 @@ class Live:
             timeout=30,
         )
 
+    def requests(self) -> int:
+        """Store API requests the sandbox answered so far."""
+        stats = self.control("GET", "/_sandbox/stats")["stores"][self.store.hash]
+        return int(stats["requests"])
+
     def row(self, table: str, record_id: int) -> dict[str, Any] | None:
         mirror = MIRROR_TABLES[table]
         with self.engine.connect() as conn:

@@ -29,10 +29,10 @@ async def test_refreshes_of_a_burst_stay_within_the_rate_budget(live: Live) -> N
     live.control("PUT", f"/_sandbox/stores/{live.store.hash}/settings", json={"plan": "standard"})
     live.control("DELETE", "/_sandbox/stats")
     now = datetime.now(UTC)
-    with UnitOfWork(live.engine).write() as conn:  # 400 products the store deleted long ago
+    with UnitOfWork(live.engine).write() as conn:  # 400 orders (read one by one) long gone
         for record_id in range(900_001, 900_401):
             webhook_repository.request_refresh(
-                conn, connection_id=live.connection.id, kind="product", record_id=record_id, now=now
+                conn, connection_id=live.connection.id, kind="order", record_id=record_id, now=now
             )
     report = await run_pending_refreshes(live.service, client_options=FAST, concurrency=16)
     assert report.removed == 400

@@ -21,6 +21,7 @@ at the earliest) and changes nothing.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,19 @@ FEATURE_OF: Mapping[TargetKind, Feature] = {
     TargetKind.CUSTOMER: Feature.READ_CUSTOMERS,
 }
 """The read feature a refresh of each kind needs (off: the event is recorded, not acted on)."""
+
+
+CACHE_S = 1.0
+"""How long a connection and its secrets, once read, answer deliveries without a re-read
+(a removed connection or a new secret takes effect within this time)."""
+
+
+@dataclass(frozen=True)
+class _Known:
+    view: ConnectionView
+    secret: str = field(repr=False)
+    own_signing_secret: str | None = field(repr=False)  # the connection's own client secret
+    read_at: float
 
 
 @dataclass(frozen=True)
@@ -85,21 +99,25 @@ class WebhookReceiver:
     also_record: Callable[..., None] | None = None
     clock: Callable[[], datetime] = utcnow
     unix_time: Callable[[], float] = time.time
+    cache_s: float = CACHE_S
+    _known: dict[int, _Known] = field(default_factory=dict, init=False, repr=False)
+    # One write at a time from this process: threads queue here instead of spinning in
+    # SQLite's busy handler (the transaction is a few hundred microseconds).
+    _writing: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def receive(self, connection_id: int, headers: Mapping[str, str], body: bytes) -> Receipt:
         """Handle one delivery (`headers` with lower-case names, `body` as received)."""
         if len(body) > MAX_BODY_BYTES:
             raise WebhookTooLargeError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
-        view = self._connection(connection_id)
-        expected = self.service.open_secret(view.id, SecretPurpose.WEBHOOK_SECRET)
-        if expected is None:
-            raise WebhookAuthError(f"connection {connection_id} has no webhook secret")
-        check_secret(headers, expected)
+        known = self._lookup(connection_id)
+        view = known.view
+        check_secret(headers, known.secret)
         signed = is_signed(headers)
-        if signed:
-            secret = self._signing_secret(view)
-            if secret is not None:
-                check_signature(headers, body, secret=secret, now=self.unix_time())
+        signing_secret = known.own_signing_secret
+        if signing_secret is None and view.kind is ConnectionKind.OAUTH_APP:
+            signing_secret = self.app_client_secret
+        if signed and signing_secret is not None:
+            check_signature(headers, body, secret=signing_secret, now=self.unix_time())
         event = parse_event(body)
         if event.store_hash != view.store_hash:
             raise WebhookAuthError("the payload comes from another store")
@@ -111,7 +129,7 @@ class WebhookReceiver:
         key = headers["webhook-id"] if signed and headers.get("webhook-id") else event.dedupe_key
         now = self.clock()
         outcome = "queued" if target else "recorded"
-        with UnitOfWork(self.service.engine).write() as conn:
+        with self._writing, UnitOfWork(self.service.engine).write() as conn:
             first = repo.record_event(
                 conn,
                 connection_id=view.id,
@@ -136,17 +154,20 @@ class WebhookReceiver:
             self.on_queued(view.id)
         return Receipt(view.id, event.scope, outcome, target if outcome != "recorded" else None)
 
-    def _connection(self, connection_id: int) -> ConnectionView:
+    def _lookup(self, connection_id: int) -> _Known:
+        """The connection and its secrets, read at most every `cache_s` seconds."""
+        known = self._known.get(connection_id)
+        moment = time.monotonic()
+        if known is not None and moment - known.read_at < self.cache_s:
+            return known
         try:
-            return self.service.get_by_id(connection_id)
+            view = self.service.get_by_id(connection_id)
         except ConnectionNotFoundError:
             raise WebhookAuthError(f"no connection with id {connection_id}") from None
-
-    def _signing_secret(self, view: ConnectionView) -> str | None:
-        """The client secret the store signs this connection's deliveries with, if known."""
+        secret = self.service.open_secret(view.id, SecretPurpose.WEBHOOK_SECRET)
+        if secret is None:
+            raise WebhookAuthError(f"connection {connection_id} has no webhook secret")
         own = self.service.open_secret(view.id, SecretPurpose.CLIENT_SECRET)
-        if own is not None:
-            return own
-        if view.kind is ConnectionKind.OAUTH_APP:
-            return self.app_client_secret
-        return None
+        known = _Known(view, secret, own, moment)
+        self._known[connection_id] = known
+        return known

@@ -4,16 +4,17 @@
 one client (its requests pass through the store's one `RateGovernor`, shared with the sync,
 so a burst of refreshes stays within the store's rate budget) and a few refreshes at a time.
 
-What one refresh reads and writes, through the same stream specs and row builders as the
-sync (`streams/`), in ONE transaction with the removal of its queue row:
+Queued records of one kind are read together, up to `CHUNK` at a time, through the same
+row builders as the sync (`streams/`), and written in ONE transaction with the removal of
+their queue rows:
 
-    product   GET /v3/catalog/products/{id}?include=variants, and its stock at every
-              location (GET /v3/inventory/items?product_id:in={id}) when read_inventory is on
+    product   GET /v3/catalog/products?id:in=…&include=variants, and their stock at every
+              location (GET /v3/inventory/items?product_id:in=…) when read_inventory is on
     order     GET /v2/orders/{id}?include=consignments.line_items&consignment_structure=
-              object (line items, shipping addresses), and GET /v3/orders/{id}/transactions
-              when read_transactions is on
-    customer  GET /v3/customers?id:in={id}
-    category  GET /v3/catalog/categories/{id}
+              object (line items, shipping addresses) per order (v2 lists have no id
+              filter), and GET /v3/orders/{id}/transactions when read_transactions is on
+    customer  GET /v3/customers?id:in=…
+    category  GET /v3/catalog/categories?id:in=…
 
 A record the store no longer has (404, or absent from the list) is removed from the mirror:
 soft-deleted where the table keeps deletes (products with their variants, customers,
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.connections import ConnectionService
 from bigsync.connections.features import Feature
-from bigsync.errors import ApiError, BigsyncError, ConnectionNotFoundError, NotFoundError
+from bigsync.errors import ApiError, BigsyncError, NotFoundError
 from bigsync.store import mirror_repository as mirror
 from bigsync.store import webhook_repository as queue
 from bigsync.store.unit_of_work import UnitOfWork
@@ -49,14 +50,13 @@ from bigsync.webhooks.receiver import FEATURE_OF
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from bigsync.connections.model import ConnectionView
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BATCH = 200
 CONCURRENCY = 8
-"""Refreshes in flight per connection (the store's governor paces them further)."""
+"""Chunks in flight per connection (the store's governor paces their requests further)."""
 
 
 @dataclass(frozen=True)
@@ -147,105 +147,117 @@ async def _run_connection(
     async def in_writer(work: Callable[[], Any]) -> Any:
         return await loop.run_in_executor(writer, work)
 
-    def drop_all() -> None:
-        with db.write() as conn:
-            for refresh in refreshes:
-                queue.drop_refresh(conn, refresh)
-
     try:
         view = service.get_by_id(connection_id)
         credentials = service.credentials(view.name)
-    except (ConnectionNotFoundError, BigsyncError) as error:
+    except BigsyncError as error:
         log.warning(
             "dropping %d refreshes of connection %s: %s", len(refreshes), connection_id, error
         )
-        await in_writer(drop_all)
+        await in_writer(lambda: _drop(db, refreshes))
         return RefreshReport(dropped=len(refreshes))
+    active = set(view.active_features)
+    wanted = [r for r in refreshes if _is_wanted(r, active)]
+    unwanted = [r for r in refreshes if not _is_wanted(r, active)]
+    total = RefreshReport(dropped=len(unwanted))
+    if unwanted:
+        await in_writer(lambda: _drop(db, unwanted))
+    chunks = [
+        chunk
+        for kind in TargetKind
+        for chunk in _chunks([r for r in wanted if r.kind == kind], CHUNK[kind])
+    ]
     gate = asyncio.Semaphore(concurrency)
     async with BigCommerceClient(
         credentials, base_url=view.api_url, options=client_options
     ) as client:
 
-        async def one(refresh: queue.PendingRefresh) -> RefreshReport:
+        async def one(chunk: list[queue.PendingRefresh]) -> RefreshReport:
             async with gate:
-                return await _refresh_one(
-                    client, view, refresh, db=db, in_writer=in_writer, clock=clock
+                return await _refresh_chunk(
+                    client, view.id, chunk, active, db=db, in_writer=in_writer, clock=clock
                 )
 
-        results = await asyncio.gather(*(one(r) for r in refreshes))
-    total = RefreshReport()
-    for result in results:
-        total += result
+        for result in await asyncio.gather(*(one(chunk) for chunk in chunks)):
+            total += result
     return total
 
 
-async def _refresh_one(
+def _is_wanted(refresh: queue.PendingRefresh, active: set[str]) -> bool:
+    return Feature.WEBHOOKS in active and FEATURE_OF[TargetKind(refresh.kind)] in active
+
+
+def _chunks(items: list[queue.PendingRefresh], size: int) -> list[list[queue.PendingRefresh]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _drop(db: UnitOfWork, refreshes: Sequence[queue.PendingRefresh]) -> None:
+    with db.write() as conn:
+        for refresh in refreshes:
+            queue.drop_refresh(conn, refresh)
+
+
+async def _refresh_chunk(
     client: BigCommerceClient,
-    view: ConnectionView,
-    refresh: queue.PendingRefresh,
+    connection_id: int,
+    chunk: list[queue.PendingRefresh],
+    active: set[str],
     *,
     db: UnitOfWork,
     in_writer: Callable[[Callable[[], Any]], Any],
     clock: Callable[[], datetime],
 ) -> RefreshReport:
-    kind = TargetKind(refresh.kind)
-    active = set(view.active_features)
-    if Feature.WEBHOOKS not in active or FEATURE_OF[kind] not in active:
-
-        def drop() -> None:
-            with db.write() as conn:
-                queue.drop_refresh(conn, refresh)
-
-        await in_writer(drop)
-        return RefreshReport(dropped=1)
+    """Read the records of one chunk (one kind) and write them, with the removal of their
+    queue rows, in one transaction."""
+    kind = TargetKind(chunk[0].kind)
+    ids = [r.record_id for r in chunk]
     try:
-        write, removed = await READERS[kind](client, refresh.record_id, active, cid=view.id)
+        write, removed = await READERS[kind](client, ids, active, cid=connection_id)
     except ApiError as error:
         failure = error
-        postponed: RefreshReport = await in_writer(lambda: _postpone(db, refresh, failure, clock()))
+        postponed: RefreshReport = await in_writer(lambda: _postpone(db, chunk, failure, clock()))
         return postponed
 
-    def commit() -> bool:
+    def commit() -> RefreshReport:
         now = clock()
         with db.write() as conn:
             write(conn, now)
-            return queue.finish_refresh(conn, refresh)
+            again = sum(1 for r in chunk if not queue.finish_refresh(conn, r))
+        gone = sum(1 for i in ids if i in removed)
+        return RefreshReport(refreshed=len(ids) - gone, removed=gone, again=again)
 
-    finished = await in_writer(commit)
-    done = RefreshReport(removed=1) if removed else RefreshReport(refreshed=1)
-    return done if finished else done + RefreshReport(again=1)
+    done: RefreshReport = await in_writer(commit)
+    return done
 
 
 def _postpone(
-    db: UnitOfWork, refresh: queue.PendingRefresh, error: ApiError, now: datetime
+    db: UnitOfWork, chunk: Sequence[queue.PendingRefresh], error: ApiError, now: datetime
 ) -> RefreshReport:
+    report = RefreshReport()
     with db.write() as conn:
-        if refresh.attempts + 1 >= MAX_ATTEMPTS:
-            queue.drop_refresh(conn, refresh)
-            log.warning(
-                "gave up refreshing %s %s of connection %s after %d attempts: %s",
-                refresh.kind,
-                refresh.record_id,
-                refresh.connection_id,
-                MAX_ATTEMPTS,
-                error,
-            )
-            return RefreshReport(dropped=1)
-        queue.postpone_refresh(
-            conn, refresh, error=str(error), not_before=now + retry_delay(refresh.attempts)
-        )
-    log.info("refresh of %s %s failed, will retry: %s", refresh.kind, refresh.record_id, error)
-    return RefreshReport(failed=1)
+        for refresh in chunk:
+            if refresh.attempts + 1 >= MAX_ATTEMPTS:
+                queue.drop_refresh(conn, refresh)
+                report += RefreshReport(dropped=1)
+                continue
+            delay = retry_delay(refresh.attempts)
+            queue.postpone_refresh(conn, refresh, error=str(error), not_before=now + delay)
+            report += RefreshReport(failed=1)
+    log.warning(
+        "refresh of %d %s records failed (%d given up, the others retry): %s",
+        len(chunk), chunk[0].kind, report.dropped, error,
+    )  # fmt: skip
+    return report
 
 
 # --- what each kind reads and writes ----------------------------------------------------------
 
+Reading = tuple[Write, set[int]]
+"""What a reader found: how to write it, and the ids the store no longer has."""
 
-def _batch_writer(batch: Batch, connection_id: int) -> Write:
-    def write(conn: Connection, now: datetime) -> None:
-        mirror.write_batch(conn, batch, connection_id=connection_id, now=now)
 
-    return write
+def _id_list(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
 
 
 async def _all_items(client: BigCommerceClient, path: str, params: dict[str, Any]) -> list[Any]:
@@ -255,103 +267,109 @@ async def _all_items(client: BigCommerceClient, path: str, params: dict[str, Any
     return items
 
 
-async def _product(
-    client: BigCommerceClient, product_id: int, active: set[str], *, cid: int
-) -> tuple[Write, bool]:
-    with_stock = Feature.READ_INVENTORY in active
-    try:
-        body = await client.get(
-            f"/v3/catalog/products/{product_id}", params={"include": "variants"}
-        )
-    except NotFoundError:
-
-        def remove(conn: Connection, now: datetime) -> None:
-            mirror.soft_delete(conn, "products", [product_id], connection_id=cid, now=now)
-            mirror.soft_delete_orphans(
-                conn, "variants", "product_id", parent="products", connection_id=cid, now=now
-            )
-            mirror.delete_where(
-                conn, "inventory_levels", "product_id", [product_id], connection_id=cid
-            )
-
-        return remove, True
-    batch = rows.products_batch([body["data"]])
+async def _products(
+    client: BigCommerceClient, ids: Sequence[int], active: set[str], *, cid: int
+) -> Reading:
+    docs = await _all_items(
+        client,
+        "/v3/catalog/products",
+        {"id:in": _id_list(ids), "include": "variants", "limit": 250},
+    )
+    found = [d for d in docs if d.get("id") in set(ids)]
+    gone = set(ids) - {d["id"] for d in found}
+    batch = rows.products_batch(found)
     stock: Batch | None = None
-    if with_stock:
+    if Feature.READ_INVENTORY in active and found:
         items = await _all_items(
-            client, "/v3/inventory/items", {"product_id:in": product_id, "limit": 1000}
+            client,
+            "/v3/inventory/items",
+            {"product_id:in": _id_list([d["id"] for d in found]), "limit": 1000},
         )
         stock = rows.inventory_batch(items)
 
     def write(conn: Connection, now: datetime) -> None:
         mirror.write_batch(conn, batch, connection_id=cid, now=now)
         if stock is not None:
-            mirror.replace_inventory_of(
-                conn, [product_id], stock.rows["inventory_levels"], connection_id=cid, now=now
+            levels = stock.rows["inventory_levels"]
+            kept = [d["id"] for d in found]
+            mirror.replace_inventory_of(conn, kept, levels, connection_id=cid, now=now)
+        if gone:
+            mirror.soft_delete(conn, "products", gone, connection_id=cid, now=now)
+            mirror.soft_delete_orphans(
+                conn, "variants", "product_id", parent="products", connection_id=cid, now=now
             )
+            mirror.delete_where(conn, "inventory_levels", "product_id", gone, connection_id=cid)
 
-    return write, False
+    return write, gone
 
 
-async def _order(
-    client: BigCommerceClient, order_id: int, active: set[str], *, cid: int
-) -> tuple[Write, bool]:
+async def _one_order(
+    client: BigCommerceClient, order_id: int, with_transactions: bool
+) -> list[Batch] | None:
     try:
         doc = await client.get(f"/v2/orders/{order_id}", params=dict(ORDERS.params))
     except NotFoundError:
-
-        def remove(conn: Connection, now: datetime) -> None:
-            for table in ("transactions", "order_products", "order_shipping_addresses"):
-                mirror.delete_where(conn, table, "order_id", [order_id], connection_id=cid)
-            mirror.delete_where(conn, "orders", "id", [order_id], connection_id=cid)
-
-        return remove, True
+        return None
     batches = [rows.orders_batch([doc])]
-    if Feature.READ_TRANSACTIONS in active:
+    if with_transactions:
         items = await _all_items(client, f"/v3/orders/{order_id}/transactions", {"limit": 250})
         batches.append(rows.transactions_batch(items, order_id))
+    return batches
+
+
+async def _orders(
+    client: BigCommerceClient, ids: Sequence[int], active: set[str], *, cid: int
+) -> Reading:
+    """One request per order (v2 has no id list filter), and its transactions."""
+    with_transactions = Feature.READ_TRANSACTIONS in active
+    found = await asyncio.gather(*(_one_order(client, i, with_transactions) for i in ids))
+    gone = {i for i, batches in zip(ids, found, strict=True) if batches is None}
+    batches = [b for result in found if result for b in result]
 
     def write(conn: Connection, now: datetime) -> None:
         for batch in batches:
             mirror.write_batch(conn, batch, connection_id=cid, now=now)
+        for table in ("transactions", "order_products", "order_shipping_addresses"):
+            mirror.delete_where(conn, table, "order_id", gone, connection_id=cid)
+        mirror.delete_where(conn, "orders", "id", gone, connection_id=cid)
 
-    return write, False
-
-
-async def _customer(
-    client: BigCommerceClient, customer_id: int, active: set[str], *, cid: int
-) -> tuple[Write, bool]:
-    body = await client.get("/v3/customers", params={"id:in": customer_id})
-    found = [doc for doc in body.get("data") or () if doc.get("id") == customer_id]
-    if not found:
-
-        def remove(conn: Connection, now: datetime) -> None:
-            mirror.soft_delete(conn, "customers", [customer_id], connection_id=cid, now=now)
-
-        return remove, True
-    return _batch_writer(rows.customers_batch(found), cid), False
+    return write, gone
 
 
-async def _category(
-    client: BigCommerceClient, category_id: int, active: set[str], *, cid: int
-) -> tuple[Write, bool]:
-    try:
-        body = await client.get(f"/v3/catalog/categories/{category_id}")
-    except NotFoundError:
+def _listed(table: str, path: str, to_batch: Callable[..., Batch]) -> Callable[..., Any]:
+    """A reader of a v3 list filtered by `id:in` (missing ids: soft-deleted)."""
 
-        def remove(conn: Connection, now: datetime) -> None:
-            mirror.soft_delete(conn, "categories", [category_id], connection_id=cid, now=now)
+    async def read(
+        client: BigCommerceClient, ids: Sequence[int], active: set[str], *, cid: int
+    ) -> Reading:
+        docs = await _all_items(client, path, {"id:in": _id_list(ids), "limit": 250})
+        found = [d for d in docs if d.get("id") in set(ids)]
+        gone = set(ids) - {d["id"] for d in found}
+        batch = to_batch(found)
 
-        return remove, True
-    return _batch_writer(rows.categories_batch([body["data"]]), cid), False
+        def write(conn: Connection, now: datetime) -> None:
+            mirror.write_batch(conn, batch, connection_id=cid, now=now)
+            mirror.soft_delete(conn, table, gone, connection_id=cid, now=now)
+
+        return write, gone
+
+    return read
 
 
 Reader = Callable[..., Any]
 
 READERS: dict[TargetKind, Reader] = {
-    TargetKind.PRODUCT: _product,
-    TargetKind.ORDER: _order,
-    TargetKind.CUSTOMER: _customer,
-    TargetKind.CATEGORY: _category,
+    TargetKind.PRODUCT: _products,
+    TargetKind.ORDER: _orders,
+    TargetKind.CUSTOMER: _listed("customers", "/v3/customers", rows.customers_batch),
+    TargetKind.CATEGORY: _listed("categories", "/v3/catalog/categories", rows.categories_batch),
 }
-"""How each kind of record is read: (client, id, active features, cid=) -> (write, removed)."""
+"""How each kind is read: (client, ids, active features, cid=) -> (write, ids gone)."""
+
+CHUNK: dict[TargetKind, int] = {
+    TargetKind.PRODUCT: 50,
+    TargetKind.ORDER: 10,
+    TargetKind.CUSTOMER: 50,
+    TargetKind.CATEGORY: 50,
+}
+"""Records read (and written in one transaction) together: ids per `id:in` request."""
