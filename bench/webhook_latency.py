@@ -13,9 +13,10 @@ the sandbox delivers `store/product/updated`, the hub refreshes the product (wit
 variants and stock) and writes it. Latency = the product's `synced_at` in the mirror minus
 the moment its PUT was sent: p50 and p99.
 
-Absorbed: `--events` deliveries (distinct, for 200 products) posted as fast as 32 kept-alive
-connections allow, with the refreshes paused: deliveries answered 200 (recorded and queued)
-per second, then the queue's refreshes per second once resumed.
+Absorbed: `--events` deliveries (distinct, for 200 products) posted by a child process on
+CPU 0 as fast as 32 kept-alive connections allow, with the refreshes paused: deliveries the
+hub answered 200 (recorded and queued) per second on its core, then the queue's refreshes
+per second once resumed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -130,12 +132,8 @@ async def latency(
     return statistics.median(values), percentile(values, 0.99), len(values)
 
 
-async def absorb(
-    url: str, secret: str, store_hash: str, runner: RefreshRunner, service: ConnectionService,
-    *, events: int,
-) -> tuple[float, float]:  # fmt: skip
-    """Deliveries answered per second (refreshes paused), then refreshes per second."""
-    runner.paused = True
+async def post_all(url: str, secret: str, store_hash: str, events: int) -> float:
+    """Post `events` distinct deliveries for 200 products over 32 connections; seconds."""
     bodies = [
         orjson.dumps({
             "scope": "store/product/updated", "store_id": "1", "hash": f"h{i % 200}",
@@ -145,21 +143,33 @@ async def absorb(
         for i in range(events)
     ]  # fmt: skip
     headers = {SECRET_HEADER: secret, "content-type": "application/json"}
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                response = await client.post(url, content=body, headers=headers)
+            while bodies:
+                response = await client.post(url, content=bodies.pop(), headers=headers)
                 assert response.status_code == 200, response.status_code
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(32)))
-        received = time.perf_counter() - started
+        return time.perf_counter() - started
+
+
+async def absorb(
+    url: str, secret: str, store_hash: str, runner: RefreshRunner, service: ConnectionService,
+    *, events: int,
+) -> tuple[float, float]:  # fmt: skip
+    """Deliveries answered per second (refreshes paused; the poster in a child process on
+    the other core), then the queue's refreshes per second."""
+    runner.paused = True
+    poster = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, f"--post={url}", f"--secret={secret}",
+        f"--store={store_hash}", f"--events={events}",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, _ = await poster.communicate()
+    received = float(output.decode().strip())
     with service.engine.connect() as conn:
         pending = webhook_repository.count_pending(conn)
     runner.paused = False
@@ -231,7 +241,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--products", type=int, default=600)
     parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--post", help=argparse.SUPPRESS)
+    parser.add_argument("--secret", help=argparse.SUPPRESS)
+    parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.post:  # the poster of `absorb`, in its own process
+        pin(0)
+        print(asyncio.run(post_all(args.post, args.secret, args.store, args.events)))
+        return
     port = free_port()
     server = start_sandbox(
         port, products=args.products, orders=1, customers=1, latency_ms=0, plan="unlimited"
