@@ -35,6 +35,7 @@ from bigsync.errors import (
     WebhookAuthError,
     WebhookTooLargeError,
 )
+from bigsync.store import connection_repository as connections_repo
 from bigsync.store import webhook_repository as repo
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.webhooks.payload import MAX_BODY_BYTES, Target, TargetKind, parse_event
@@ -54,17 +55,12 @@ FEATURE_OF: Mapping[TargetKind, Feature] = {
 """The read feature a refresh of each kind needs (off: the event is recorded, not acted on)."""
 
 
-CACHE_S = 1.0
-"""How long a connection and its secrets, once read, answer deliveries without a re-read
-(a removed connection or a new secret takes effect within this time)."""
-
-
 @dataclass(frozen=True)
 class _Known:
     view: ConnectionView
     secret: str = field(repr=False)
     own_signing_secret: str | None = field(repr=False)  # the connection's own client secret
-    read_at: float
+    version: datetime  # the connection's `updated_at` when this was read
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,6 @@ class WebhookReceiver:
     also_record: Callable[..., None] | None = None
     clock: Callable[[], datetime] = utcnow
     unix_time: Callable[[], float] = time.time
-    cache_s: float = CACHE_S
     _known: dict[int, _Known] = field(default_factory=dict, init=False, repr=False)
     # One write at a time from this process: threads queue here instead of spinning in
     # SQLite's busy handler (the transaction is a few hundred microseconds).
@@ -155,10 +150,15 @@ class WebhookReceiver:
         return Receipt(view.id, event.scope, outcome, target if outcome != "recorded" else None)
 
     def _lookup(self, connection_id: int) -> _Known:
-        """The connection and its secrets, read at most every `cache_s` seconds."""
+        """The connection and its opened secrets, read again only when the connection
+        changed (one small query per delivery tells: every edit moves `updated_at`)."""
+        with UnitOfWork(self.service.engine).read() as conn:
+            version = connections_repo.connection_version(conn, connection_id)
+        if version is None:
+            self._known.pop(connection_id, None)
+            raise WebhookAuthError(f"no connection with id {connection_id}")
         known = self._known.get(connection_id)
-        moment = time.monotonic()
-        if known is not None and moment - known.read_at < self.cache_s:
+        if known is not None and known.version == version:
             return known
         try:
             view = self.service.get_by_id(connection_id)
@@ -168,6 +168,6 @@ class WebhookReceiver:
         if secret is None:
             raise WebhookAuthError(f"connection {connection_id} has no webhook secret")
         own = self.service.open_secret(view.id, SecretPurpose.CLIENT_SECRET)
-        known = _Known(view, secret, own, moment)
+        known = _Known(view, secret, own, view.updated_at)
         self._known[connection_id] = known
         return known
