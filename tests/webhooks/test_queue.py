@@ -3,14 +3,14 @@ restart, public URL change, feature off, disconnect."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bigsync.connections import ConnectionService
 from bigsync.connections.model import ConnectionChanges
 from bigsync.store import webhook_repository
 from bigsync.store.db import create_engine_for
 from bigsync.store.unit_of_work import UnitOfWork
-from bigsync.webhooks.refresh import run_pending_refreshes
+from bigsync.webhooks.refresh import retry_delay, run_pending_refreshes
 from bigsync.webhooks.signature import SECRET_HEADER
 from bigsync.webhooks.subscriptions import disconnect, keep_hooks
 from tests.webhooks.conftest import FAST, Live
@@ -85,3 +85,36 @@ async def test_disconnect_removes_the_hooks_then_the_connection(live: Live) -> N
     assert live.service.list() == []
     body = b'{"scope":"store/product/updated"}'
     assert live.deliver(body, {SECRET_HEADER: secret}) == 401
+
+
+async def test_faults_during_refreshes_postpone_them_until_they_succeed(live: Live) -> None:
+    """The store fails (errors, truncated bodies, dropped connections) while a refresh
+    reads: the refresh stays queued with a delay and the reason, and a later run writes it."""
+    live.runner.paused = True
+    live.settle()
+    [product_id] = live.mutate("product", "update")
+    live.drain()
+    assert not live.product_matches(product_id)
+    offset = timedelta()  # the refresher's clock, moved past each retry delay
+
+    def now() -> datetime:
+        return datetime.now(UTC) + offset
+
+    for attempt, kind in enumerate(("error", "truncate", "drop")):
+        fault = live.control(
+            "POST", "/_sandbox/faults", json={"kind": kind, "path": "/v3/catalog/products"}
+        )
+        report = await run_pending_refreshes(live.service, client_options=FAST, clock=now)
+        live.control("DELETE", f"/_sandbox/faults/{fault['id']}")
+        assert (report.failed, report.done) == (1, 0), kind
+        with live.engine.connect() as conn:
+            [held] = webhook_repository.due_refreshes(conn, now=now() + timedelta(1), limit=5)
+        assert (held.attempts, bool(held.last_error)) == (attempt + 1, True)
+        skipped = await run_pending_refreshes(live.service, client_options=FAST, clock=now)
+        assert skipped.done == 0  # waiting out its delay
+        assert not live.product_matches(product_id)
+        offset += retry_delay(held.attempts) + timedelta(seconds=1)
+    report = await run_pending_refreshes(live.service, client_options=FAST, clock=now)
+    assert report.refreshed == 1
+    assert live.pending() == 0
+    assert live.product_matches(product_id)
