@@ -3,7 +3,12 @@ restart, public URL change, feature off, disconnect."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bigsync.connections import ConnectionService
 from bigsync.connections.model import ConnectionChanges
@@ -118,3 +123,36 @@ async def test_faults_during_refreshes_postpone_them_until_they_succeed(live: Li
     assert report.refreshed == 1
     assert live.pending() == 0
     assert live.product_matches(product_id)
+
+
+def _start_hub(live: Live, *, paused: bool) -> tuple[subprocess.Popen[bytes], str]:
+    data_dir = Path(str(live.engine.url.database)).parent
+    url_file = data_dir / f"hub-{time.monotonic_ns()}.url"
+    command = [sys.executable, "-m", "tests.webhooks.hub_process", str(data_dir), str(url_file)]
+    process = subprocess.Popen([*command, *(["--paused"] if paused else [])])  # noqa: S603
+    live.wait_for(lambda: url_file.exists() and bool(url_file.read_text()), timeout=60)
+    return process, url_file.read_text()
+
+
+async def test_refreshes_queued_by_a_killed_hub_run_after_its_restart(live: Live) -> None:
+    live.runner.paused = True
+    live.settle()
+    first, url = _start_hub(live, paused=True)
+    try:
+        await keep_hooks(live.service, "shop", public_url=url, client_options=FAST)
+        touched = {i for _ in range(3) for i in live.mutate("product", "update", count=5)}
+        live.drain()
+        assert live.pending() == len(touched)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    second, url = _start_hub(live, paused=False)
+    try:
+        live.wait_for(lambda: live.pending() == 0, timeout=60)
+        assert all(live.product_matches(i) for i in touched)
+        await keep_hooks(live.service, "shop", public_url=url, client_options=FAST)
+        [product_id] = live.mutate("product", "update")
+        live.wait_for(lambda: live.product_matches(product_id))
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait()
