@@ -15,9 +15,10 @@ from bigsync.connections.model import ConnectionChanges
 from bigsync.store import webhook_repository
 from bigsync.store.db import create_engine_for
 from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.store.webhook_schema import webhook_events
 from bigsync.webhooks.refresh import retry_delay, run_pending_refreshes
 from bigsync.webhooks.signature import SECRET_HEADER
-from bigsync.webhooks.subscriptions import disconnect, keep_hooks
+from bigsync.webhooks.subscriptions import disconnect, keep_connection_hooks, keep_hooks
 from tests.webhooks.conftest import FAST, Live
 
 
@@ -156,3 +157,18 @@ async def test_refreshes_queued_by_a_killed_hub_run_after_its_restart(live: Live
     finally:
         second.send_signal(signal.SIGKILL)
         second.wait()
+
+
+async def test_upkeep_forgets_old_deliveries(live: Live) -> None:
+    live.settle()
+    live.mutate("product", "update")
+    live.settle()
+    assert live.events() >= 1
+    with UnitOfWork(live.engine).write() as conn:  # as if they had come 4 days ago
+        conn.execute(
+            webhook_events.update().values(received_at=datetime.now(UTC) - timedelta(days=4))
+        )
+    await keep_connection_hooks(
+        live.service, live.connection.id, public_url=live.hub_url, client_options=FAST
+    )
+    assert live.events() == 0

@@ -200,7 +200,11 @@ def last_event(conn: sa.Connection, *, connection_id: int) -> EventRow | None:
     return EventRow(**row._mapping) if row else None
 
 
-def prune_events(conn: sa.Connection, *, received_before: datetime) -> int:
-    """Forget deliveries older than the longest BigCommerce redelivery window."""
+def prune_events(
+    conn: sa.Connection, *, received_before: datetime, connection_id: int | None = None
+) -> int:
+    """Forget deliveries received before `received_before` (of one connection, or all)."""
     statement = webhook_events.delete().where(webhook_events.c.received_at < received_before)
+    if connection_id is not None:
+        statement = statement.where(webhook_events.c.connection_id == connection_id)
     return conn.execute(statement).rowcount

@@ -21,6 +21,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
@@ -28,6 +29,8 @@ from bigsync.connections import ConnectionService
 from bigsync.connections.features import Feature
 from bigsync.connections.model import ConnectionChanges, ConnectionView, RemoveResult, SecretPurpose
 from bigsync.errors import ApiError, ConfigError
+from bigsync.store import webhook_repository
+from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.webhooks.signature import SECRET_HEADER
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ SCOPES_BY_FEATURE: Mapping[Feature, tuple[str, ...]] = {
     Feature.READ_CUSTOMERS: ("store/customer/*",),
 }
 """The hooks each read feature needs (transactions arrive as store/order/transaction/*)."""
+
+EVENTS_KEPT = timedelta(days=3)
+"""How long a delivery is remembered for dedupe: BigCommerce redelivers for about 48 hours."""
 
 HOOKS_PATH = "/webhooks"
 HEADER_NAME = "X-Bigsync-Webhook-Secret"
@@ -174,11 +180,17 @@ async def keep_connection_hooks(
     public_url: str | None,
     client_options: ClientOptions | None = None,
 ) -> HookReport:
-    """`keep_hooks` by connection id (what the scheduler's upkeep job calls)."""
+    """`keep_hooks` by connection id (what the scheduler's upkeep job calls); also forgets
+    the connection's deliveries older than `EVENTS_KEPT` (their redeliveries are over)."""
     view = service.get_by_id(connection_id)
-    return await keep_hooks(
+    report = await keep_hooks(
         service, view.name, public_url=public_url, client_options=client_options
     )
+    with UnitOfWork(service.engine).write() as conn:
+        webhook_repository.prune_events(
+            conn, received_before=datetime.now(UTC) - EVENTS_KEPT, connection_id=view.id
+        )
+    return report
 
 
 async def keep_all_hooks(
