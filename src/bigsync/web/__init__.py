@@ -1,1 +1,1 @@
-"""The web edge: FastAPI routers over the use-cases; errors become HTTP statuses here."""
+"""The web edge: one ASGI app (`app.create_app`) that `bigsync serve` runs with its scheduler."""
