@@ -183,7 +183,8 @@ async def test_a_burst_of_a_thousand_events_is_absorbed_without_loss(live: Live)
     assert absorbed >= 1000
     assert all(live.product_matches(pid) for pid in touched)
     requests = live.requests() - requests_before  # by the refreshes, and by this test's checks
-    assert requests - 2 * len(touched) < absorbed / 10, f"{requests} requests, {absorbed} events"
+    # one refresh per event would be two requests per event (product, stock)
+    assert requests - len(touched) < absorbed / 2, f"{requests} requests, {absorbed} events"
     counts = live.control("GET", "/_sandbox/stats")["stores"][live.store.hash]
     assert counts["throttled"] == 0
 
