@@ -84,3 +84,22 @@ def test_claims_are_checked(changes: dict[str, Any]) -> None:
 def test_a_token_longer_than_any_payload_is_refused_unparsed() -> None:
     with pytest.raises(SignedPayloadError, match="too long"):
         _verify("a" * 9000, IAT)
+
+
+def test_access_log_lines_lose_the_callbacks_credentials() -> None:
+    import logging
+
+    from bigsync.web.oauth import RedactCallbackQueries, redact_callback_query
+
+    token = _token()
+    line = f"/bigcommerce/load?signed_payload_jwt={token}&x=1"
+    assert redact_callback_query(line) == "/bigcommerce/load?signed_payload_jwt=[redacted]&x=1"
+    auth = "/bigcommerce/auth?account_uuid=a&code=qr6h3thv&context=stores%2Fg5cd38"
+    assert "qr6h3thv" not in redact_callback_query(auth)
+    assert "context=stores%2Fg5cd38" in redact_callback_query(auth)
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", line, "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactCallbackQueries().filter(record)
+    assert token not in record.getMessage()

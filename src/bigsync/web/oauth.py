@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -37,6 +38,36 @@ from bigsync.webhooks.subscriptions import disconnect
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/bigcommerce", tags=["app"])
+
+_CREDENTIAL_QUERY = re.compile(r"((?:^|[?&])(?:signed_payload_jwt|code)=)[^&\s\"]*")
+
+
+def redact_callback_query(text: str) -> str:
+    """`text` with the values of `signed_payload_jwt` and `code` query parameters replaced:
+    a load payload opens the store's page for a day, a code is the install's credential."""
+    return _CREDENTIAL_QUERY.sub(r"\1[redacted]", text)
+
+
+def protect_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Install `RedactCallbackQueries` on the access log (once); `bigsync serve` calls it
+    after uvicorn configured its logging."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactCallbackQueries) for f in logger.filters):
+        logger.addFilter(RedactCallbackQueries())
+
+
+class RedactCallbackQueries(logging.Filter):
+    """For the access log (`logging.getLogger("uvicorn.access").addFilter(...)`): the app
+    callbacks' credentials never reach a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_callback_query(a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact_callback_query(record.msg)
+        return True
 
 
 def installer_for_hub(hub: Any) -> AppInstaller:
