@@ -8,13 +8,17 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from typing import Any
 
 import jwt
 import pytest
+import uvicorn
 
 from bigsync.connections.model import ConnectionKind, SecretPurpose
+from bigsync.web.oauth import protect_access_log
+from tests.hub import hub_app
 from tests.oauth.conftest import APP_SCOPES, AppWorld
 
 
@@ -173,3 +177,36 @@ async def test_signed_deliveries_of_an_app_connection_are_verified(app_world: Ap
     with app_world.service.engine.connect() as conn:
         rows = list(mirror_repository.iter_rows(conn, "products", connection_id=view.id))
     assert [r["id"] for r in rows] == [product_id]  # never synced: the webhook brought it
+
+
+def test_the_access_log_never_shows_a_signed_payload(app_world: AppWorld) -> None:
+    """uvicorn's access log, once `protect_access_log` ran, shows no callback credential."""
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    app = hub_app(installer=app_world.installer)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="info", access_log=True)
+    protect_access_log()
+    access = logging.getLogger("uvicorn.access")
+    handler = Keep()
+    access.addHandler(handler)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        assert app_world.install().status_code == 200
+        token = app_world.signed("load")["signed_payload_jwt"]
+        url = f"http://127.0.0.1:{port}/bigcommerce/load?signed_payload_jwt={token}"
+        assert app_world.browse(url).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        access.removeHandler(handler)
+    assert any("/bigcommerce/load?signed_payload_jwt=[redacted]" in line for line in lines)
+    assert not any(token in line for line in lines)
