@@ -19,7 +19,8 @@ their queue rows:
 A record the store no longer has (404, or absent from the list) is removed from the mirror:
 soft-deleted where the table keeps deletes (products with their variants, customers,
 categories), deleted otherwise (an order with its line items, addresses and transactions;
-a product's stock rows). A failed refresh stays queued with a growing delay; after
+a product's stock rows). A failed refresh (the store refused or failed, or answered what the
+row builders cannot read) stays queued with a growing delay and its reason; after
 `MAX_ATTEMPTS` it is dropped and the scheduled syncs, which webhooks never replace, catch up.
 """
 
@@ -213,7 +214,7 @@ async def _refresh_chunk(
     ids = [r.record_id for r in chunk]
     try:
         write, removed = await READERS[kind](client, ids, active, cid=connection_id)
-    except ApiError as error:
+    except (ApiError, KeyError, TypeError, ValueError) as error:  # the store's answer, odd
         failure = error
         postponed: RefreshReport = await in_writer(lambda: _postpone(db, chunk, failure, clock()))
         return postponed
@@ -231,7 +232,7 @@ async def _refresh_chunk(
 
 
 def _postpone(
-    db: UnitOfWork, chunk: Sequence[queue.PendingRefresh], error: ApiError, now: datetime
+    db: UnitOfWork, chunk: Sequence[queue.PendingRefresh], error: Exception, now: datetime
 ) -> RefreshReport:
     report = RefreshReport()
     with db.write() as conn:
@@ -241,7 +242,8 @@ def _postpone(
                 report += RefreshReport(dropped=1)
                 continue
             delay = retry_delay(refresh.attempts)
-            queue.postpone_refresh(conn, refresh, error=str(error), not_before=now + delay)
+            reason = str(error) if isinstance(error, ApiError) else f"unexpected answer: {error!r}"
+            queue.postpone_refresh(conn, refresh, error=reason, not_before=now + delay)
             report += RefreshReport(failed=1)
     log.warning(
         "refresh of %d %s records failed (%d given up, the others retry): %s",
