@@ -7,7 +7,7 @@
 uvicorn, the receiver, a RefreshRunner, SQLite) runs in this process pinned to CPU 1. The
 hub's connection has the webhooks feature on and its hooks registered.
 
-Latency: at each rate, products are changed through the store API (`PUT
+Latency: at each rate, a child process on CPU 0 changes products through the store API (`PUT
 /v3/catalog/products/{id}`, a new price; each product once, so no two changes coalesce);
 the sandbox delivers `store/product/updated`, the hub refreshes the product (with its
 variants and stock) and writes it. Latency = the product's `synced_at` in the mirror minus
@@ -128,21 +128,37 @@ async def wait_empty(service: ConnectionService, *, timeout_s: float = 300) -> N
     raise TimeoutError("refreshes still queued")
 
 
+async def change_all(base: str, token: str, ids: list[int], rate: int) -> dict[int, str]:
+    """PUT a new price on each of `ids` at `rate` per second; when each PUT was sent."""
+    sent: dict[int, str] = {}
+    auth = {"X-Auth-Token": token, "Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=60) as api:
+        started = time.monotonic()
+        tasks = []
+        for index, product_id in enumerate(ids):
+            await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
+            sent[product_id] = datetime.now(UTC).isoformat()
+            body = {"price": 10 + index % 90 + rate / 1000}
+            put = api.put(f"/v3/catalog/products/{product_id}", json=body)
+            tasks.append(asyncio.create_task(put))
+        for response in await asyncio.gather(*tasks):
+            response.raise_for_status()
+    return sent
+
+
 async def latency(
-    api: httpx.AsyncClient, control: httpx.AsyncClient, service: ConnectionService, *,
+    base: str, token: str, control: httpx.AsyncClient, service: ConnectionService, *,
     connection_id: int, ids: list[int], rate: int,
 ) -> tuple[float, float, int]:  # fmt: skip
-    """p50 and p99 in ms for changes of `ids` at `rate` per second."""
-    sent: dict[int, datetime] = {}
-    started = time.monotonic()
-    tasks = []
-    for index, product_id in enumerate(ids):
-        await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
-        sent[product_id] = datetime.now(UTC)
-        body = {"price": 10 + index % 90 + rate / 1000}
-        tasks.append(asyncio.create_task(api.put(f"/v3/catalog/products/{product_id}", json=body)))
-    for response in await asyncio.gather(*tasks):
-        response.raise_for_status()
+    """p50 and p99 in ms for changes of `ids` at `rate` per second, made by a child process
+    on the sandbox's core (so the hub's core only receives and refreshes)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, f"--change={base}", f"--token={token}", f"--rate={rate}",
+        f"--ids={','.join(map(str, ids))}",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, _ = await child.communicate()
+    sent = {int(k): datetime.fromisoformat(v) for k, v in orjson.loads(output).items()}
     await control.post("/_sandbox/webhooks/drain", json={"timeout": 120})
     await wait_empty(service)
     written = synced_at(service, connection_id)
@@ -242,7 +258,13 @@ async def run(
                 chosen = ids[offset : offset + count]
                 offset += count
                 p50, p99, n = await latency(
-                    api, control, service, connection_id=view.id, ids=chosen, rate=rate
+                    api_base,
+                    token,
+                    control,
+                    service,
+                    connection_id=view.id,
+                    ids=chosen,
+                    rate=rate,
                 )
                 print(
                     f"{rate:>4} events/s: {n} changes, latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
@@ -268,9 +290,19 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=600)
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--post", help=argparse.SUPPRESS)
+    parser.add_argument("--change", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--secret", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.change:  # the store's changes of `latency`, in their own process
+        pin(0)
+        ids = [int(i) for i in args.ids.split(",")]
+        sent = asyncio.run(change_all(args.change, args.token, ids, args.rate))
+        sys.stdout.buffer.write(orjson.dumps({str(k): v for k, v in sent.items()}))
+        return
     if args.post:  # the poster of `absorb`, in its own process
         pin(0)
         print(asyncio.run(post_all(args.post, args.secret, args.store, args.events)))
