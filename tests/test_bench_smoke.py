@@ -24,6 +24,8 @@ TINY_RUNS = {
     "stock_push.py": ["--items", "200", "--latency-ms", "0", "--inventory-delay-ms", "300"],
     "vault_rotate.py": ["--secrets", "20"],
     "webhook_delivery.py": ["--events", "20"],
+    "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
+                           "--events", "50"],
 }  # fmt: skip
 
 

@@ -9,6 +9,14 @@
     │   └── VaultTamperedError       ciphertext or its associated data was altered
     ├── ConnectionNotFoundError      no connection with that name or id
     ├── ConnectionExistsError        a connection with that name already exists
+    ├── WebhookError                 a webhook delivery was refused (nothing recorded)
+    │   ├── WebhookAuthError         no or wrong secret, bad signature, stale timestamp
+    │   └── WebhookPayloadError      the body is not a webhook payload (malformed)
+    │       └── WebhookTooLargeError .. the body is larger than a delivery can be
+    ├── AppInstallError              an app callback was refused
+    │   ├── SignedPayloadError       signed_payload_jwt invalid (signature, claims, shape)
+    │   ├── ForeignStoreError        a valid payload for a store this hub does not serve
+    │   └── TokenExchangeError       the login host refused the auth code
     ├── SyncError                    a sync could not run or finish
     │   ├── SyncLockedError          another sync of the same connection holds the lease
     │   ├── SyncLockLostError        the lease expired and another sync took it (retriable)
@@ -80,6 +88,40 @@ class ConnectionNotFoundError(BigsyncError):
 
 class ConnectionExistsError(BigsyncError):
     """A connection with that name already exists."""
+
+
+class WebhookError(BigsyncError):
+    """A webhook delivery was refused; nothing of it was recorded."""
+
+
+class WebhookAuthError(WebhookError):
+    """The delivery did not prove it comes from the store: no or wrong secret header, a
+    Standard Webhooks signature that does not verify, or a timestamp out of tolerance."""
+
+
+class WebhookPayloadError(WebhookError):
+    """The body is not a BigCommerce webhook payload (not JSON, missing fields)."""
+
+
+class WebhookTooLargeError(WebhookPayloadError):
+    """The body is larger than any webhook payload BigCommerce sends."""
+
+
+class AppInstallError(BigsyncError):
+    """An app callback (auth, load, uninstall, remove_user) was refused."""
+
+
+class SignedPayloadError(AppInstallError):
+    """`signed_payload_jwt` is not a valid payload for this app: bad signature or algorithm,
+    wrong audience or subject, expired or not yet valid, malformed."""
+
+
+class ForeignStoreError(AppInstallError):
+    """A valid signed payload for a store this hub has no connection for."""
+
+
+class TokenExchangeError(AppInstallError):
+    """The login host refused to exchange the auth callback's code for a token."""
 
 
 class SyncError(BigsyncError):

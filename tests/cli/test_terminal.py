@@ -140,6 +140,8 @@ def test_every_command_prints_json_without_a_secret(live_sandbox: SandboxServer)
         "secrets_deleted": 1,
         "data_deleted": {},
         "data_kept": True,
+        "hooks_removed": 0,
+        "hooks_error": None,
     }
 
 

@@ -274,25 +274,39 @@ def disconnect(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Remove a connection and its secrets (and its mirrored data with --purge-data)."""
+    """Remove a connection, its webhooks and its secrets (and its mirrored data with
+    --purge-data)."""
+    from bigsync.webhooks.subscriptions import disconnect as remove  # noqa: PLC0415 -- lazy
+
     what = "its secrets and mirrored data" if purge_data else "its secrets (mirrored data is kept)"
     with open_service() as service:
         service.get(name)  # no such connection: say so before asking anything
         if not yes:
             typer.confirm(f"Remove connection {name!r} and {what}?", abort=True)
-        result = service.remove(name, purge_data=purge_data)
+        outcome = run_async(remove(service, name, purge_data=purge_data))
+    result = outcome.removed
     if as_json:
         document = {
             "name": result.name,
             "secrets_deleted": result.secrets_deleted,
             "data_deleted": dict(result.data_deleted),
             "data_kept": result.data_kept,
+            "hooks_removed": outcome.hooks_removed,
+            "hooks_error": outcome.hooks_error,
         }
         typer.echo(json.dumps(document, indent=2))
         return
     rows = sum(result.data_deleted.values())
     tail = f", {rows} mirrored rows deleted" if purge_data else ", mirrored data kept"
+    if outcome.hooks_removed:
+        tail += f", {outcome.hooks_removed} webhooks removed"
     typer.echo(f"Removed {result.name}: {result.secrets_deleted} secrets deleted{tail}.")
+    if outcome.hooks_error:
+        print(
+            f"its webhooks could not be removed from the store ({outcome.hooks_error}); "
+            "their deliveries are refused until BigCommerce drops them",
+            file=sys.stderr,
+        )
 
 
 def _console() -> Console:

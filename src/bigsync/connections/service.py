@@ -117,6 +117,25 @@ class ConnectionService:
             row = self._row(conn, name)
             return self._credentials(conn, row)
 
+    def open_secret(self, connection_id: int, purpose: SecretPurpose) -> str | None:
+        """One opened secret of a connection (None when it has none), for the code that
+        checks what the secret protects (a webhook receiver comparing its header)."""
+        with self.db.read() as conn:
+            secret = repo.get_secrets(conn, connection_id).get(purpose)
+        if secret is None:
+            return None
+        sealed = SealedSecret(
+            key_id=secret.key_id, nonce=secret.nonce, ciphertext=secret.ciphertext
+        )
+        return self.vault.open(sealed, context=secret_context(connection_id, purpose))
+
+    def note(self, name: str, action: str, detail: str) -> None:
+        """Add an audit entry about `name` for something that happened outside these
+        use-cases (a user removed from the store's app, a webhook repaired)."""
+        with self.db.write() as conn:
+            row = self._row(conn, name)
+            self._audit(conn, action, row.id, row.name, detail=detail)
+
     # --- writing ---------------------------------------------------------------------------
 
     def add(self, new: NewConnection) -> AddResult:

@@ -152,6 +152,16 @@ def get_connection(
     return _connection_row(row) if row is not None else None
 
 
+def connection_version(conn: sa.Connection, connection_id: int) -> datetime | None:
+    """When the active connection with this id last changed (its `updated_at`; every edit,
+    new secret, test result or removal moves it); None when there is no such connection."""
+    query = sa.select(connections.c.updated_at).where(
+        connections.c.id == connection_id, connections.c.removed_at.is_(None)
+    )
+    value: datetime | None = conn.scalar(query)
+    return value
+
+
 def list_connections(conn: sa.Connection) -> list[ConnectionRow]:
     """Every active connection, by name."""
     query = (

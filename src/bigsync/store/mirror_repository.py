@@ -622,3 +622,41 @@ def current_lease(conn: sa.Connection, *, connection_id: int) -> Lease:
         )
     ).first()
     return Lease(owner=row.owner, expires_at=row.expires_at) if row else Lease(None, None)
+
+
+# --- targeted refreshes (webhooks) ------------------------------------------------------------
+
+
+def replace_inventory_of(
+    conn: sa.Connection,
+    product_ids: Sequence[int],
+    rows: Sequence[Row],
+    *,
+    connection_id: int,
+    now: datetime,
+) -> int:
+    """Make `rows` the whole stock (every item and location) of the products in
+    `product_ids`: their other `inventory_levels` rows go. Returns the rows written."""
+    table = MIRROR_TABLES["inventory_levels"]
+    if product_ids:
+        conn.execute(
+            table.delete().where(
+                table.c.connection_id == connection_id, table.c.product_id.in_(list(product_ids))
+            )
+        )
+    return upsert(conn, table, rows, connection_id=connection_id, now=now)
+
+
+def delete_where(
+    conn: sa.Connection, table_name: str, column: str, ids: Iterable[int], *, connection_id: int
+) -> int:
+    """Delete the rows of `table_name` whose `column` is one of `ids` (a record the store no
+    longer has, in a table without soft deletes). Returns how many went."""
+    table = MIRROR_TABLES[table_name]
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    statement = table.delete().where(
+        table.c.connection_id == connection_id, table.c[column].in_(id_list)
+    )
+    return conn.execute(statement).rowcount

@@ -345,3 +345,7 @@ sync_locks = sa.Table(
     sa.Column("acquired_at", UtcDateTime),
     sa.Column("expires_at", UtcDateTime),
 )
+
+# The webhook tables (deliveries, the refresh queue) keep this mirror fresh: whoever loads the
+# mirror's tables loads theirs, so that the models and the migrations compare as one schema.
+from bigsync.store import webhook_schema as _webhook_schema  # noqa: E402, F401

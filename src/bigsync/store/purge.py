@@ -21,6 +21,7 @@ TABLE_MODULES = (
     "bigsync.store.outbox_schema",
     "bigsync.store.schedule_schema",
     "bigsync.store.hub_schema",
+    "bigsync.store.webhook_schema",
 )
 
 
