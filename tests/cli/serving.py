@@ -50,6 +50,7 @@ class Hub:
     root: Path
     sandbox: SandboxServer
     database: str | None = None  # default: a SQLite file in `root`
+    public_url: str = "https://hub.example.com"  # where the sandbox delivers webhooks
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
@@ -63,7 +64,7 @@ class Hub:
             "BIGSYNC_DATA_DIR": str(self.root / "data"),
             "BIGSYNC_DATABASE_URL": self.database_url,
             "BIGSYNC_API_URL": self.sandbox.url,
-            "BIGSYNC_PUBLIC_URL": "https://hub.example.com",
+            "BIGSYNC_PUBLIC_URL": self.public_url,
             "COLUMNS": "80",
         }
 
@@ -73,8 +74,8 @@ class Hub:
             text=True, timeout=DEADLINE_S, check=False,
         )  # fmt: skip
 
-    def serve(self, *args: str) -> Serving:
-        port = free_port()
+    def serve(self, *args: str, port: int | None = None) -> Serving:
+        port = port or free_port()
         log = (self.root / f"serve-{len(self.processes)}.log").open("w")
         process = subprocess.Popen(  # noqa: S603 -- our own script
             [bigsync_script(), "serve", "--port", str(port), *args],

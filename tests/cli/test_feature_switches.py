@@ -88,3 +88,16 @@ def test_a_wrong_token_is_fixed_with_the_command_the_error_prints(
     (view,) = json.loads(run("connections", "--json").output)
     assert view["state"] == "ok"
     assert run("sync", "shop").exit_code == 0
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_enable_and_disable_work_when_the_connection_is_created(
+    live_sandbox: SandboxServer,
+) -> None:
+    store_hash, token = token_of(live_sandbox, "full")
+    added = run(
+        "connect", "shop", "--store", store_hash, "--token", token, "--api-url",
+        live_sandbox.url, "--enable", "webhooks", "--disable", "read_customers",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert features_of("shop") == (READ_FEATURES - {"read_customers"}) | {"webhooks"}

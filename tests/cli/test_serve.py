@@ -21,9 +21,9 @@ from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.builder import build_sandbox
 from bigsync.sandbox.generator import StoreSizes
 from bigsync.sandbox.server import SandboxServer
-from bigsync.store import schedule_repository
+from bigsync.store import mirror_repository, schedule_repository
 from bigsync.store.db import create_engine_for, migrate
-from tests.cli.serving import DEADLINE_S, Hub, runs, wait_for
+from tests.cli.serving import DEADLINE_S, Hub, free_port, runs, wait_for
 from tests.sync.conftest import BASE_URL, Oracle, World, mirror_reader
 from tests.sync.mirror_check import assert_mirror_matches
 
@@ -196,3 +196,41 @@ def test_a_port_in_use_is_one_line_with_the_reason(hub: Hub) -> None:
         f"error: could not serve on 127.0.0.1:{port}: the port is in use or the address is "
         "not this machine's"
     )
+
+
+def test_a_change_in_the_store_reaches_the_mirror_through_a_webhook(hub: Hub) -> None:
+    port = free_port()
+    hub.public_url = f"http://127.0.0.1:{port}"
+    serving = hub.serve(port=port)
+    store = _store(hub)
+    token = next(t for t, a in store.accounts.items() if a.name == "full")
+    done = hub.cli(
+        "connect", "shop", "--store", store.hash, "--token", token, "--enable", "webhooks"
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for("the initial sync", lambda: _finished_ok(hub, 1))
+    wait_for(  # the upkeep job registers the hooks by itself
+        "the hooks",
+        lambda: any(h.destination.startswith(hub.public_url) for h in store.hooks.hooks.values()),
+    )
+    product_id = next(iter(store.catalog.products))
+    answer = httpx.put(
+        f"{hub.sandbox.url}/stores/{store.hash}/v3/catalog/products/{product_id}",
+        json={"price": 123.45},
+        headers={"X-Auth-Token": token},
+    )
+    assert answer.status_code == 200, answer.text
+    engine = hub.engine()
+
+    def price_mirrored() -> bool:
+        with engine.connect() as conn:
+            rows = mirror_repository.iter_rows(conn, "products", connection_id=1)
+            return any(r["id"] == product_id and r["price"] == 123.45 for r in rows)
+
+    try:
+        wait_for("the webhook's refresh", price_mirrored)
+    finally:
+        engine.dispose()
+    text = hub.cli("status", "shop").stdout
+    assert "webhooks: no event received yet" not in text
+    assert serving.get("/readyz").status_code == 200

@@ -95,15 +95,11 @@ def connect(
     ] = None,
     enable: Annotated[
         list[str] | None,
-        typer.Option(
-            "--enable", help="With --update: turn one feature on (repeatable), others untouched."
-        ),
+        typer.Option("--enable", help="Turn one feature on (repeatable), others untouched."),
     ] = None,
     disable: Annotated[
         list[str] | None,
-        typer.Option(
-            "--disable", help="With --update: turn one feature off (repeatable), others untouched."
-        ),
+        typer.Option("--disable", help="Turn one feature off (repeatable), others untouched."),
     ] = None,
     api_url: Annotated[str | None, typer.Option(help="API host (default: BigCommerce's).")] = None,
     every: Annotated[
@@ -133,6 +129,7 @@ def connect(
     if token == ASK_TOKEN or (token is None and needs_token):
         token = _ask_token()
     from bigsync.connections.model import (  # noqa: PLC0415 -- lazy
+        AddResult,
         ConnectionChanges,
         ConnectionKind,
         NewConnection,
@@ -168,6 +165,11 @@ def connect(
                 sync_every=every,
             )
             result = service.add(new)
+            if enable or disable:  # on top of the features the test turns on
+                switched = service.update(
+                    name, ConnectionChanges(enable=enable or (), disable=disable or ())
+                )
+                result = AddResult(switched.connection, result.notices + switched.notices)
             verb = "Saved"
         view = result.connection
         report = run_async(service.test(view.name)) if test else None

@@ -68,8 +68,12 @@ def serve(
     # The bound, shared: open HTTP requests first, then the running jobs, then the exit.
     http_grace = max(1, int(shutdown_timeout / 4))
     jobs_grace = max(0.5, shutdown_timeout - http_grace - 1.0)
+    from bigsync.web import oauth, webhooks  # noqa: PLC0415 -- lazy: see the module doc
+
+    oauth.protect_access_log()  # the app callbacks' query strings are credentials
     app = create_app(
         context=context,
+        routers=[webhooks.router, oauth.router],
         shutdown_grace_s=jobs_grace,
         on_ready=lambda info: print_started(console, url, info, shutdown_timeout),
         on_stopping=lambda: _stopping(console, shutdown_timeout, jobs_grace),

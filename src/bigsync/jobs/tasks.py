@@ -13,12 +13,15 @@ from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobOutcome, JobSpec
 from bigsync.sync.model import SyncOptions, SyncResult
 from bigsync.sync.service import sync_connection
+from bigsync.webhooks.refresh import run_pending_refreshes
+from bigsync.webhooks.subscriptions import keep_connection_hooks
 from bigsync.writeback.dispatcher import DispatchOptions
 from bigsync.writeback.service import push_connection
 
 SYNC = "sync"
 DISPATCH_OUTBOX = "dispatch_outbox"
 WEBHOOK_UPKEEP = "webhook_upkeep"
+WEBHOOK_REFRESH = "webhook_refresh"  # the kind the webhook receiver nudges
 
 SYNC_MODES = ("incremental", "full")
 """`incremental`: the latest changes (the first sync of a connection reads everything, and
@@ -74,6 +77,35 @@ async def dispatch_outbox_job(ctx: JobContext, connection_id: int) -> JobOutcome
     return JobOutcome("ok", f"outbox: {text}")
 
 
+async def webhook_refresh_job(ctx: JobContext, connection_id: int) -> JobOutcome:
+    """Refresh the records the connection's webhook deliveries named (the durable queue)."""
+    report = await run_pending_refreshes(
+        ctx.connections(actor="webhook"),
+        connection_id=connection_id,
+        client_options=ctx.client_options,
+    )
+    if not report.done and not report.failed and not report.dropped:
+        return JobOutcome("idle", "webhooks: nothing queued")
+    text = (
+        f"webhooks: {report.refreshed:,} refreshed, {report.removed:,} removed, "
+        f"{report.failed:,} kept for later, {report.dropped:,} given up"
+    )
+    return JobOutcome("warning" if report.failed or report.dropped else "ok", text)
+
+
+async def webhook_upkeep_job(ctx: JobContext, connection_id: int) -> JobOutcome:
+    """Keep the connection's hooks registered, active and pointing at this hub."""
+    report = await keep_connection_hooks(
+        ctx.connections(actor="serve"),
+        connection_id,
+        public_url=ctx.settings.public_url,
+        client_options=ctx.client_options,
+    )
+    verbs = ("created", "reactivated", "updated", "deleted")
+    changes = [f"{verb} {len(getattr(report, verb))}" for verb in verbs if getattr(report, verb)]
+    return JobOutcome("ok", "hooks: " + (", ".join(changes) or f"{len(report.kept)} in place"))
+
+
 def sync_outcome(result: SyncResult) -> JobOutcome:
     """A sync's result as a job outcome: its status, and its stream errors when any."""
     troubled = [s for s in result.streams if s.status == "failed" or s.warning]
@@ -91,6 +123,13 @@ DEFAULT_JOBS: dict[str, JobSpec] = {
     SYNC: JobSpec(sync_connection_job),  # every connection, at its own interval
     # Every connection: intents recorded by the CLI or the web app wait at most a minute.
     DISPATCH_OUTBOX: JobSpec(dispatch_outbox_job, every=timedelta(minutes=1)),
+    # Deliveries nudge the refresh at once; the timer retries refreshes that failed.
+    WEBHOOK_REFRESH: JobSpec(
+        webhook_refresh_job, every=timedelta(minutes=1), features=frozenset({"webhooks"})
+    ),
+    WEBHOOK_UPKEEP: JobSpec(
+        webhook_upkeep_job, every=timedelta(hours=1), features=frozenset({"webhooks"})
+    ),
 }
 """The jobs `bigsync serve` runs, by kind."""
 
@@ -98,8 +137,11 @@ __all__ = [
     "DEFAULT_JOBS",
     "DISPATCH_OUTBOX",
     "SYNC",
+    "WEBHOOK_REFRESH",
     "WEBHOOK_UPKEEP",
     "dispatch_outbox_job",
     "sync_connection_job",
     "sync_outcome",
+    "webhook_refresh_job",
+    "webhook_upkeep_job",
 ]
