@@ -121,6 +121,21 @@ def report(
     print_table(breakdown, wall_s=seconds)
 
 
+def profile_writer(profiler: cProfile.Profile) -> None:
+    """Run `profiler` around every `commit_page` (the writer thread; cProfile sees one thread)
+    until the breakdown's `uninstall` restores the original."""
+    original = repo.commit_page
+
+    def commit_page(*args: Any, **kwargs: Any) -> Any:
+        profiler.enable()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            profiler.disable()
+
+    repo.commit_page = commit_page
+
+
 def change_counts(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     """(kind, action, count) of the mutations between the full and the incremental sync."""
 
@@ -143,6 +158,44 @@ async def mutate(base: str, store_hash: str, changes: list[tuple[str, str, int]]
         for kind, action, count in changes:
             body = {"store": store_hash, "kind": kind, "action": action, "count": count}
             (await control.post("/_sandbox/mutate", json=body)).raise_for_status()
+
+
+async def measured_sync(
+    db: Any,
+    client: BigCommerceClient,
+    connection_id: int,
+    label: str,
+    *,
+    profile: str | None = None,
+    **options: Any,
+) -> SyncResult:
+    """One sync with its CPU breakdown (and cProfile with `profile`), then its report."""
+    engine = SyncEngine(db, client, connection_id=connection_id, options=SyncOptions(**options))
+    breakdown = CpuBreakdown()
+    breakdown.install()
+    profiler = cProfile.Profile() if profile else None
+    writer = cProfile.Profile() if profile else None
+    cpu_before = cpu_seconds()
+    try:
+        if profiler is not None and writer is not None:
+            profile_writer(writer)
+            profiler.enable()
+        result = await engine.run()
+    finally:
+        if profiler is not None:
+            profiler.disable()
+        breakdown.uninstall()
+    cpu_s = cpu_seconds() - cpu_before
+    minimum = minimum_requests(db, connection_id) if options.get("full") else None
+    report(label, result, minimum, cpu_s=cpu_s, breakdown=breakdown)
+    if profiler is not None and writer is not None and profile is not None:
+        profiler.dump_stats(profile)
+        writer.dump_stats(f"{profile}.writer")
+        print(f"\n  profile saved to {profile}; most own time:")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        print(f"  the writer thread's, saved to {profile}.writer:")
+        pstats.Stats(writer).sort_stats("tottime").print_stats(20)
+    return result
 
 
 async def incremental_syncs(
@@ -197,29 +250,9 @@ async def main(args: argparse.Namespace) -> None:
                 async def sync(
                     label: str, profile: str | None = None, **options: Any
                 ) -> SyncResult:
-                    engine = SyncEngine(
-                        db, client, connection_id=connection_id, options=SyncOptions(**options)
+                    return await measured_sync(
+                        db, client, connection_id, label, profile=profile, **options
                     )
-                    breakdown = CpuBreakdown()
-                    breakdown.install()
-                    profiler = cProfile.Profile() if profile else None
-                    cpu_before = cpu_seconds()
-                    try:
-                        if profiler is not None:
-                            profiler.enable()
-                        result = await engine.run()
-                    finally:
-                        if profiler is not None:
-                            profiler.disable()
-                        breakdown.uninstall()
-                    cpu_s = cpu_seconds() - cpu_before
-                    minimum = minimum_requests(db, connection_id) if options.get("full") else None
-                    report(label, result, minimum, cpu_s=cpu_s, breakdown=breakdown)
-                    if profiler is not None and profile is not None:
-                        profiler.dump_stats(profile)
-                        print(f"\n  profile saved to {profile}; most own time:")
-                        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-                    return result
 
                 await sync("full sync", profile=args.profile, full=True)
                 if not args.full_only:
