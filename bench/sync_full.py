@@ -176,6 +176,7 @@ async def measured_sync(
     profiler = cProfile.Profile() if profile else None
     writer = cProfile.Profile() if profile else None
     cpu_before = cpu_seconds()
+    limited_before = client.stats.rate_limited
     try:
         if profiler is not None and writer is not None:
             profile_writer(writer)
@@ -188,6 +189,7 @@ async def measured_sync(
     cpu_s = cpu_seconds() - cpu_before
     minimum = minimum_requests(db, connection_id) if options.get("full") else None
     report(label, result, minimum, cpu_s=cpu_s, breakdown=breakdown)
+    print(f"  429 answers: {client.stats.rate_limited - limited_before}")
     if profiler is not None and writer is not None and profile is not None:
         profiler.dump_stats(profile)
         writer.dump_stats(f"{profile}.writer")
