@@ -12,7 +12,7 @@ With `skip_unchanged`, the rows stored under the page's keys are read first (one
 not rewritten: only its `synced_at` moves to `now` (one prepared `UPDATE` per table), so
 "a full scan removes what it did not write" (`synced_at` older than the scan) stays true.
 SQLite compares the values as stored (the bound text, numbers and JSON text: no parsing);
-PostgreSQL compares the values as read back through SQLAlchemy.
+PostgreSQL compares the values as psycopg returns them (JSON parsed by the driver).
 """
 
 from __future__ import annotations
@@ -176,47 +176,17 @@ def _key_ranges(keys: list[str], chunk: list[tuple[Any, ...]]) -> list[tuple[str
     return ranges
 
 
-def _key_filter(table: sa.Table, keys: list[str], chunk: list[tuple[Any, ...]]) -> Any:
-    """A condition matching at least the keys in `chunk` (see `_key_ranges`)."""
-    return sa.and_(*(table.c[name].in_(values) for name, values in _key_ranges(keys, chunk)))
-
-
-def stored_rows(
-    conn: sa.Connection, table: sa.Table, rows: Sequence[Row], *, connection_id: int
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The live stored rows (not soft-deleted) with the keys of `rows`, by key (the key
-    columns after `connection_id`, in order), as SQLAlchemy reads them (`synced_at` and
-    `connection_id` left out)."""
-    keys = _key_names(table)
-    columns = [c for c in table.columns if c.name not in _FIXED]
-    wanted = list(dict.fromkeys(tuple(row[k] for k in keys) for row in rows))
-    exact = set(wanted)
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for start in range(0, len(wanted), KEY_CHUNK):
-        chunk = wanted[start : start + KEY_CHUNK]
-        query = sa.select(*columns).where(table.c.connection_id == connection_id)
-        if keys:  # else one row per connection (store_info)
-            query = query.where(_key_filter(table, keys, chunk))
-        if "deleted_at" in table.c:
-            query = query.where(table.c.deleted_at.is_(None))
-        for row in conn.execute(query):
-            mapping = dict(row._mapping)
-            key = tuple(mapping[k] for k in keys)
-            if key in exact:
-                found[key] = mapping
-    return found
-
-
-def _stored_as_bound(
+def _stored_as_driver_reads(
     conn: sa.Connection,
     table: sa.Table,
     names: Sequence[str],
     wanted: list[tuple[Any, ...]],
     connection_id: Any,
 ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """SQLite: the live stored rows with the (bound) keys `wanted`, as the driver returns
-    them: the columns `names` in that order, by key."""
+    """The live stored rows with the keys `wanted`, as the driver returns them (no
+    SQLAlchemy processing): the columns `names` in that order, by key."""
     keys = _key_names(table)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     quote = conn.dialect.identifier_preparer.quote
     # Identifiers of our own schema, quoted by the dialect; every value is a bound parameter.
     select = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE "  # noqa: S608
@@ -227,9 +197,9 @@ def _stored_as_bound(
     for start in range(0, len(wanted), KEY_CHUNK):
         chunk = wanted[start : start + KEY_CHUNK]
         params: list[Any] = [connection_id]
-        clauses = ["connection_id = ?"]
+        clauses = [f"connection_id = {mark}"]
         for name, values in _key_ranges(keys, chunk):
-            clauses.append(f"{quote(name)} IN ({', '.join('?' * len(values))})")
+            clauses.append(f"{quote(name)} IN ({', '.join([mark] * len(values))})")
             params.extend(values)
         sql = select + " AND ".join(clauses) + live
         for stored in conn.exec_driver_sql(sql, tuple(params)).cursor.fetchall():
@@ -304,7 +274,7 @@ def _split_bound(
     positions = [names.index(k) for k in _key_names(table)]
     raw_at = body_names.index("raw")
     wanted = list(dict.fromkeys(tuple(values[p] for p in positions) for values in converted))
-    stored = _stored_as_bound(conn, table, body_names, wanted, fixed["connection_id"])
+    stored = _stored_as_driver_reads(conn, table, body_names, wanted, fixed["connection_id"])
     full: list[tuple[Any, ...]] = []
     same: list[Row] = []
     changed = 0
@@ -327,18 +297,33 @@ def _split_read(
     converted: list[tuple[Any, ...]],
     connection_id: int,
 ) -> Split:
-    """PostgreSQL: compare each row with the stored one as SQLAlchemy reads it back."""
+    """PostgreSQL: compare each row's values with the stored ones as psycopg returns them
+    (JSON parsed, timestamps aware; numeric columns, returned as Decimal, read as float as
+    SQLAlchemy's `Numeric(asdecimal=False)` reads them)."""
     keys = _key_names(table)
-    stored = stored_rows(conn, table, rows, connection_id=connection_id)
+    names = [c.name for c in table.columns if c.name != "synced_at"]
+    numeric = [
+        i for i, n in enumerate(names) if isinstance(table.c[n].type, sa.Numeric)
+        and not isinstance(table.c[n].type, sa.Float)
+    ]  # fmt: skip
+    raw_at = names.index("raw")
+    wanted = list(dict.fromkeys(tuple(row[k] for k in keys) for row in rows))
+    stored = _stored_as_driver_reads(conn, table, names, wanted, connection_id)
     full: list[tuple[Any, ...]] = []
     same: list[Row] = []
     changed = 0
     for row, values in zip(rows, converted, strict=True):
         previous = stored.get(tuple(row[k] for k in keys))
-        if previous is not None and all(row.get(n) == v for n, v in previous.items()):
-            same.append(row)
-            continue
+        if previous is not None:
+            found = list(previous)
+            for i in numeric:
+                if found[i] is not None:
+                    found[i] = float(found[i])
+            mine = [connection_id if n == "connection_id" else row.get(n) for n in names]
+            if found == mine:
+                same.append(row)
+                continue
         full.append(values)
-        if previous is None or previous["raw"] != row["raw"]:
+        if previous is None or previous[raw_at] != row["raw"]:
             changed += 1
     return full, same, changed
