@@ -3,7 +3,7 @@ minimum, records/s, peak RSS.
 
     .venv/bin/python bench/sync_full.py [--products 10000] [--orders 30000] [--customers 10000]
         [--latency-ms 50] [--plan unlimited] [--changes 100 | --change-pct 1]
-        [--database-url sqlite:///...]
+        [--database-url sqlite:///...] [--full-only] [--profile PATH]
 
 Starts `bigsync sandbox` in its own process (one uvicorn worker, `--plan`'s quota, added
 latency; pinned to CPU 0 when there are two), then in this process (pinned to CPU 1) runs the
@@ -18,13 +18,21 @@ The minimum number of requests of a full sync is ceil(records / page size) per p
 one per parent for per-parent streams (transactions, shipping methods) and one per single
 object; the engine also asks `/v2/time` and `/v2/orders/count` once.
 Peak RSS is this process's (the sandbox's memory is not included).
+
+Under each sync, its CPU seconds per stream: client (HTTP, governor, paginators), decode
+(JSON), rows (row building) and database (the writer thread and the engine's reads); see
+`cpu_breakdown.py`. `--profile PATH` runs the full sync under cProfile (the event-loop thread;
+the writer thread is the breakdown's database column), saves the stats to PATH and prints
+the 30 functions with the most own time. `--full-only` stops after the full sync.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
+import pstats
 import resource
 import tempfile
 import time
@@ -40,6 +48,7 @@ from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.streams import STREAMS, StreamKind
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
+from cpu_breakdown import CpuBreakdown, print_table
 from sandbox_process import free_port, pin, start_sandbox, wait_ready
 
 
@@ -72,10 +81,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def report(label: str, result: SyncResult, minimum: dict[str, int] | None) -> None:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(
+    label: str,
+    result: SyncResult,
+    minimum: dict[str, int] | None,
+    *,
+    cpu_s: float,
+    breakdown: CpuBreakdown,
+) -> None:
     seconds = (result.finished_at - result.started_at).total_seconds()
-    print(f"\n{label}: {result.status} in {seconds:.1f}s, {result.records:,} records "
-          f"({result.records / max(seconds, 1e-9):,.0f}/s), {result.requests:,} requests, "
+    records = result.records
+    changed = sum(stream.changed for stream in result.streams)
+    print(f"\n{label}: {result.status} in {seconds:.1f}s, {records:,} records read "
+          f"({records / max(seconds, 1e-9):,.0f}/s), {changed:,} new or changed, "
+          f"{result.requests:,} requests, {cpu_s:.1f} CPU s, "
           f"peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
     print(f"  {'stream':<18}{'records':>9}{'requests':>10}{'minimum':>9}{'seconds':>9}")
     total_min = 0
@@ -94,6 +118,22 @@ def report(label: str, result: SyncResult, minimum: dict[str, int] | None) -> No
         share = overhead / max(total_min, 1)
         print(f"  requests {result.requests:,} vs minimum {total_min:,} "
               f"(+{overhead} = {share:.1%}; /v2/time not counted)")  # fmt: skip
+    print_table(breakdown, wall_s=seconds)
+
+
+def profile_writer(profiler: cProfile.Profile) -> None:
+    """Run `profiler` around every `commit_page` (the writer thread; cProfile sees one thread)
+    until the breakdown's `uninstall` restores the original."""
+    original = repo.commit_page
+
+    def commit_page(*args: Any, **kwargs: Any) -> Any:
+        profiler.enable()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            profiler.disable()
+
+    repo.commit_page = commit_page
 
 
 def change_counts(args: argparse.Namespace) -> list[tuple[str, str, int]]:
@@ -118,6 +158,61 @@ async def mutate(base: str, store_hash: str, changes: list[tuple[str, str, int]]
         for kind, action, count in changes:
             body = {"store": store_hash, "kind": kind, "action": action, "count": count}
             (await control.post("/_sandbox/mutate", json=body)).raise_for_status()
+
+
+async def measured_sync(
+    db: Any,
+    client: BigCommerceClient,
+    connection_id: int,
+    label: str,
+    *,
+    profile: str | None = None,
+    **options: Any,
+) -> SyncResult:
+    """One sync with its CPU breakdown (and cProfile with `profile`), then its report."""
+    engine = SyncEngine(db, client, connection_id=connection_id, options=SyncOptions(**options))
+    breakdown = CpuBreakdown()
+    breakdown.install()
+    profiler = cProfile.Profile() if profile else None
+    writer = cProfile.Profile() if profile else None
+    cpu_before = cpu_seconds()
+    limited_before = client.stats.rate_limited
+    try:
+        if profiler is not None and writer is not None:
+            profile_writer(writer)
+            profiler.enable()
+        result = await engine.run()
+    finally:
+        if profiler is not None:
+            profiler.disable()
+        breakdown.uninstall()
+    cpu_s = cpu_seconds() - cpu_before
+    minimum = minimum_requests(db, connection_id) if options.get("full") else None
+    report(label, result, minimum, cpu_s=cpu_s, breakdown=breakdown)
+    print(f"  429 answers: {client.stats.rate_limited - limited_before}")
+    if profiler is not None and writer is not None and profile is not None:
+        profiler.dump_stats(profile)
+        writer.dump_stats(f"{profile}.writer")
+        print(f"\n  profile saved to {profile}; most own time:")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        print(f"  the writer thread's, saved to {profile}.writer:")
+        pstats.Stats(writer).sort_stats("tottime").print_stats(20)
+    return result
+
+
+async def incremental_syncs(
+    args: argparse.Namespace, base: str, store_hash: str, sync: Any
+) -> None:
+    """The changes, then the incremental syncs (no scans, scans, default policy)."""
+    changes = change_counts(args)
+    await mutate(base, store_hash, changes)
+    what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
+    await sync(
+        f"incremental after {what} (no scans)", scan_every=timedelta(days=365), scan_share=0.0
+    )
+    await sync("incremental with the periodic scans", scan_every=timedelta(0))
+    await mutate(base, store_hash, changes)
+    await sync(f"incremental after {what} (default scan policy)")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -154,24 +249,16 @@ async def main(args: argparse.Namespace) -> None:
             creds = StoreCredentials(store_hash=store["hash"], access_token=token)
             async with BigCommerceClient(creds, base_url=base) as client:
 
-                async def sync(**options: Any) -> SyncResult:
-                    engine = SyncEngine(
-                        db, client, connection_id=connection_id, options=SyncOptions(**options)
+                async def sync(
+                    label: str, profile: str | None = None, **options: Any
+                ) -> SyncResult:
+                    return await measured_sync(
+                        db, client, connection_id, label, profile=profile, **options
                     )
-                    return await engine.run()
 
-                full = await sync(full=True)
-                report("full sync", full, minimum_requests(db, connection_id))
-                changes = change_counts(args)
-                await mutate(base, store["hash"], changes)
-                what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
-                incremental = await sync(scan_every=timedelta(days=365), scan_share=0.0)
-                report(f"incremental after {what} (no scans)", incremental, None)
-                scanned = await sync(scan_every=timedelta(0))
-                report("incremental with the periodic scans", scanned, None)
-                await mutate(base, store["hash"], changes)
-                default = await sync()
-                report(f"incremental after {what} (default scan policy)", default, None)
+                await sync("full sync", profile=args.profile, full=True)
+                if not args.full_only:
+                    await incremental_syncs(args, base, store["hash"], sync)
             db.dispose()
     finally:
         server.terminate()
@@ -188,4 +275,6 @@ if __name__ == "__main__":
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--change-pct", type=float, default=None, help="percent of each kind")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--full-only", action="store_true", help="stop after the full sync")
+    parser.add_argument("--profile", default=None, help="cProfile the full sync into this file")
     asyncio.run(main(parser.parse_args()))

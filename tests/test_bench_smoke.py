@@ -22,6 +22,7 @@ TINY_RUNS = {
     "sync_full.py": ["--products", "40", "--orders", "40", "--customers", "10",
                      "--latency-ms", "0", "--changes", "5"],
     "stock_push.py": ["--items", "200", "--latency-ms", "0", "--inventory-delay-ms", "300"],
+    "mirror_write.py": ["--products", "30", "--orders", "30", "--repeat", "1"],
     "vault_rotate.py": ["--secrets", "20"],
     "webhook_delivery.py": ["--events", "20"],
     "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
@@ -30,7 +31,8 @@ TINY_RUNS = {
 
 
 def test_every_benchmark_script_has_a_smoke_run() -> None:
-    scripts = {p.name for p in BENCH.glob("*.py")} - {"sandbox_process.py"}
+    helpers = {"sandbox_process.py", "cpu_breakdown.py"}
+    scripts = {p.name for p in BENCH.glob("*.py")} - helpers
     assert scripts == set(TINY_RUNS)
 
 

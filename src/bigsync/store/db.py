@@ -14,12 +14,14 @@ PostgreSQL is reached through psycopg 3 (`postgresql+psycopg://`); plain `postgr
 
 from __future__ import annotations
 
+import json
 import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -49,12 +51,35 @@ def normalize_url(url: str) -> sa.URL:
     raise ConfigError(f"bigsync stores its data in SQLite or PostgreSQL: {SUPPORTED_URLS}")
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns' serializer: orjson (several times faster than `json`), `json` for what
+    orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns' deserializer: orjson, `json` for what orjson refuses (NaN, Infinity)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine_for(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url` (SQLite file or PostgreSQL), configured the way bigsync needs it."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
+    return sa.create_engine(
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
+    )
 
 
 def prepare_private_file(path: Path) -> None:
@@ -80,7 +105,13 @@ def _sqlite_engine(url: sa.URL, *, echo: bool) -> Engine:
     if database and not in_memory:
         prepare_private_file(Path(database))
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    engine = sa.create_engine(url, echo=echo, connect_args=connect_args)
+    engine = sa.create_engine(
+        url,
+        echo=echo,
+        connect_args=connect_args,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,9 @@ connection; the caller owns the transaction (the engine commits a page's rows, i
 checkpoint and its lease renewal in one).
 
 Upserts are `INSERT … ON CONFLICT (key) DO UPDATE` through the SQLite and PostgreSQL
-dialects, executed as one executemany per table and page.
+dialects, prepared once per table and executed as one executemany per table and page
+(`bulk`); `commit_page` reads the stored rows of a page first and rewrites only those that
+changed (the others get a new `synced_at` and nothing else).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bigsync.errors import SyncLockLostError
+from bigsync.store import bulk
 from bigsync.store.mirror_schema import MIRROR_TABLES, sync_locks, sync_runs, sync_state
 from bigsync.streams.spec import Batch, Owned, Row
 
@@ -47,6 +50,10 @@ def upsert(
     """Insert or update `rows` (by primary key) for `connection_id`; returns the row count."""
     if not rows:
         return 0
+    if bulk.can_prepare(table):
+        insert = _insert(conn, table)
+        bulk.write_rows(conn, table, rows, insert=insert, connection_id=connection_id, now=now)
+        return len(rows)
     keys = key_columns(table)
     statement = _insert(conn, table)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
@@ -115,6 +122,37 @@ def write_batch(conn: sa.Connection, batch: Batch, *, connection_id: int, now: d
     for name, rows in batch.rows.items():
         written += upsert(conn, MIRROR_TABLES[name], rows, connection_id=connection_id, now=now)
     return written
+
+
+def write_changed(
+    conn: sa.Connection, batch: Batch, *, connection_id: int, now: datetime, table: str
+) -> int:
+    """`write_batch`, rewriting only the rows that differ from the stored ones (the others
+    get `synced_at = now` alone); returns `count_changed` of `table`'s rows, as read before
+    the write."""
+    for owned in batch.owned:
+        rows = batch.rows.get(owned.table, ())
+        replace_owned(conn, owned, rows, connection_id=connection_id, now=now)
+    changed = 0
+    for name, rows in batch.rows.items():
+        mirror_table = MIRROR_TABLES[name]
+        if not bulk.can_prepare(mirror_table):
+            if name == table:
+                changed = count_changed(conn, name, rows, connection_id=connection_id)
+            upsert(conn, mirror_table, rows, connection_id=connection_id, now=now)
+            continue
+        written = bulk.write_rows(
+            conn,
+            mirror_table,
+            rows,
+            insert=_insert(conn, mirror_table),
+            connection_id=connection_id,
+            now=now,
+            skip_unchanged=True,
+        )
+        if name == table:
+            changed = written.changed
+    return changed
 
 
 def remove_unseen(
@@ -482,8 +520,7 @@ def commit_page(
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
             raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
-        changed = count_changed(conn, table, batch.rows.get(table, ()), connection_id=connection_id)
-        write_batch(conn, batch, connection_id=connection_id, now=now)
+        changed = write_changed(conn, batch, connection_id=connection_id, now=now, table=table)
         finishes = finish if isinstance(finish, Sequence) else (finish,)
         removed = 0
         for step in finishes:
