@@ -28,10 +28,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Where BigCommerce reaches this hub (webhook destinations, app callbacks); no trailing /.
     public_url: str | None = None
-    # The one-click app: its credentials, the scopes it asks for, BigCommerce's login host.
+    # The one-click app: its credentials and BigCommerce's login host.
     app_client_id: str | None = None
     app_client_secret: SecretStr | None = None
-    app_scopes: str = "store_v2_products_read_only store_v2_orders_read_only"
     login_url: str = "https://login.bigcommerce.com"
     # Whether uninstalling the app erases the store's mirrored data (else it is kept).
     uninstall_erases_data: bool = False

@@ -12,8 +12,6 @@ and `hub.nudge("webhook_refresh", connection_id)` to wake the refresh job.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from typing import Annotated, Any
 
@@ -21,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bigsync.errors import WebhookAuthError, WebhookPayloadError, WebhookTooLargeError
+from bigsync.store import schedule_repository
 from bigsync.webhooks.payload import MAX_BODY_BYTES
 from bigsync.webhooks.receiver import WebhookReceiver
 
@@ -44,16 +43,8 @@ def receiver_for_hub(hub: Any) -> WebhookReceiver:
         hub.connections(actor="webhook"),
         app_client_secret=secret.get_secret_value() if secret else None,
         on_queued=nudge,
-        also_record=_note_webhook(),
+        also_record=schedule_repository.note_webhook,  # `bigsync status`: the last event
     )
-
-
-def _note_webhook() -> Any:
-    """The scheduler's `note_webhook(conn, connection_id, at=, scope=)`, where it exists."""
-    name = "bigsync.store.schedule_repository"
-    if importlib.util.find_spec(name) is None:
-        return None
-    return getattr(importlib.import_module(name), "note_webhook", None)
 
 
 def get_receiver(request: Request) -> WebhookReceiver:
