@@ -8,7 +8,7 @@ import pytest
 from bigsync.errors import InputError
 from bigsync.fulfillment import catalog, stock
 from bigsync.fulfillment.catalog import Selection
-from bigsync.store import hub_repository
+from bigsync.store import hub_mirror, hub_repository
 from tests.fulfillment.conftest import Shop
 
 
@@ -138,3 +138,59 @@ async def test_two_manage_commands_at_once_make_one_item_per_variant(shop: Shop)
         events = hub_repository.item_events(conn, shop.hub.connection_id)
     assert sorted(i.variant_id for i in items) == sorted(v.variant_id for v in variants)
     assert len([e for e in events if e.event == "managed"]) == len(variants)
+
+
+async def test_the_store_quantity_shows_for_every_variant_managed_or_not(shop: Shop) -> None:
+    import sqlalchemy as sa
+
+    from bigsync.fulfillment import locations
+    from bigsync.store.mirror_schema import inventory_levels
+
+    variants = shop.variants()
+    first = variants[0]
+    assert first.sku
+    catalog.manage(shop.hub, Selection(skus=(first.sku,)))
+
+    def check(at: set[int] | None) -> dict[int, catalog.ProductLine]:
+        """Every line's store quantity is the mirror's sum at store locations `at` (all)."""
+        lines = {line.variant_id: line for line in catalog.list_products(shop.hub)}
+        with shop.hub.db.read() as conn:
+            levels = hub_mirror.store_stock(conn, shop.hub.connection_id)
+        for variant in variants:
+            known = {
+                loc: n
+                for (v, loc), n in levels.items()
+                if v == variant.variant_id and n is not None
+            }
+            counted = [n for loc, n in known.items() if at is None or loc in at]
+            line = lines[variant.variant_id]
+            if known:
+                assert line.store_quantity == (sum(counted) if counted else None), variant
+            else:  # nothing mirrored: the catalog's level (none when inventory is not tracked)
+                tracked = variant.inventory_tracking != "none"
+                assert line.store_quantity == (variant.inventory_level if tracked else None)
+            assert line.managed == (variant.variant_id == first.variant_id)
+            assert line.managed or line.hub_quantity is None
+        assert any(line.store_quantity for line in lines.values() if not line.managed)
+        return lines
+
+    at_default = check({1})  # the hub's default location maps to the store's default
+    locations.unmap(shop.hub, "default")
+    everywhere = check(None)  # no location mapped: the store's total
+    assert sum(x.store_quantity or 0 for x in everywhere.values()) > sum(
+        x.store_quantity or 0 for x in at_default.values()
+    )
+
+    # No level mirrored (inventory not synced yet): the catalog's inventory_level, if tracked.
+    tracked = next(v for v in variants[1:] if v.inventory_tracking != "none")
+    untracked = next(v for v in variants if v.inventory_tracking == "none")
+    with shop.hub.db.write() as conn:
+        conn.execute(
+            sa.delete(inventory_levels).where(
+                inventory_levels.c.variant_id.in_([tracked.variant_id, untracked.variant_id])
+            )
+        )
+    lines = {line.variant_id: line for line in catalog.list_products(shop.hub)}
+    assert tracked.inventory_level is not None
+    assert lines[tracked.variant_id].store_quantity == tracked.inventory_level
+    assert lines[untracked.variant_id].store_quantity is None

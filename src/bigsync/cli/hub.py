@@ -66,6 +66,9 @@ def console() -> Console:
     return Console()
 
 
+MIN_CUT_WIDTH = 12  # a `cut` column never gets narrower than this
+
+
 def print_table(
     title: str | None,
     columns: Sequence[str],
@@ -73,10 +76,13 @@ def print_table(
     *,
     right: Sequence[str] = (),
     wrap: Sequence[str] = (),
+    cut: Sequence[str] = (),
     empty: str = "nothing to show",
 ) -> None:
-    """A plain table: `right` columns aligned right, `wrap` columns may fold (the others
-    never wrap)."""
+    """A plain table: `right` columns aligned right, `wrap` columns may fold, `cut` columns
+    take the width the others leave and shorten what does not fit with "…" (a cell given as
+    a (text, tail) pair keeps its tail whole: `("Long product name", "(Red, L)")`); the
+    others never wrap, so each row stays one line when only `cut` columns are long."""
     from rich import box  # noqa: PLC0415 -- lazy: see the module doc
     from rich.table import Table  # noqa: PLC0415
 
@@ -86,17 +92,75 @@ def print_table(
         return
     if title:  # a line of its own: a table's title wraps to the table's width
         out.print(title, highlight=False, markup=False)
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = _cut_widths(out.width, columns, cells, cut)
     table = Table(highlight=False, box=box.SIMPLE_HEAD)
-    for column in columns:
+    for index, column in enumerate(columns):
         table.add_column(
             column,
             justify="right" if column in right else "left",
             no_wrap=column not in wrap,
             overflow="fold" if column in wrap else "ellipsis",
+            max_width=widths.get(index),
         )
-    for row in rows:
-        table.add_row(*("" if cell is None else _escape(str(cell)) for cell in row))
+    for row in cells:
+        table.add_row(
+            *(
+                _escape(_fit(head, tail, widths[i]) if i in widths else _join(head, tail))
+                for i, (head, tail) in enumerate(row)
+            )
+        )
     out.print(table)
+
+
+def _cell(value: object) -> tuple[str, str]:
+    if isinstance(value, tuple) and len(value) == 2:
+        return str(value[0]), str(value[1] or "")
+    return ("" if value is None else str(value)), ""
+
+
+def _join(head: str, tail: str) -> str:
+    return f"{head} {tail}" if head and tail else head or tail
+
+
+def _cut_widths(
+    width: int,
+    columns: Sequence[str],
+    cells: Sequence[Sequence[tuple[str, str]]],
+    cut: Sequence[str],
+) -> dict[int, int]:
+    """The width of each `cut` column (by index): its text's, or its share of what the other
+    columns leave of `width` (the box takes 1 + 3 per column: edges, padding, separators)."""
+    from rich.cells import cell_len  # noqa: PLC0415 -- lazy: see the module doc
+
+    natural = [
+        max([cell_len(column)] + [cell_len(_join(*row[i])) for row in cells])
+        for i, column in enumerate(columns)
+    ]
+    shortened = [i for i, column in enumerate(columns) if column in cut]
+    if not shortened:
+        return {}
+    fixed = sum(n for i, n in enumerate(natural) if i not in shortened)
+    share = max((width - 1 - 3 * len(columns) - fixed) // len(shortened), MIN_CUT_WIDTH)
+    return {i: min(natural[i], share) for i in shortened}
+
+
+def _fit(head: str, tail: str, width: int) -> str:
+    """`head` and `tail` in `width` cells: `head` shortened with "…" first, then both."""
+    from rich.cells import cell_len, set_cell_size  # noqa: PLC0415 -- lazy: see the module doc
+
+    def shorten(text: str, size: int) -> str:
+        if cell_len(text) <= size:
+            return text
+        return set_cell_size(text, size - 1).rstrip() + "…"
+
+    whole = _join(head, tail)
+    if cell_len(whole) <= width:
+        return whole
+    room = width - cell_len(tail) - 1
+    if head and tail and room >= MIN_CUT_WIDTH // 2:
+        return f"{shorten(head, room)} {tail}"
+    return shorten(whole, width)
 
 
 def say(text: str) -> None:

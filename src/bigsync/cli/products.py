@@ -71,7 +71,7 @@ def products(
     table_rows = [
         (
             line.sku or "",
-            line.name + (f" ({line.options})" if line.options else ""),
+            (line.name, f"({line.options})" if line.options else ""),
             f"{line.product_id}/{line.variant_id}",
             "deleted" if line.deleted_in_store else ("yes" if line.managed else ""),
             line.hub_quantity,
@@ -82,10 +82,10 @@ def products(
     ]
     print_table(
         f"Products of {hub.name} ({len(lines)} variants)",
-        ("SKU", "product", "ids", "managed", "hub", "store", ""),
+        ("SKU", "product", "ids", "managed", "hub", "store", "≠"),
         table_rows,
         right=("hub", "store"),
-        wrap=("product",),
+        cut=("product",),
         empty="nothing matches"
         if search or managed or differs
         else f"no variants (sync the catalog: `bigsync sync {hub.name}`, or --refresh)",

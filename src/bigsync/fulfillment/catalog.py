@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bigsync.errors import InputError
+from bigsync.fulfillment import locations
 from bigsync.fulfillment.hub import Hub
 from bigsync.store import hub_mirror, hub_repository
 from bigsync.store.hub_repository import HubItem, ItemEvent
@@ -102,9 +103,9 @@ class ProductLine:
     """One variant as `bigsync products` lists it.
 
     `hub_quantity`: the total of the hub's levels at locations mapped to the store (None: not
-    managed, or no level set); `store_quantity`: the store's total at those mapped locations
-    (None: not managed, or no level mirrored); `differs`: at some mapped location the hub has
-    a level the store does not show (as `stock show --differs`)."""
+    managed, or no level set); `store_quantity`: the store's on-hand total, managed or not (see
+    `store_quantity`; None: unknown); `differs`: at some mapped location
+    the hub has a level the store does not show (as `stock show --differs`)."""
 
     product_id: int
     variant_id: int
@@ -122,9 +123,11 @@ def list_products(
     hub: Hub, *, search: str | None = None, managed_only: bool = False, differs_only: bool = False
 ) -> list[ProductLine]:
     """The store's variants from the mirror, with what the hub manages (managed variants that
-    the store deleted are listed too, flagged)."""
+    the store deleted are listed too, flagged) and the store's quantity of each, at the store
+    locations the hub maps (the hub's default location is made, as `locations list` does)."""
     with hub.db.write() as conn:
         reconcile(conn, hub, now=hub.now())
+        locations.ensure_default(conn, hub, now=hub.now())  # what "store" counts from the start
         items = {i.variant_id: i for i in hub_repository.list_items(conn, hub.connection_id)}
         variants = hub_mirror.store_variants(conn, hub.connection_id, search=search)
         mapped = {
@@ -134,7 +137,14 @@ def list_products(
         }
         hub_stock = hub_repository.stock_levels(conn, hub.connection_id)
         store_stock = hub_mirror.store_stock(conn, hub.connection_id)
-    lines = [_line(v, items.get(v.variant_id), mapped, hub_stock, store_stock) for v in variants]
+    by_variant: dict[int, dict[int, int]] = {}
+    for (variant_id, store_location), level in store_stock.items():
+        if level is not None:
+            by_variant.setdefault(variant_id, {})[store_location] = level
+    lines = [
+        _line(v, items.get(v.variant_id), mapped, hub_stock, by_variant.get(v.variant_id, {}))
+        for v in variants
+    ]
     seen = {v.variant_id for v in variants}
     needle = (search or "").lower()
     for item in items.values():
@@ -175,13 +185,12 @@ def _line(
     item: HubItem | None,
     mapped: dict[int, int],
     hub_stock: dict[tuple[int, int], int],
-    store_stock: dict[tuple[int, int], int | None],
+    levels: dict[int, int],
 ) -> ProductLine:
+    """The line of `variant` (`levels`: its mirrored on-hand quantity by store location)."""
     managed = item is not None and item.managed
-    store_levels = [store_stock.get((variant.variant_id, s)) for s in mapped.values()]
-    known = [level for level in store_levels if level is not None]
     differs = managed and any(
-        hub_stock[(item.id, loc)] != (store_stock.get((variant.variant_id, store_id)) or 0)
+        hub_stock[(item.id, loc)] != levels.get(store_id, 0)
         for loc, store_id in mapped.items()
         if item is not None and (item.id, loc) in hub_stock
     )
@@ -194,9 +203,23 @@ def _line(
         managed=managed,
         deleted_in_store=False,
         hub_quantity=_total(item, mapped, hub_stock) if managed and item else None,
-        store_quantity=sum(known) if managed and known else None,
+        store_quantity=store_quantity(variant, levels, set(mapped.values())),
         differs=differs,
     )
+
+
+def store_quantity(
+    variant: hub_mirror.StoreVariant, levels: dict[int, int], mapped_store_locations: set[int]
+) -> int | None:
+    """What the store has of `variant`: its mirrored on-hand `levels` (by store location)
+    summed over the store locations the hub maps (over all of them when the hub maps none;
+    None when it has none there); the catalog's `inventory_level` when the mirror has no
+    level of it at all (None when the product tracks no inventory)."""
+    if not levels:
+        return None if variant.inventory_tracking == "none" else variant.inventory_level
+    if mapped_store_locations:
+        levels = {loc: n for loc, n in levels.items() if loc in mapped_store_locations}
+    return sum(levels.values()) if levels else None
 
 
 # --- managing ---------------------------------------------------------------------------------
