@@ -38,12 +38,43 @@ def run(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "80"})
 
 
-def ok(*args: str) -> Any:
+def ok(*args: str, cut: bool = False) -> Any:
     result = run(*args)
     assert result.exit_code == 0, (args, result.output)
     assert [line for line in result.stdout.splitlines() if len(line) > 80] == [], args
-    assert "…" not in result.stdout, args  # nothing cut short
+    if not cut:  # only where the command shortens on purpose (`products`: long names)
+        assert "…" not in result.stdout, args  # nothing cut short
     return result
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The body rows of the (SIMPLE_HEAD) table in `output`, split on runs of 2+ spaces."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("───"))
+    return [
+        [cell for cell in line.strip().split("  ") if cell.strip()]
+        for line in lines[start + 1 :]
+        if line.strip()
+    ]
+
+
+def check_products_table(output: str, listed: list[dict[str, Any]]) -> None:
+    """One line per variant (SKU, ids, quantities whole), the store's quantity on managed and
+    unmanaged lines alike, and the hub's only on managed ones."""
+    rows = table_rows(output)
+    assert len(rows) == len(listed), output  # nothing folded onto a second line
+    for row, line in zip(rows, listed, strict=True):
+        cells = [cell.strip() for cell in row]
+        assert cells[0] == line["sku"], (cells, line)
+        assert f"{line['product_id']}/{line['variant_id']}" in cells, (cells, line)
+        name = cells[1]
+        full = line["name"] + (f" ({line['options']})" if line["options"] else "")
+        assert name == full or (name.count("…") == 1 and full.startswith(name.split("…")[0]))
+        if line["options"]:  # the options stay whole: they tell the variants apart
+            assert name.endswith(f"({line['options']})"), (name, line)
+        numbers = [cell for cell in cells[2:] if cell.lstrip("-").isdigit()]
+        expected = [line["hub_quantity"], line["store_quantity"]]
+        assert numbers == [str(n) for n in expected if n is not None], (cells, line)
 
 
 def data(*args: str) -> Any:
@@ -92,12 +123,19 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     listed = data("products", "shop")
     sku = next(line["sku"] for line in listed if line["sku"])
     assert {"sku", "product_id", "variant_id", "managed", "differs"} <= set(listed[0])
-    shown = ok("products", "shop", "--search", sku)
+    assert all(line["store_quantity"] is not None for line in listed if line["options"])
+    table = ok("products", "shop", cut=True).stdout
+    check_products_table(table, listed)
+    assert "…" in table  # the sandbox's longer names are shortened to fit, whole in --json
+    shown = ok("products", "shop", "--search", sku, cut=True)
     assert sku in shown.stdout
     refused("manage", "shop", "--sku", "NOPE-1", says="no variant with SKU 'NOPE-1'")
     assert data("manage", "shop", "--sku", sku)["changed"] == [sku]
     assert [line["sku"] for line in data("products", "shop", "--managed")] == [sku]
-    refreshed = ok("products", "shop", "--managed", "--refresh")
+    listed = data("products", "shop")
+    assert [line["managed"] for line in listed].count(True) == 1
+    check_products_table(ok("products", "shop", cut=True).stdout, listed)
+    refreshed = ok("products", "shop", "--managed", "--refresh", cut=True)
     assert "Refreshed the catalog and stock of shop" in refreshed.stdout
 
     ok("locations", "shop", "add", "wh2", "--name", "Warehouse 2")
@@ -111,6 +149,9 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     change = data("stock", "shop", "set", sku, "7")
     assert (change["quantity"], change["location"]) == (7, "default")
     assert change["intent_id"] is not None
+    managed = data("products", "shop", "--managed")
+    assert (managed[0]["hub_quantity"], managed[0]["differs"]) == (7, True)
+    check_products_table(ok("products", "shop", "--managed", cut=True).stdout, managed)
     refused("stock", "shop", "set", sku, "1", "--location", "attic", says="no hub location")
     bad = cli_env / "bad.csv"
     bad.write_bytes(f"sku,quantity\r\n{sku},3\r\n{sku},x\r\nNOPE-1,2\r\n".encode())
