@@ -48,14 +48,16 @@ def ok(*args: str, cut: bool = False) -> Any:
 
 
 def table_rows(output: str) -> list[list[str]]:
-    """The body rows of the (SIMPLE_HEAD) table in `output`, split on runs of 2+ spaces."""
+    """The body rows of the table in `output` (indented lines under its rule, up to the first
+    line that is not), split on runs of 2+ spaces."""
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip().startswith("───"))
-    return [
-        [cell for cell in line.strip().split("  ") if cell.strip()]
-        for line in lines[start + 1 :]
-        if line.strip()
-    ]
+    start = next(i for i, line in enumerate(lines) if line.startswith("───"))
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.startswith(" "):
+            break
+        rows.append([cell for cell in line.strip().split("  ") if cell.strip()])
+    return rows
 
 
 def check_products_table(output: str, listed: list[dict[str, Any]]) -> None:
@@ -151,7 +153,11 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     assert change["intent_id"] is not None
     managed = data("products", "shop", "--managed")
     assert (managed[0]["hub_quantity"], managed[0]["differs"]) == (7, True)
-    check_products_table(ok("products", "shop", "--managed", cut=True).stdout, managed)
+    shown = ok("products", "shop", "--managed", cut=True).stdout
+    check_products_table(shown, managed)
+    assert "Products of shop (1 variant)\n" in shown
+    assert "≠: hub and store differ (`" in shown
+    assert "bigsync stock shop show --differs`)." in shown
     refused("stock", "shop", "set", sku, "1", "--location", "attic", says="no hub location")
     bad = cli_env / "bad.csv"
     bad.write_bytes(f"sku,quantity\r\n{sku},3\r\n{sku},x\r\nNOPE-1,2\r\n".encode())

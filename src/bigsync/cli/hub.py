@@ -94,7 +94,7 @@ def print_table(
         out.print(title, highlight=False, markup=False)
     cells = [[_cell(value) for value in row] for row in rows]
     widths = _cut_widths(out.width, columns, cells, cut)
-    table = Table(highlight=False, box=box.SIMPLE_HEAD)
+    table = Table(highlight=False, box=box.SIMPLE_HEAD, show_edge=False)  # no blank rims
     for index, column in enumerate(columns):
         table.add_column(
             column,
@@ -130,7 +130,7 @@ def _cut_widths(
     cut: Sequence[str],
 ) -> dict[int, int]:
     """The width of each `cut` column (by index): its text's, or its share of what the other
-    columns leave of `width` (the box takes 1 + 3 per column: edges, padding, separators)."""
+    columns leave of `width` (the box takes 3 per column less 1: padding and separators)."""
     from rich.cells import cell_len  # noqa: PLC0415 -- lazy: see the module doc
 
     natural = [
@@ -141,7 +141,7 @@ def _cut_widths(
     if not shortened:
         return {}
     fixed = sum(n for i, n in enumerate(natural) if i not in shortened)
-    share = max((width - 1 - 3 * len(columns) - fixed) // len(shortened), MIN_CUT_WIDTH)
+    share = max((width + 1 - 3 * len(columns) - fixed) // len(shortened), MIN_CUT_WIDTH)
     return {i: min(natural[i], share) for i in shortened}
 
 

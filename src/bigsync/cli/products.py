@@ -81,7 +81,7 @@ def products(
         for line in lines
     ]
     print_table(
-        f"Products of {hub.name} ({len(lines)} variants)",
+        f"Products of {hub.name} ({len(lines)} variant{'' if len(lines) == 1 else 's'})",
         ("SKU", "product", "ids", "managed", "hub", "store", "≠"),
         table_rows,
         right=("hub", "store"),
@@ -90,6 +90,10 @@ def products(
         if search or managed or differs
         else f"no variants (sync the catalog: `bigsync sync {hub.name}`, or --refresh)",
     )
+    if lines:
+        say("hub, store: on hand at the locations the hub maps (the store's from the mirror).")
+    if any(line.differs for line in lines):
+        say(f"≠: hub and store differ (`bigsync stock {hub.name} show --differs`).")
 
 
 def _selection(all_: bool, skus: list[str] | None, product_ids: list[int] | None) -> Selection:
