@@ -215,3 +215,30 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     assert levels[(sku, "default")]["push_state"] == "confirmed"
     assert data("stock", "shop", "show", "--differs")["lines"] == []
     refused("ship", "shop", str(order_id), "--tracking", "T-2", says="nothing left to ship")
+
+
+@pytest.mark.parametrize("width", [50, 80, 160])
+def test_cut_columns_keep_each_row_on_one_line(
+    width: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.cells import cell_len
+
+    from bigsync.cli.hub import print_table
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    names = [
+        ("Extraordinarily Long Handmade [Walnut] Writing Desk Organiser", "(Dark Oak, XXL)"),
+        ("長い名前の商品です、とても長い名前の商品です", "(赤)"),
+        ("Pen", ""),
+    ]
+    rows = [(f"SKU-{i}", name, i, "") for i, name in enumerate(names)]
+    print_table("T", ("SKU", "product", "n", "x"), rows, right=("n",), cut=("product",))
+    out = capsys.readouterr().out
+    body = table_rows(out)
+    assert len(body) == len(names), out
+    assert all(cell_len(line) <= width for line in out.splitlines()), out
+    assert ("[Walnut]" in out) == (width >= 100), out  # markup in names is text, not style
+    assert "(Dark Oak, XXL)" in out
+    assert "(赤)" in out
+    assert " Pen " in out
+    assert ("…" in out) == (width < 100), out
