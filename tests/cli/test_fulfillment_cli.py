@@ -237,7 +237,7 @@ def test_cut_columns_keep_each_row_on_one_line(
     body = table_rows(out)
     assert len(body) == len(names), out
     assert all(cell_len(line) <= width for line in out.splitlines()), out
-    assert ("[Walnut]" in out) == (width >= 100), out  # markup in names is text, not style
+    assert ("[Walnut]" in out) == (width >= 80), out  # markup in names is text, not style
     assert "(Dark Oak, XXL)" in out
     assert "(赤)" in out
     assert " Pen " in out
