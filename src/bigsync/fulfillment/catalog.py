@@ -363,7 +363,10 @@ def item_history(hub: Hub, sku: str) -> list[ItemEvent]:
         items = hub_repository.list_items(conn, hub.connection_id)
         item = next((i for i in items if (i.sku or "").casefold() == sku.casefold()), None)
         if item is None:
-            raise InputError(f"the hub has no item with SKU {sku!r}")
+            raise InputError(
+                f"the hub has no item with SKU {sku!r} (see `bigsync products {hub.name} "
+                "--managed`)"
+            )
         return hub_repository.item_events(conn, hub.connection_id, item_id=item.id)
 
 
