@@ -65,8 +65,8 @@ def _change_line(change: StockChange, *, name: str) -> str:
     if change.intent_id is None:
         return line + " (hub only: the location is not mapped to a store location)"
     return (
-        f"{line}; store location {change.store_location_id} gets it with the next push "
-        f"(outbox #{change.intent_id}, `bigsync push {name}`)"
+        f"{line} (store location {change.store_location_id})\n"
+        f"Outbox #{change.intent_id}: `bigsync push {name}` sends it."
     )
 
 

@@ -201,9 +201,10 @@ def variants_line(variants: dict[str, Any]) -> str:
     """When variant data was last read, what a products scan costs, and how often it runs."""
     last_read = ago(variants["last_read_at"]) if variants["last_read_at"] else "never"
     runs = {"every 1:00:00": "hourly"}.get(variants["scan_runs"], variants["scan_runs"])
+    cost = variants["scan_requests"]
     return (
         f"variants: last read {last_read}; a products scan costs "
-        f"{variants['scan_requests']:,} requests, runs {runs}"
+        f"{cost:,} request{'' if cost == 1 else 's'}, runs {runs}"
     )
 
 

@@ -164,7 +164,8 @@ def _scan_skipped(ctx: StreamContext, spec: StreamSpec, progress: StreamProgress
     cost, quota = scan_cost(rows, spec.page_size), ctx.window_quota()
     if scan_every_sync(cost, quota=quota, share=ctx.options.scan_share):
         progress.note = (
-            f"every sync: {cost} requests, within {ctx.options.scan_share:.0%} of {quota}"
+            f"every sync: {cost} request{'' if cost == 1 else 's'}, "
+            f"within {ctx.options.scan_share:.0%} of {quota}"
         )
         return False
     last = state.last_scan_at if state else None
