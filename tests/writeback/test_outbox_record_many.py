@@ -145,7 +145,7 @@ def snapshot(db: UnitOfWork, cid: int) -> list[tuple[Any, ...]]:
     """The connection's outbox with ids as their rank (two connections compare equal)."""
     with db.read() as conn:
         rows = sorted(list_intents(conn, cid, limit=None), key=lambda r: r.id)
-        live = dict(
+        live: dict[int, str | None] = dict(
             conn.execute(
                 sa.text("SELECT id, live_key FROM outbox WHERE connection_id = :c"), {"c": cid}
             ).all()
