@@ -119,7 +119,7 @@ class Case:
 
 
 CASES = [
-    Case("new levels", nothing, (level(10, 1, 1), level(10, 2, 2), level(20, 1, 3))),
+    Case("new levels", nothing, (level(20, 1, 1), level(10, 2, 2), level(10, 1, 3))),
     Case("coalesced into the pending one", one_pending, (level(10, 1, 9), level(20, 1, 1))),
     Case("in flight: sending", one_sending, (level(10, 1, 9),)),
     Case("in flight: sent", one_sent, (level(10, 1, 9), level(10, 2, 8))),

@@ -199,7 +199,7 @@ def replace_payloads(
     )
     conn.execute(
         statement,
-        [{"_id": intent_id, "_payload": dict(p)} for intent_id, p in payloads.items()],
+        [{"_id": intent_id, "_payload": dict(p)} for intent_id, p in sorted(payloads.items())],
     )
 
 
@@ -244,7 +244,7 @@ def insert_live_intents(
             "created_at": now,
             "updated_at": now,
         }
-        for key, payload in payloads.items()
+        for key, payload in payloads.items()  # ids in the caller's order, as one by one
     ]
     result = conn.execute(statement, rows)
     return {str(key): int(intent_id) for key, intent_id in result}
