@@ -8,6 +8,11 @@
 Recording is idempotent where BigCommerce is not: a stock level joins a pending level of the
 same item and location (the latest value wins); the same shipment (order, tracking number,
 items) recorded twice is one intent; an order status joins a pending status of that order.
+
+Many stock levels at once (a CSV import): `record_stock_many(conn, connection_id, levels)`,
+the same outcome as `record_stock` for each in turn, in a few set-based statements. A level
+whose pending intent another writer committed while this transaction waited for it (two
+imports at once on PostgreSQL) joins that intent instead of failing.
 """
 
 from __future__ import annotations
