@@ -6,9 +6,10 @@
 Starts `bigsync sandbox` in its own process (pinned to CPU 0; one store, `--plan`'s quota,
 added latency, asynchronous inventory writes after `--inventory-delay-ms`), reads the store's
 inventory items once (not counted: the quota window and the counters are reset afterwards),
-records one stock level per item and location in the outbox in one transaction (a CSV
-import), then runs the dispatcher (`bigsync push`) through BigCommerceClient over a real
-socket until every level is confirmed by reading it back. Only talks to 127.0.0.1.
+records one stock level per item and location in the outbox in one transaction (as a CSV
+import does: `record_stock_many`), then runs the dispatcher (`bigsync push`) through
+BigCommerceClient over a real socket until every level is confirmed by reading it back.
+Only talks to 127.0.0.1.
 
 Minimum requests: the adjustments, ceil(items / 2,000) per location, plus the read-backs,
 ceil(items / 500) reads of `/v3/inventory/items` (500 ids per read; one read covers both
@@ -33,8 +34,8 @@ from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
 from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, OutboxDispatcher
-from bigsync.writeback.intents import IntentState
-from bigsync.writeback.outbox import record_stock
+from bigsync.writeback.intents import IntentState, StockLevel
+from bigsync.writeback.outbox import record_stock_many
 from bigsync.writeback.stock_push import MAX_BATCH, READ_CHUNK
 from sandbox_process import free_port, pin, start_sandbox, wait_ready
 
@@ -94,15 +95,19 @@ async def run(args: argparse.Namespace) -> None:
                 features=[],
             )  # fmt: skip
         started = time.perf_counter()
+        levels = [
+            StockLevel(
+                product_id=int(identity["product_id"]),
+                variant_id=int(identity.get("variant_id") or 0),
+                sku=str(identity.get("sku") or ""),
+                location_id=location_id,
+                quantity=(n * 7 + location_id) % 500,
+            )
+            for n, identity in enumerate(items)
+            for location_id in (1, 2)
+        ]
         with engine.begin() as conn:
-            for n, identity in enumerate(items):
-                for location_id in (1, 2):
-                    record_stock(
-                        conn, connection_id, product_id=int(identity["product_id"]),
-                        variant_id=int(identity.get("variant_id") or 0),
-                        sku=str(identity.get("sku") or ""), location_id=location_id,
-                        quantity=(n * 7 + location_id) % 500,
-                    )  # fmt: skip
+            record_stock_many(conn, connection_id, levels)
         recorded_s = time.perf_counter() - started
         credentials = StoreCredentials(store_hash=store["hash"], access_token=token)
         started = time.perf_counter()

@@ -29,8 +29,13 @@ from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, Hook, OutboxDispatcher
-from bigsync.writeback.intents import ShipmentRequest
-from bigsync.writeback.outbox import record_order_status, record_shipment, record_stock
+from bigsync.writeback.intents import ShipmentRequest, StockLevel
+from bigsync.writeback.outbox import (
+    record_order_status,
+    record_shipment,
+    record_stock,
+    record_stock_many,
+)
 from bigsync.writeback.scopes import NO_GATE, ScopeGate
 
 SPEC = BuildSpec(
@@ -137,19 +142,15 @@ class WbWorld:
     def stock_many(self, levels: list[tuple[InventoryItem, int, int]]) -> list[int]:
         """Record (item, quantity, location id) levels in one transaction (a CSV import)."""
         with self.uow.write() as conn:
-            return [
-                record_stock(
-                    conn,
-                    self.connection_id,
-                    product_id=item.product.id,
-                    variant_id=variant_of(item),
-                    sku=item.sku,
-                    location_id=location_id,
-                    quantity=quantity,
-                    now=self.now(),
-                )
-                for item, quantity, location_id in levels
-            ]
+            return record_stock_many(
+                conn,
+                self.connection_id,
+                [
+                    StockLevel(item.product.id, variant_of(item), item.sku, location_id, quantity)
+                    for item, quantity, location_id in levels
+                ],
+                now=self.now(),
+            )
 
     def ship(self, request: ShipmentRequest) -> int:
         with self.uow.write() as conn:

@@ -2,7 +2,7 @@
 
 Every change of hub stock and the outbox intent that writes it to the store commit in ONE
 transaction: a stock intent per changed level at a hub location mapped to a store location
-(`writeback.outbox.record_stock`, which coalesces pending intents of one item and location,
+(`writeback.outbox.record_stock_many`, which coalesces pending intents of one item and location,
 so setting a level twice before a push sends only the latest). A hub location that is not
 mapped keeps its stock in the hub only.
 
@@ -32,7 +32,8 @@ from bigsync.fulfillment.hub import Hub
 from bigsync.store import hub_mirror, hub_repository
 from bigsync.store.hub_repository import HubItem, HubLocation, ItemEvent
 from bigsync.store.outbox_repository import StockPushState, stock_push_states
-from bigsync.writeback.outbox import record_stock
+from bigsync.writeback.intents import StockLevel
+from bigsync.writeback.outbox import record_stock_many
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -202,22 +203,34 @@ def _apply(
         {(item.id, loc.id): row.quantity for row, item, loc in planned},
         now=now,
     )
+    mapped = [
+        (row, item, location, location.store_location_id)
+        for row, item, location in planned
+        if location.store_location_id is not None
+    ]
+    intent_ids = record_stock_many(
+        conn,
+        hub.connection_id,
+        [
+            StockLevel(
+                product_id=item.product_id,
+                variant_id=item.variant_id,
+                sku=item.sku or "",
+                location_id=store_id,
+                quantity=row.quantity,
+            )
+            for row, item, _, store_id in mapped
+        ],
+        now=now,
+    )
+    intent_of = {
+        (item.id, location.id): intent_id
+        for (_, item, location, _), intent_id in zip(mapped, intent_ids, strict=True)
+    }
     changes: list[StockChange] = []
     events: list[ItemEvent] = []
     for row, item, location in planned:
         old = before.get((item.id, location.id))
-        intent_id = None
-        if location.store_location_id is not None:
-            intent_id = record_stock(
-                conn,
-                hub.connection_id,
-                product_id=item.product_id,
-                variant_id=item.variant_id,
-                sku=item.sku or "",
-                location_id=location.store_location_id,
-                quantity=row.quantity,
-                now=now,
-            )
         how = f" from {source}" if source else ""
         detail = f"{old if old is not None else '(none)'} -> {row.quantity} at {location.code}{how}"
         events.append(ItemEvent(item.id, now, "stock_set", detail))
@@ -227,7 +240,7 @@ def _apply(
                 location=location.code,
                 before=old,
                 quantity=row.quantity,
-                intent_id=intent_id,
+                intent_id=intent_of.get((item.id, location.id)),
                 store_location_id=location.store_location_id,
             )
         )

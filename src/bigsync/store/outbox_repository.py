@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bigsync.errors import InputError
 from bigsync.store import mirror_repository
@@ -153,6 +154,100 @@ def replace_payload(
         .where(outbox.c.id == intent_id)
         .values(payload=dict(payload), updated_at=now, next_attempt_at=now)
     )
+
+
+KEYS_PER_QUERY = 500  # live keys per IN list: well under every backend's bound-parameter limit
+
+
+def find_live_ids(
+    conn: sa.Connection, connection_id: int, live_keys: Iterable[str], *, lock: bool = False
+) -> dict[str, int]:
+    """live_key -> id of the intents that new recordings with these keys join (one query per
+    `KEYS_PER_QUERY` keys). With `lock`, the rows are locked until the transaction ends (on
+    PostgreSQL: a dispatcher cannot claim them between this read and the caller's update)."""
+    keys = sorted(set(live_keys))
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        query = sa.select(outbox.c.live_key, outbox.c.id).where(
+            outbox.c.connection_id == connection_id,
+            outbox.c.live_key.in_(keys[start : start + KEYS_PER_QUERY]),
+        )
+        if lock:
+            query = query.with_for_update()
+        found.update({str(key): int(intent_id) for key, intent_id in conn.execute(query)})
+    return found
+
+
+def replace_payloads(
+    conn: sa.Connection,
+    payloads: Mapping[int, Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """`replace_payload` for many intents (intent id -> payload), in one executemany."""
+    if not payloads:
+        return
+    now = now or utcnow()
+    statement = (
+        outbox.update()
+        .where(outbox.c.id == sa.bindparam("_id"))
+        .values(
+            payload=sa.bindparam("_payload", type_=outbox.c.payload.type),
+            updated_at=now,
+            next_attempt_at=now,
+        )
+    )
+    conn.execute(
+        statement,
+        [{"_id": intent_id, "_payload": dict(p)} for intent_id, p in sorted(payloads.items())],
+    )
+
+
+def insert_live_intents(
+    conn: sa.Connection,
+    connection_id: int,
+    *,
+    kind: str,
+    payloads: Mapping[str, Mapping[str, Any]],
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """New pending intents, one per key (dedupe key = live key -> payload), in one
+    executemany; returns key -> id. A key another writer recorded meanwhile (its transaction
+    committed while this one waited on the unique live key) joins that intent instead: it
+    takes this payload, as `replace_payload` would have."""
+    if not payloads:
+        return {}
+    now = now or utcnow()
+    insert = (
+        postgresql.insert(outbox) if conn.dialect.name == "postgresql" else sqlite.insert(outbox)
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[outbox.c.connection_id, outbox.c.live_key],
+        set_={
+            "payload": insert.excluded.payload,
+            "updated_at": insert.excluded.updated_at,
+            "next_attempt_at": insert.excluded.next_attempt_at,
+        },
+    ).returning(outbox.c.live_key, outbox.c.id)
+    rows = [
+        {
+            "connection_id": connection_id,
+            "kind": kind,
+            "dedupe_key": key,
+            "live_key": key,
+            "payload": dict(payload),
+            "state": "pending",
+            "after_id": None,
+            "attempts": 0,
+            "checks": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for key, payload in payloads.items()  # ids in the caller's order, as one by one
+    ]
+    result = conn.execute(statement, rows)
+    return {str(key): int(intent_id) for key, intent_id in result}
 
 
 # --- reading ------------------------------------------------------------------------------

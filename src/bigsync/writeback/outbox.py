@@ -8,10 +8,16 @@
 Recording is idempotent where BigCommerce is not: a stock level joins a pending level of the
 same item and location (the latest value wins); the same shipment (order, tracking number,
 items) recorded twice is one intent; an order status joins a pending status of that order.
+
+Many stock levels at once (a CSV import): `record_stock_many(conn, connection_id, levels)`,
+the same outcome as `record_stock` for each in turn, in a few set-based statements. A level
+whose pending intent another writer committed while this transaction waited for it (two
+imports at once on PostgreSQL) joins that intent instead of failing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -59,22 +65,42 @@ def record_stock(
     latest wins, one item in one request). `variant_id` is the variant whose stock it is (a
     product-level item: its base variant; 0 if it has none, then `product_id` names it).
     """
-    level = check_stock(StockLevel(product_id, variant_id, sku, location_id, quantity))
-    key = stock_key(variant_id or -product_id, location_id)
-    payload = stock_payload(level)
-    pending = repo.find_live(conn, connection_id, key)
-    if pending is not None:
-        repo.replace_payload(conn, pending.id, payload, now=now)
-        return pending.id
-    return repo.insert_intent(
+    level = StockLevel(product_id, variant_id, sku, location_id, quantity)
+    return record_stock_many(conn, connection_id, [level], now=now)[0]
+
+
+def record_stock_many(
+    conn: Connection,
+    connection_id: int,
+    levels: Sequence[StockLevel],
+    *,
+    now: datetime | None = None,
+) -> list[int]:
+    """Record many stock levels at once; returns the intent id of each, in order.
+
+    The same as `record_stock` for each level in turn (a level of an item and location that
+    came earlier in `levels` is replaced by the later one, and both get the same id), in a
+    few statements: one read of the pending intents per `KEYS_PER_QUERY` keys, one update
+    of those and one insert of the rest. Every level is checked before anything is written.
+    """
+    checked = [check_stock(level) for level in levels]
+    keys = [
+        stock_key(level.variant_id or -level.product_id, level.location_id) for level in checked
+    ]
+    latest = {key: stock_payload(level) for key, level in zip(keys, checked, strict=True)}
+    if not latest:
+        return []
+    pending = repo.find_live_ids(conn, connection_id, latest, lock=True)
+    repo.replace_payloads(conn, {pending[k]: p for k, p in latest.items() if k in pending}, now=now)
+    created = repo.insert_live_intents(
         conn,
         connection_id,
         kind=IntentKind.STOCK,
-        dedupe_key=key,
-        live_key=key,
-        payload=payload,
+        payloads={k: p for k, p in latest.items() if k not in pending},
         now=now,
     )
+    ids = pending | created
+    return [ids[key] for key in keys]
 
 
 def record_shipment(
