@@ -206,9 +206,10 @@ def test_a_bad_level_writes_nothing(engine: sa.Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_two_imports_at_once_share_the_live_intents(postgres_url: str) -> None:
-    """The second import's insert waits on the unique live key while the first is open;
-    when the first commits, the second joins its intents (its values win) instead of
+@pytest.mark.parametrize("reverse", [False, True], ids=["same-order", "reverse-order"])
+def test_two_imports_at_once_share_the_live_intents(postgres_url: str, reverse: bool) -> None:
+    """The second import waits while the first is open; when the first commits, the second
+    joins its intents (its values win), in whatever order it lists the items, instead of
     failing or leaving two live intents of one item and location."""
     engine = create_engine_for(postgres_url)
     migrate(engine)
@@ -236,9 +237,8 @@ def test_two_imports_at_once_share_the_live_intents(postgres_url: str) -> None:
     def second() -> None:
         try:
             with db.write() as conn:
-                results["second"] = record_stock_many(
-                    conn, cid, [level(v, 1, 2) for v in range(26, 76)]
-                )
+                items = range(75, 25, -1) if reverse else range(26, 76)
+                results["second"] = record_stock_many(conn, cid, [level(v, 1, 2) for v in items])
         except BaseException as error:
             errors.append(error)
 
@@ -253,7 +253,9 @@ def test_two_imports_at_once_share_the_live_intents(postgres_url: str) -> None:
         for thread in threads:
             thread.join(60)
     assert not errors, errors
-    assert results["second"][:25] == results["first"][25:]
+    items = range(75, 25, -1) if reverse else range(26, 76)
+    second = dict(zip(items, results["second"], strict=True))
+    assert [second[v] for v in range(26, 51)] == results["first"][25:]
     with db.read() as conn:
         states = outbox_repository.stock_push_states(conn, cid)
         live = conn.execute(

@@ -159,6 +159,21 @@ def replace_payload(
 KEYS_PER_QUERY = 500  # live keys per IN list: well under every backend's bound-parameter limit
 
 
+_RECORDING_LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext('bigsync outbox record ' || current_schema()), "
+    ":connection)"
+)
+
+
+def serialize_recording(conn: sa.Connection, connection_id: int) -> None:
+    """Make writers that record many intents of one connection take turns, until the end of
+    the transaction (PostgreSQL; SQLite's `BEGIN IMMEDIATE` does it already). Two imports of
+    overlapping items at once then never deadlock on each other's new live keys: the second
+    waits, then coalesces into what the first recorded."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_RECORDING_LOCK, {"connection": connection_id})
+
+
 def find_live_ids(
     conn: sa.Connection, connection_id: int, live_keys: Iterable[str], *, lock: bool = False
 ) -> dict[str, int]:

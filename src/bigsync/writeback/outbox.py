@@ -90,6 +90,7 @@ def record_stock_many(
     latest = {key: stock_payload(level) for key, level in zip(keys, checked, strict=True)}
     if not latest:
         return []
+    repo.serialize_recording(conn, connection_id)
     pending = repo.find_live_ids(conn, connection_id, latest, lock=True)
     repo.replace_payloads(conn, {pending[k]: p for k, p in latest.items() if k in pending}, now=now)
     created = repo.insert_live_intents(
