@@ -25,8 +25,6 @@ from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.catalog.state import InventoryItem
 from bigsync.sandbox.generator import StoreSizes
 from bigsync.sandbox.testing import IN_PROCESS_URL
-from bigsync.store import connection_repository
-from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, Hook, OutboxDispatcher
 from bigsync.writeback.intents import ShipmentRequest, StockLevel
@@ -37,6 +35,7 @@ from bigsync.writeback.outbox import (
     record_stock_many,
 )
 from bigsync.writeback.scopes import NO_GATE, ScopeGate
+from tests.sync.conftest import make_db
 
 SPEC = BuildSpec(
     seed=5, stores=1, sizes=StoreSizes(products=60, orders=60, customers=20), plan="unlimited"
@@ -56,24 +55,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def token_of(store: StoreState, name: str = "full") -> str:
     return next(t for t, account in store.accounts.items() if account.name == name)
-
-
-def make_db(url: str, store: StoreState, *, api_url: str = IN_PROCESS_URL) -> tuple[sa.Engine, int]:
-    engine = create_engine_for(url)
-    migrate(engine)
-    with engine.begin() as conn:
-        connection_id = connection_repository.insert_connection(
-            conn,
-            name="sandbox",
-            name_key="sandbox",
-            kind="api_account",
-            store_hash=store.hash,
-            api_url=api_url,
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
-    return engine, connection_id
 
 
 def tracked_items(store: StoreState) -> list[InventoryItem]:

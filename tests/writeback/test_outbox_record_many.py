@@ -254,8 +254,8 @@ def test_two_imports_at_once_share_the_live_intents(postgres_url: str, reverse: 
             thread.join(60)
     assert not errors, errors
     items = range(75, 25, -1) if reverse else range(26, 76)
-    second = dict(zip(items, results["second"], strict=True))
-    assert [second[v] for v in range(26, 51)] == results["first"][25:]
+    second_ids = dict(zip(items, results["second"], strict=True))
+    assert [second_ids[v] for v in range(26, 51)] == results["first"][25:]
     with db.read() as conn:
         states = outbox_repository.stock_push_states(conn, cid)
         live = conn.execute(
