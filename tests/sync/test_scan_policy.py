@@ -36,7 +36,7 @@ async def test_a_variant_price_edit_is_mirrored_by_the_next_normal_sync(
         assert mirrored[variant_id]["raw"] == variants[variant_id]
     scan = {s.name: s for s in result.streams}["products_scan"]
     assert scan.status == "ok"
-    assert (scan.note or "").startswith("every sync: 1 requests")
+    assert (scan.note or "").startswith("every sync: 1 request,")
     status = mirror_status(world.db, connection_id=world.connection_id, name="sandbox")
     assert status["variants"]["last_read_at"] is not None
     assert status["variants"]["scan_requests"] == 1
