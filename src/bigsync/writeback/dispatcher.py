@@ -50,6 +50,7 @@ from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.streams.rows import inventory_batch
 from bigsync.writeback import order_status, shipments, stock_push
 from bigsync.writeback.intents import (
+    OPEN_STATES,
     IntentKind,
     IntentState,
     describe,
@@ -197,7 +198,7 @@ class OutboxDispatcher:
                     await self._sleep(delay)
         with self.db.read() as conn:
             counts = repo.count_by_state(conn, self.connection_id)
-        self.result.left = {s: n for s, n in counts.items() if s in (P, S, IntentState.SENT)}
+        self.result.left = {s: n for s, n in counts.items() if s in OPEN_STATES}
         self.result.requests = self.client.stats.requests - before
         return self.result
 
@@ -205,7 +206,7 @@ class OutboxDispatcher:
         """When the next open intent that can move is due (a status waiting for a shipment
         that failed cannot move, and must not keep the dispatch alive)."""
         with self.db.read() as conn:
-            rows = repo.list_intents(conn, self.connection_id, states=[P, S, IntentState.SENT])
+            rows = repo.list_intents(conn, self.connection_id, states=sorted(OPEN_STATES))
             afters = repo.get_intents(conn, [r.after_id for r in rows if r.after_id])
         due = [
             row.next_attempt_at

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.store import outbox_repository as repo
+from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback import outbox
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, OutboxDispatcher
-from bigsync.writeback.intents import IntentState
+from bigsync.writeback.intents import OPEN_STATES, IntentState
 from bigsync.writeback.scopes import scope_gate
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ async def push_connection(
     DispatchLockedError when another dispatch of it runs). Writes whose scope the last
     connection test found missing fail at once, with the scope named."""
     view = service.get(name)
+    with UnitOfWork(service.engine).read() as conn:
+        counts = repo.count_by_state(conn, view.id)
+    if not any(state in OPEN_STATES for state in counts):
+        return DispatchResult()  # nothing to send: no client, no lock (the scheduler's case)
     credentials = service.credentials(name)
     async with BigCommerceClient(
         credentials, base_url=view.api_url, options=client_options
