@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from bigsync.errors import SyncLockedError
-from bigsync.store import connection_repository
 from bigsync.store import mirror_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.sync_lock import describe_owner, hold_sync_lock, lock_file_path
+from tests.databases import add_connection
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 TTL = timedelta(minutes=2)
@@ -32,21 +32,6 @@ def db(database_url: str) -> Iterator[sa.Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
-
-
-def add_connection(db: sa.Engine, name: str = "shop", store_hash: str = "abc123") -> int:
-    with db.begin() as conn:
-        return connection_repository.insert_connection(
-            conn,
-            name=name,
-            name_key=name,
-            kind="api_account",
-            store_hash=store_hash,
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
 
 
 @pytest.fixture
@@ -104,7 +89,7 @@ def test_a_stuck_holder_whose_lease_expired_is_taken_over(
 
 
 def test_locks_of_two_connections_are_independent(db: sa.Engine, connection_id: int) -> None:
-    other = add_connection(db, "other", "def456")
+    other = add_connection(db, "other", store_hash="def456")
     with (
         hold_sync_lock(db, connection_id=connection_id, owner=LIVE, now=NOW, ttl=TTL),
         hold_sync_lock(db, connection_id=other, owner="b:2:x", now=NOW, ttl=TTL),

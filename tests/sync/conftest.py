@@ -25,9 +25,9 @@ from bigsync.sandbox.backend import BuildSpec, StoreState
 from bigsync.sandbox.control import mutations
 from bigsync.sandbox.generator import StoreSizes
 from bigsync.sandbox.testing import IN_PROCESS_URL
-from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
+from tests.databases import add_connection
 
 SPEC = BuildSpec(
     seed=11, stores=1, sizes=StoreSizes(products=40, orders=80, customers=40), plan="unlimited"
@@ -80,19 +80,7 @@ def _token(store: StoreState, name: str = "full") -> str:
 def make_db(url: str, store: StoreState, *, api_url: str = BASE_URL) -> tuple[sa.Engine, int]:
     engine = create_engine_for(url)
     migrate(engine)
-    with engine.begin() as conn:
-        connection_id = connection_repository.insert_connection(
-            conn,
-            name="sandbox",
-            name_key="sandbox",
-            kind="api_account",
-            store_hash=store.hash,
-            api_url=api_url,
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
-    return engine, connection_id
+    return engine, add_connection(engine, "sandbox", store_hash=store.hash, api_url=api_url)
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bigsync.store import connection_repository
 from bigsync.sync.engine import SyncEngine
 from bigsync.sync.service import mirror_status
+from tests.databases import add_connection
 from tests.sync.conftest import World
 
 
@@ -20,18 +20,7 @@ async def test_runs_are_labelled_and_numbered_per_connection(world: World) -> No
         ("incremental", 2),
         ("full", 3),
     ]
-    with world.db.begin() as conn:
-        other = connection_repository.insert_connection(
-            conn,
-            name="other",
-            name_key="other",
-            kind="api_account",
-            store_hash=world.store.hash,
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
+    other = add_connection(world.db, "other", store_hash=world.store.hash)
     result = await SyncEngine(world.db, world.api, connection_id=other).run()
     assert (result.mode, result.number) == ("initial", 1)
     status = mirror_status(world.db, connection_id=world.connection_id, name="sandbox")

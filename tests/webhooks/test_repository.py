@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bigsync.store import connection_repository
 from bigsync.store import webhook_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.purge import delete_connection_data
+from tests.databases import add_connection
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -18,19 +18,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 def _engine(url: str) -> tuple[sa.Engine, int]:
     engine = create_engine_for(url)
     migrate(engine)
-    with engine.begin() as conn:
-        connection_id = connection_repository.insert_connection(
-            conn,
-            name="shop",
-            name_key="shop",
-            kind="api_account",
-            store_hash="abc123",
-            api_url="http://x",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
-    return engine, connection_id
+    return engine, add_connection(engine, api_url="http://x")
 
 
 def _record(conn: sa.Connection, cid: int, key: str, record_id: int, at: datetime) -> object:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigsync.errors import InputError
-from bigsync.store import connection_repository, outbox_repository
+from bigsync.store import outbox_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback.intents import IntentState, ShipmentLine, ShipmentRequest
@@ -20,25 +20,14 @@ from bigsync.writeback.outbox import (
     record_stock,
     retry_intent,
 )
+from tests.databases import add_connection
 
 
 @pytest.fixture
 def uow(database_url: str) -> Iterator[tuple[UnitOfWork, int]]:
     engine = create_engine_for(database_url)
     migrate(engine)
-    with engine.begin() as conn:
-        connection_id = connection_repository.insert_connection(
-            conn,
-            name="shop",
-            name_key="shop",
-            kind="api_account",
-            store_hash="abc123",
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
-    yield UnitOfWork(engine), connection_id
+    yield UnitOfWork(engine), add_connection(engine)
     engine.dispose()
 
 

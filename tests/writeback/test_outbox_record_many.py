@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigsync.errors import InputError
-from bigsync.store import connection_repository, outbox_repository
+from bigsync.store import outbox_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback.intents import IntentState, StockLevel
@@ -24,6 +24,7 @@ from bigsync.writeback.outbox import (
     record_stock_many,
     retry_intent,
 )
+from tests.databases import add_connection
 
 
 @pytest.fixture
@@ -32,21 +33,6 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
-
-
-def add_connection(engine: sa.Engine, name: str) -> int:
-    with engine.begin() as conn:
-        return connection_repository.insert_connection(
-            conn,
-            name=name,
-            name_key=name,
-            kind="api_account",
-            store_hash=f"{name}1",
-            api_url="http://sandbox",
-            client_id=None,
-            granted_scopes=None,
-            features=[],
-        )
 
 
 def level(variant_id: int, location_id: int, quantity: int, product_id: int = 1) -> StockLevel:
