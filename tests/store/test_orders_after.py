@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[tuple[sa.Engine, int, list[dict[str, object]]]]:
+def db(database_url: str) -> Iterator[tuple[sa.Engine, int, list[dict[str, Any]]]]:
     """300 orders over 40 seconds (ties in most), created over 30 days, some unmodified."""
     engine = create_engine_for(database_url)
     migrate(engine)
@@ -59,7 +60,7 @@ def db(database_url: str) -> Iterator[tuple[sa.Engine, int, list[dict[str, objec
 
 
 def expected(
-    orders: list[dict[str, object]],
+    orders: list[dict[str, Any]],
     after: tuple[datetime, int] | None,
     before: datetime | None,
     created_since: datetime | None,
@@ -70,10 +71,10 @@ def expected(
         for o in orders
         if o["date_modified"] is not None
         and (after is None or (o["date_modified"], o["id"]) > after)
-        and (before is None or o["date_modified"] < before)  # type: ignore[operator]
-        and (created_since is None or o["date_created"] >= created_since)  # type: ignore[operator]
-    )  # type: ignore[type-var]
-    return [(oid, modified) for modified, oid in pairs[:limit]]  # type: ignore[misc]
+        and (before is None or o["date_modified"] < before)
+        and (created_since is None or o["date_created"] >= created_since)
+    )
+    return [(oid, modified) for modified, oid in pairs[:limit]]
 
 
 @pytest.mark.parametrize("limit", [1, 7, 32, 500])
@@ -82,7 +83,7 @@ def expected(
     [(None, None), (T0 + timedelta(seconds=25), None), (None, T0 - timedelta(days=9))],
 )
 def test_walking_the_orders_in_chunks_visits_each_once_in_order(
-    db: tuple[sa.Engine, int, list[dict[str, object]]],
+    db: tuple[sa.Engine, int, list[dict[str, Any]]],
     limit: int,
     before: datetime | None,
     created_since: datetime | None,
