@@ -252,42 +252,21 @@ def orders_after(
 ) -> list[tuple[int, datetime]]:
     """Mirrored orders in `(date_modified, id)` order strictly after `after` and modified
     strictly before `before`, optionally only those created since `created_since`:
-    `(id, date_modified)` pairs.
-
-    The index is on `(connection_id, date_modified)` only, so one query ordered by
-    `(date_modified, id)` would sort every later order to return the first few (a full
-    sync's transactions asked it once per chunk: quadratic). Instead: the orders of
-    `after`'s own second past its id, the next `limit` by `date_modified` alone (read in
-    index order, stopping at `limit`), and all the orders of the last second those reach
-    (its ties, which `limit` may cut anywhere); then sorted and cut."""
+    `(id, date_modified)` pairs."""
     orders = MIRROR_TABLES["orders"]
-    modified = orders.c.date_modified
-    query = sa.select(orders.c.id, modified).where(
-        orders.c.connection_id == connection_id, modified.is_not(None)
+    query = sa.select(orders.c.id, orders.c.date_modified).where(
+        orders.c.connection_id == connection_id, orders.c.date_modified.is_not(None)
     )
+    if after is not None:
+        query = query.where(
+            sa.tuple_(orders.c.date_modified, orders.c.id) > sa.tuple_(after[0], after[1])
+        )
     if before is not None:
-        query = query.where(modified < before)
+        query = query.where(orders.c.date_modified < before)
     if created_since is not None:
         query = query.where(orders.c.date_created >= created_since)
-
-    def read(statement: sa.Select[Any]) -> list[tuple[int, datetime]]:
-        return [(row.id, row.date_modified) for row in conn.execute(statement)]
-
-    found: list[tuple[int, datetime]] = []
-    later = query
-    if after is not None:
-        found = read(query.where(modified == after[0], orders.c.id > after[1]))
-        if len(found) >= limit:
-            found.sort(key=lambda pair: pair[0])
-            return found[:limit]
-        later = query.where(modified > after[0])
-    following = read(later.order_by(modified).limit(limit))
-    if following:
-        last = following[-1][1]
-        found += [pair for pair in following if pair[1] != last]
-        found += read(query.where(modified == last))
-    found.sort(key=lambda pair: (pair[1], pair[0]))
-    return found[:limit]
+    query = query.order_by(orders.c.date_modified, orders.c.id).limit(limit)
+    return [(row.id, row.date_modified) for row in conn.execute(query)]
 
 
 def count_rows(conn: sa.Connection, table_name: str, *, connection_id: int) -> int:
