@@ -3,7 +3,7 @@ minimum, records/s, peak RSS.
 
     .venv/bin/python bench/sync_full.py [--products 10000] [--orders 30000] [--customers 10000]
         [--latency-ms 50] [--plan unlimited] [--changes 100 | --change-pct 1]
-        [--database-url sqlite:///...] [--full-only] [--profile PATH]
+        [--database-url sqlite:///...] [--full-only] [--profile PATH] [--profile-incremental PATH]
 
 Starts `bigsync sandbox` in its own process (one uvicorn worker, `--plan`'s quota, added
 latency; pinned to CPU 0 when there are two), then in this process (pinned to CPU 1) runs the
@@ -23,7 +23,8 @@ Under each sync, its CPU seconds per stream: client (HTTP, governor, paginators)
 (JSON), rows (row building) and database (the writer thread and the engine's reads); see
 `cpu_breakdown.py`. `--profile PATH` runs the full sync under cProfile (the event-loop thread;
 the writer thread is the breakdown's database column), saves the stats to PATH and prints
-the 30 functions with the most own time. `--full-only` stops after the full sync.
+the 30 functions with the most own time; `--profile-incremental PATH` does the same for the
+first incremental sync. `--full-only` stops after the full sync.
 """
 
 from __future__ import annotations
@@ -208,7 +209,10 @@ async def incremental_syncs(
     await mutate(base, store_hash, changes)
     what = ", ".join(f"{n} {k} {a}s" for k, a, n in changes)
     await sync(
-        f"incremental after {what} (no scans)", scan_every=timedelta(days=365), scan_share=0.0
+        f"incremental after {what} (no scans)",
+        profile=args.profile_incremental,
+        scan_every=timedelta(days=365),
+        scan_share=0.0,
     )
     await sync("incremental with the periodic scans", scan_every=timedelta(0))
     await mutate(base, store_hash, changes)
@@ -277,4 +281,7 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--full-only", action="store_true", help="stop after the full sync")
     parser.add_argument("--profile", default=None, help="cProfile the full sync into this file")
+    parser.add_argument(
+        "--profile-incremental", default=None, help="cProfile the first incremental sync"
+    )
     asyncio.run(main(parser.parse_args()))

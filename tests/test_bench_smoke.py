@@ -12,6 +12,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 TINY_RUNS = {
+    "client_transport.py": ["--requests", "8", "--repeat", "1", "--products", "20"],
     "client_fetch.py": ["--products", "60", "--orders", "60", "--plans", "unlimited",
                         "--latency-ms", "0"],
     "sandbox_generator.py": ["--products", "40", "--orders", "40", "--customers", "10",

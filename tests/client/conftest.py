@@ -7,6 +7,7 @@
     fake_time                 the clients' clock and sleep: waits move it (and the sandbox's
                               frozen clock) instead of passing
     make_client               BigCommerceClient factory over httpx.ASGITransport, on fake_time
+    socket_library            "aiohttp" or "httpx": tests over a real socket run with each
     live_url                  the same sandbox served on 127.0.0.1, random port (plugin)
 
 Sizes put every list on several 250-record pages with a short last page.
@@ -63,8 +64,9 @@ def fake_time(sandbox: Sandbox) -> FakeTime:
 def make_client(
     app: Starlette, store: StoreState, tokens: dict[str, str], fake_time: FakeTime
 ) -> ClientFactory:
-    """`make_client(token="full", options=..., base_url=None)`: in process unless `base_url`;
-    every client waits on `fake_time`."""
+    """`make_client(token="full", options=..., base_url=None, library=None)`: in process
+    unless `base_url`; over a socket through aiohttp, or httpx with `library="httpx"`; every
+    client waits on `fake_time`. `access_token` replaces the account's token."""
 
     def make(
         token: str = "full",  # noqa: S107 -- an account name, not a secret
@@ -72,10 +74,16 @@ def make_client(
         options: ClientOptions | None = None,
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        library: str | None = None,
+        access_token: str | None = None,
     ) -> BigCommerceClient:
-        credentials = StoreCredentials(store_hash=store.hash, access_token=tokens[token])
+        credentials = StoreCredentials(
+            store_hash=store.hash, access_token=access_token or tokens[token]
+        )
         if transport is None and not base_url:
             transport = httpx.ASGITransport(app=app)
+        elif transport is None and library == "httpx":
+            transport = httpx.AsyncHTTPTransport()
         return BigCommerceClient(
             credentials,
             base_url=base_url or SANDBOX_URL,
@@ -86,6 +94,13 @@ def make_client(
         )
 
     return make
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+def socket_library(request: pytest.FixtureRequest) -> str:
+    """The HTTP library of a client over a real socket: aiohttp (the default) and httpx."""
+    library: str = request.param
+    return library
 
 
 class InFlightCounter(httpx.AsyncBaseTransport):

@@ -1,4 +1,5 @@
-"""The behaviours that matter most, over both seams: in process and over a real socket."""
+"""The behaviours that matter most, over every seam: in process (httpx over ASGI) and over a
+real socket through aiohttp (the default) and through httpx."""
 
 from __future__ import annotations
 
@@ -17,20 +18,32 @@ PRODUCTS = "/v3/catalog/products"
 Make = Callable[..., BigCommerceClient]
 
 
-@pytest.fixture(params=["in-process", "socket"])
+@pytest.fixture(params=["in-process", "socket-aiohttp", "socket-httpx"])
 def connect(request: pytest.FixtureRequest, make_client: ClientFactory) -> Make:
-    """`connect(account="full", options=None)`: a client over the transport of this run."""
-    base_url = request.getfixturevalue("live_url") if request.param == "socket" else None
+    """`connect(account="full", options=None, access_token=None)`: a client over the seam of
+    this run."""
+    seam: str = request.param
+    base_url = request.getfixturevalue("live_url") if seam.startswith("socket") else None
+    library = seam.removeprefix("socket-") if base_url else None
 
-    def make(account: str = "full", options: ClientOptions | None = None) -> BigCommerceClient:
-        return make_client(account, options=options, base_url=base_url)
+    def make(
+        account: str = "full",
+        options: ClientOptions | None = None,
+        access_token: str | None = None,
+    ) -> BigCommerceClient:
+        return make_client(
+            account,
+            options=options,
+            base_url=base_url,
+            library=library,
+            access_token=access_token,
+        )
 
     return make
 
 
 async def test_401_is_final(connect: Make, control: httpx.AsyncClient, store: StoreState) -> None:
-    async with connect() as client:
-        client._http.headers["X-Auth-Token"] = "not0a0valid0token0for0anything0"
+    async with connect(access_token="not0a0valid0token0for0anything0") as client:
         with pytest.raises(AuthenticationError):
             await client.get("/v2/store")
     assert (await sandbox_stats(control, store.hash))["requests"] == 1

@@ -76,9 +76,7 @@ async def test_paths_must_name_the_api_version(make_client: ClientFactory) -> No
 async def test_wrong_token_is_401_and_never_retried(
     make_client: ClientFactory, store: StoreState, control: httpx.AsyncClient
 ) -> None:
-    tokens = {"full": "wrong0token0for0this0store0abcd"}
-    async with make_client() as client:
-        client._http.headers["X-Auth-Token"] = tokens["full"]
+    async with make_client(access_token="wrong0token0for0this0store0abcd") as client:
         with pytest.raises(AuthenticationError) as caught:
             await client.get(PRODUCTS)
     assert caught.value.status == 401

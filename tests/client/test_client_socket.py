@@ -1,5 +1,6 @@
 """The client over a real socket (uvicorn on 127.0.0.1): paging, dropped connections, cut
-bodies, gzip, keep-alive, and one governor shared by every client of a store."""
+bodies, gzip, keep-alive, and one governor shared by every client of a store — each through
+aiohttp (what a client uses over a socket) and through httpx (`socket_library`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import uvicorn
@@ -18,18 +20,24 @@ from bigsync.bigcommerce import BigCommerceClient, ClientOptions, StoreCredentia
 from bigsync.bigcommerce.retry import RetryPolicy
 from bigsync.errors import NetworkError
 from bigsync.sandbox.backend import StoreState
-from tests.client.conftest import PERSISTENT_RETRIES, SIZES, ClientFactory, add_fault
+from tests.client.conftest import (
+    PERSISTENT_RETRIES,
+    SIZES,
+    ClientFactory,
+    add_fault,
+    sandbox_stats,
+)
 
 PRODUCTS = "/v3/catalog/products"
 
 
 async def test_crawl_over_a_socket_with_drops_and_cut_bodies(
-    make_client: ClientFactory, live_url: str, control: httpx.AsyncClient
+    make_client: ClientFactory, live_url: str, control: httpx.AsyncClient, socket_library: str
 ) -> None:
     await add_fault(control, kind="drop", path="/v2/orders", rate=0.3, seed=5)
     await add_fault(control, kind="truncate", path="/v2/orders", rate=0.2, seed=6)
     options = ClientOptions(retry=PERSISTENT_RETRIES)
-    async with make_client(base_url=live_url, options=options) as client:
+    async with make_client(base_url=live_url, options=options, library=socket_library) as client:
         ids: list[int] = []
         async for page in client.paginate_v2(
             "/v2/orders", params={"limit": 50}, count_path="/v2/orders/count"
@@ -41,24 +49,54 @@ async def test_crawl_over_a_socket_with_drops_and_cut_bodies(
     assert client.stats.requests == 1 + 13 + client.stats.retries
 
 
+CAUSE_OF_A_DROP = {"httpx": httpx.RemoteProtocolError, "aiohttp": aiohttp.ClientPayloadError}
+
+
 async def test_a_drop_over_a_socket_is_a_network_error(
-    make_client: ClientFactory, live_url: str, control: httpx.AsyncClient
+    make_client: ClientFactory,
+    live_url: str,
+    control: httpx.AsyncClient,
+    store: StoreState,
+    socket_library: str,
 ) -> None:
     await add_fault(control, kind="drop", path="/v2/store")
     options = ClientOptions(retry=RetryPolicy(max_attempts=2, backoff_base_s=0.01))
-    async with make_client(base_url=live_url, options=options) as client:
+    async with make_client(base_url=live_url, options=options, library=socket_library) as client:
         with pytest.raises(NetworkError) as caught:
             await client.get("/v2/store")
-    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
+    assert isinstance(caught.value.__cause__, CAUSE_OF_A_DROP[socket_library])
     assert client.stats.requests == 2
+    assert (await sandbox_stats(control, store.hash))["requests"] == 2  # nothing resent unseen
 
 
-async def test_nothing_listening_is_a_network_error(make_client: ClientFactory) -> None:
+async def test_a_dropped_write_is_not_resent(
+    make_client: ClientFactory,
+    live_url: str,
+    control: httpx.AsyncClient,
+    store: StoreState,
+    socket_library: str,
+) -> None:
+    """A POST whose connection drops (on a kept-alive connection) is sent once: neither the
+    library nor the client repeats a write that may have been applied."""
+    await add_fault(control, kind="drop", path="/v3/customers", methods=["POST"])
+    options = ClientOptions(retry=RetryPolicy(max_attempts=3, backoff_base_s=0.01))
+    async with make_client(base_url=live_url, options=options, library=socket_library) as client:
+        await client.get("/v2/time")  # the POST goes out on a reused connection
+        with pytest.raises(NetworkError):
+            await client.request("POST", "/v3/customers", json=[{"email": "x@example.com"}])
+    assert client.stats.requests == 2
+    assert (await sandbox_stats(control, store.hash))["requests"] == 2
+
+
+async def test_nothing_listening_is_a_network_error(
+    make_client: ClientFactory, socket_library: str
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, never listening: connections are refused
         options = ClientOptions(retry=RetryPolicy(max_attempts=2, backoff_base_s=0.01))
-        async with make_client(base_url=f"http://127.0.0.1:{port}", options=options) as client:
+        url = f"http://127.0.0.1:{port}"
+        async with make_client(base_url=url, options=options, library=socket_library) as client:
             with pytest.raises(NetworkError):
                 await client.get("/v2/store")
     assert client.stats.transport_errors == 2
@@ -104,12 +142,18 @@ async def gzip_url(app: Starlette) -> AsyncIterator[tuple[str, ConnectionLog]]:
 
 
 async def test_gzip_and_keep_alive(
-    gzip_url: tuple[str, ConnectionLog], store: StoreState, tokens: dict[str, str]
+    gzip_url: tuple[str, ConnectionLog],
+    store: StoreState,
+    tokens: dict[str, str],
+    socket_library: str,
 ) -> None:
     url, logged = gzip_url
     credentials = StoreCredentials(store_hash=store.hash, access_token=tokens["full"])
     options = ClientOptions(max_concurrency=2)
-    async with BigCommerceClient(credentials, base_url=url, options=options) as client:
+    transport = httpx.AsyncHTTPTransport() if socket_library == "httpx" else None
+    async with BigCommerceClient(
+        credentials, base_url=url, options=options, transport=transport
+    ) as client:
         response = await client.request("GET", PRODUCTS, params={"limit": 50})
         for _ in range(10):
             await client.get("/v2/store")
@@ -121,12 +165,12 @@ async def test_gzip_and_keep_alive(
 
 
 async def test_clients_of_one_store_share_one_governor(
-    make_client: ClientFactory, live_url: str
+    make_client: ClientFactory, live_url: str, socket_library: str
 ) -> None:
     options = ClientOptions(max_concurrency=3)
     async with (
-        make_client(base_url=live_url, options=options) as a,
-        make_client(base_url=live_url, options=options) as b,
+        make_client(base_url=live_url, options=options, library=socket_library) as a,
+        make_client(base_url=live_url, options=options, library=socket_library) as b,
     ):
         assert a.governor is b.governor
         await asyncio.gather(

@@ -2,7 +2,8 @@
 
 credentials.py  StoreCredentials; parse_store_hash() for every form a merchant pastes
 client.py       BigCommerceClient: requests, retries, pages; ClientOptions, RequestStats
-mapping.py      answers and httpx exceptions -> bigsync.errors (the one place)
+mapping.py      answers and transport exceptions -> bigsync.errors (the one place)
+transport.py    the HTTP libraries: aiohttp over sockets, httpx in process (ASGI) or HTTP/2
 retry.py        the pure retry decision
 ratelimit.py    X-Rate-Limit-* arithmetic and the per-store RateGovernor
 pagination.py   paginators (no I/O): v3 offset, v3 cursor, v2

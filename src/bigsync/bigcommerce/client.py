@@ -1,4 +1,4 @@
-"""`BigCommerceClient`: one store's REST API over httpx — the only code that sends to BigCommerce.
+"""`BigCommerceClient`: one store's REST API — the only code that sends to BigCommerce.
 
 Every request goes through the store's `RateGovernor` (concurrency bound, pacing, 429 holds),
 is retried by the one decision in `retry.py`, and fails with an error from `bigsync.errors`
@@ -6,6 +6,8 @@ mapped in `mapping.py`. Lists come page by page, in page order, from the paginat
 `pagination.py`; pages known in advance are fetched concurrently with a bounded look-ahead.
 Every wait (pacing, 429 holds, retry backoff) reads the `clock` and waits with the `sleep` the
 client is given, so tests move time instead of waiting (`bigsync.bigcommerce.testing`).
+The HTTP library underneath is `transport.py`'s choice: aiohttp over a real socket, httpx when
+the client is given an httpx transport (in-process tests) or asked for HTTP/2.
 
     async with BigCommerceClient(credentials, base_url=settings.api_url) as client:
         store = await client.get("/v2/store")
@@ -24,8 +26,10 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
+from urllib.parse import quote, urlencode
 
 import httpx
+import orjson
 
 from bigsync.bigcommerce.credentials import StoreCredentials
 from bigsync.bigcommerce.mapping import (
@@ -50,6 +54,7 @@ from bigsync.bigcommerce.ratelimit import (
     governor_for,
 )
 from bigsync.bigcommerce.retry import REPEATABLE_METHODS, RetryPolicy, retry_wait
+from bigsync.bigcommerce.transport import TransportOptions, open_transport
 from bigsync.errors import ApiError, MalformedResponseError, RateLimitedError
 
 log = logging.getLogger("bigsync.bigcommerce")
@@ -148,22 +153,20 @@ class BigCommerceClient:
         self._governor = governor
         self._clock = clock
         self._sleep = sleep
-        limits = httpx.Limits(
-            max_connections=self.options.max_concurrency,
-            max_keepalive_connections=self.options.max_concurrency,
-        )
-        self._http = httpx.AsyncClient(
-            base_url=f"{self.base_url}/stores/{credentials.store_hash}",
-            headers={
+        self._prefix = f"{self.base_url}/stores/{credentials.store_hash}"
+        self._http = open_transport(
+            {
                 "X-Auth-Token": credentials.access_token,
                 "Accept": "application/json",
                 "User-Agent": USER_AGENT,
             },
-            timeout=httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s),
-            limits=limits,
-            transport=transport,
-            http2=self.options.http2,
-            follow_redirects=False,
+            TransportOptions(
+                max_connections=self.options.max_concurrency,
+                timeout_s=self.options.timeout_s,
+                connect_timeout_s=self.options.connect_timeout_s,
+                http2=self.options.http2,
+            ),
+            transport,
         )
 
     def __repr__(self) -> str:
@@ -261,14 +264,16 @@ class BigCommerceClient:
             self.stats.add_wait(until=self._clock(), seconds=ticket.waited_s)
             self.stats.requests += 1
             try:
-                response = await self._http.request(method, path, params=_query(params), json=json)
+                response = await self._http.send(
+                    method, self._prefix + path + _query(params), _json_body(json)
+                )
             except TRANSPORT_EXCEPTIONS as exc:
                 self.stats.transport_errors += 1
                 raise error_for_transport(
                     exc, method=method, path=path, url=self._url(path)
                 ) from exc
             governor.observe(ticket, response.headers)
-        status = response.status_code
+        status = response.status
         self.stats.by_status[status] += 1
         log.debug("%s %s -> %s", method, path, status)
         try:
@@ -291,7 +296,7 @@ class BigCommerceClient:
         return ApiResponse(status=status, headers=response.headers, body=body)
 
     def _url(self, path: str) -> str:
-        return f"{self.base_url}/stores/{self.credentials.store_hash}{path}"
+        return self._prefix + path
 
     # --- lists ----------------------------------------------------------------------------
 
@@ -359,10 +364,16 @@ def _check_path(path: str) -> None:
         raise ValueError(f"API paths start with /v2/ or /v3/, not {path[:40]!r}")
 
 
-def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _query(params: Mapping[str, Any] | None) -> str:
+    """`?a=1&b=x%2Cy` (percent-encoded, as httpx encodes params), or "" without params."""
     if not params:
-        return None
-    return {k: _query_value(v) for k, v in params.items() if v is not None}
+        return ""
+    pairs = [(k, _query_value(v)) for k, v in params.items() if v is not None]
+    return "?" + urlencode(pairs, quote_via=quote) if pairs else ""
+
+
+def _json_body(value: Any) -> bytes | None:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _query_value(value: Any) -> Any:

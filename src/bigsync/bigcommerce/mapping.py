@@ -1,8 +1,8 @@
-"""HTTP answers and httpx exceptions turned into bigsync's errors — the only place that does it.
+"""HTTP answers and transport exceptions turned into bigsync's errors — the only place that does it.
 
     decode_body(status, headers, content)      JSON (any `*json` type), None for no content
     error_for_status(status, ...)              one table: status -> HttpStatusError subclass
-    error_for_transport(exc, ...)              httpx / socket exceptions -> TransportError family
+    error_for_transport(exc, ...)              aiohttp / httpx / socket -> TransportError family
     field_errors(body)                         v3 `errors`, v3 `batch_errors`, v2 messages
     required_scope(method, path)               the OAuth scope a 403 most likely lacks
 
@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 
@@ -129,23 +130,43 @@ def error_for_status(
 
 
 def error_for_transport(exc: Exception, *, method: str, path: str, url: str = "") -> ApiError:
-    """The error for an exception raised while sending or receiving (httpx or the socket)."""
+    """The error for an exception raised while sending or receiving (aiohttp, httpx or the
+    socket): the same bigsync error whichever library raised it."""
     what = type(exc).__name__
     where = f"{method} {path}"
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ConnectTimeoutError(f"{where} timed out ({what})", method=method, url=url)
-    if isinstance(exc, httpx.DecodingError):
+    if isinstance(exc, httpx.DecodingError) or _undecodable(exc):
         return MalformedResponseError(
             f"{where}: the answer could not be decoded ({what})", method=method, url=url
         )
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | ConnectionError):
+    if isinstance(
+        exc,
+        httpx.NetworkError
+        | httpx.RemoteProtocolError
+        | ConnectionError
+        | aiohttp.ClientConnectionError
+        | aiohttp.ClientPayloadError
+        | aiohttp.ClientResponseError,
+    ):
         return NetworkError(
             f"{where}: the connection failed or was dropped ({what})", method=method, url=url
         )
     return TransportError(f"{where} failed without an answer ({what})", method=method, url=url)
 
 
-TRANSPORT_EXCEPTIONS = (httpx.TransportError, httpx.DecodingError, ConnectionError)
+def _undecodable(exc: Exception) -> bool:
+    """aiohttp's "Can not decode content-encoding" (a cut or corrupt gzip body)."""
+    return isinstance(exc, aiohttp.ClientPayloadError) and "content-encoding" in str(exc)
+
+
+TRANSPORT_EXCEPTIONS = (
+    httpx.TransportError,
+    httpx.DecodingError,
+    aiohttp.ClientError,
+    ConnectionError,
+    TimeoutError,
+)
 """What `error_for_transport` maps: everything that can go wrong between request and body."""
 
 
