@@ -2,6 +2,7 @@
 
     BigsyncError
     ├── ConfigError                  settings or environment unusable
+    │   └── SchemaMismatchError      the database's schema is another bigsync version's
     ├── InputError                   something a user typed or pasted is wrong
     │   └── StoreHashError           not a store hash, API path or store URL
     ├── VaultError                   sealing or opening a secret failed
@@ -60,6 +61,11 @@ class BigsyncError(Exception):
 
 class ConfigError(BigsyncError):
     """Settings or the environment cannot be used as given."""
+
+
+class SchemaMismatchError(ConfigError):
+    """The database's schema revision is not the one this bigsync needs (a worker of an
+    older or newer version than the one that migrated it)."""
 
 
 class InputError(BigsyncError):

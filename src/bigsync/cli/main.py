@@ -20,6 +20,7 @@ from bigsync.cli import (
     shipping,
     stock,
     sync,
+    worker,
 )
 
 app = typer.Typer(
@@ -53,5 +54,6 @@ for area in (
     serve,
     sandbox,
     demo,
+    worker,
 ):
     area.register(app)
