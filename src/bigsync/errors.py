@@ -10,6 +10,7 @@
     │   └── VaultTamperedError       ciphertext or its associated data was altered
     ├── ConnectionNotFoundError      no connection with that name or id
     ├── ConnectionExistsError        a connection with that name already exists
+    ├── JobNotFoundError             no job with that id in worker mode's queue
     ├── WebhookError                 a webhook delivery was refused (nothing recorded)
     │   ├── WebhookAuthError         no or wrong secret, bad signature, stale timestamp
     │   └── WebhookPayloadError      the body is not a webhook payload (malformed)
@@ -94,6 +95,10 @@ class ConnectionNotFoundError(BigsyncError):
 
 class ConnectionExistsError(BigsyncError):
     """A connection with that name already exists."""
+
+
+class JobNotFoundError(BigsyncError):
+    """No job with that id in the job queue of worker mode."""
 
 
 class WebhookError(BigsyncError):

@@ -11,6 +11,7 @@ from bigsync.cli import (
     connections,
     demo,
     fulfillment,
+    jobs,
     keys,
     locations,
     outbox,
@@ -52,8 +53,9 @@ for area in (
     fulfillment,
     shipping,
     serve,
+    worker,
+    jobs,
     sandbox,
     demo,
-    worker,
 ):
     area.register(app)

@@ -88,7 +88,7 @@ def worker(
         concurrency=concurrency, shutdown_grace_s=shutdown_timeout, name=name, queue=queue
     )
     try:
-        runner = QueueWorker(_with_metrics(context), options=options)
+        runner = QueueWorker(with_metrics(context), options=options)
         where = _start_metrics(context, metrics_host, metrics_port)
 
         def started() -> None:
@@ -106,7 +106,7 @@ def worker(
     raise typer.Exit(EXIT_OK)
 
 
-def _with_metrics(context: JobContext) -> JobContext:
+def with_metrics(context: JobContext) -> JobContext:
     """The context with the client's answers counted in the metrics."""
     from dataclasses import replace  # noqa: PLC0415
 

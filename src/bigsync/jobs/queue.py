@@ -35,7 +35,7 @@ import procrastinate
 from procrastinate import exceptions as queue_errors
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
-from bigsync.errors import SchemaMismatchError, is_retriable
+from bigsync.errors import JobNotFoundError, SchemaMismatchError, is_retriable
 from bigsync.jobs.tasks import DEFAULT_JOBS
 
 if TYPE_CHECKING:
@@ -225,3 +225,92 @@ class QueueNudge:
         """Wait for the nudges under way (before the app closes)."""
         if self._pending:
             await asyncio.wait(list(self._pending), timeout=5.0)
+
+
+# --- operations (`bigsync jobs`) ------------------------------------------------------------
+
+JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """One job of the queue as `bigsync jobs` shows it."""
+
+    id: int
+    kind: str
+    connection_id: int | None
+    status: str
+    attempts: int
+    scheduled_at: str | None  # ISO 8601; None: as soon as a worker is free
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "connection_id": self.connection_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "scheduled_at": self.scheduled_at,
+        }
+
+
+def _queued(job: Job) -> QueuedJob:
+    kind = job.task_name.removeprefix(TASK_PREFIX)
+    connection = job.task_kwargs.get("connection_id")
+    scheduled = job.scheduled_at.isoformat(timespec="seconds") if job.scheduled_at else None
+    status = job.status or "todo"
+    return QueuedJob(
+        id=job.id or 0,
+        kind=kind,
+        connection_id=int(connection) if isinstance(connection, int) else None,
+        status=status,
+        attempts=job.attempts,
+        scheduled_at=scheduled,
+    )
+
+
+async def list_jobs(
+    conninfo: str, *, status: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[QueuedJob]:
+    """The newest `limit` jobs (of `status`, of `kind`), newest first; the tick's own runs
+    are left out unless `kind` is the tick."""
+    app = build_queue(conninfo)
+    async with app.open_async():
+        found = await app.job_manager.list_jobs_async(
+            queue=QUEUE, status=status, task=task_name(kind) if kind else None
+        )
+    jobs = [_queued(job) for job in found]
+    if kind is None:
+        jobs = [job for job in jobs if job.kind != TICK]
+    return sorted(jobs, key=lambda job: job.id, reverse=True)[:limit]
+
+
+async def retry_job(conninfo: str, job_id: int) -> QueuedJob:
+    """Queue job `job_id`'s work again, at once: a new job of the same kind and connection
+    (None is never returned: a job already waiting for it is that job)."""
+    app = build_queue(conninfo)
+    async with app.open_async():
+        found = list(await app.job_manager.list_jobs_async(id=job_id))
+        if not found:
+            raise JobNotFoundError(f"no job #{job_id} in the queue")
+        job = _queued(found[0])
+        if job.connection_id is None:
+            raise JobNotFoundError(f"job #{job_id} is the queue's own tick: it runs by itself")
+        await enqueue(app, job.kind, job.connection_id)
+        waiting = list(
+            await app.job_manager.list_jobs_async(
+                status="todo", queueing_lock=queueing_lock(job.kind, job.connection_id)
+            )
+        )
+    return _queued(waiting[0]) if waiting else job
+
+
+async def cancel_job(conninfo: str, job_id: int) -> bool:
+    """Cancel job `job_id`: a waiting job is cancelled, a running one is asked to stop
+    (between pages); False when it had already ended."""
+    app = build_queue(conninfo)
+    async with app.open_async():
+        found = list(await app.job_manager.list_jobs_async(id=job_id))
+        if not found:
+            raise JobNotFoundError(f"no job #{job_id} in the queue")
+        return bool(await app.job_manager.cancel_job_by_id_async(job_id, abort=True))
