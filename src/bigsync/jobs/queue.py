@@ -121,7 +121,13 @@ class QueueHandler(Protocol):
     """What runs the queued jobs in a worker (`jobs.worker.QueueWorker`)."""
 
     async def run_job(
-        self, kind: str, connection_id: int, arguments: dict[str, Any], *, attempts: int
+        self,
+        kind: str,
+        connection_id: int,
+        arguments: dict[str, Any],
+        *,
+        attempts: int,
+        worker_id: int | None,
     ) -> None: ...
 
     async def tick(self) -> None: ...
@@ -146,7 +152,10 @@ def build_queue(
             if handler is None:
                 raise RuntimeError("this process defers jobs; `bigsync worker` runs them")
             connection_id = int(arguments.pop("connection_id"))
-            await handler.run_job(kind, connection_id, arguments, attempts=context.job.attempts)
+            job = context.job
+            await handler.run_job(
+                kind, connection_id, arguments, attempts=job.attempts, worker_id=job.worker_id
+            )
 
         return run
 

@@ -7,8 +7,10 @@ on any number of machines.
   is due: the next slot of the connection (`timing.next_slot`) after a success, the back-off
   after a failure, `busy_retry` after `busy`.
 - A job whose worker died (SIGKILL, a lost machine) is handed back to the queue by the next
-  tick once the worker's heartbeat is `stalled_after_s` old: no job is lost for longer than
-  about `stalled_after_s + tick_every_s`. The sync it was running resumes from its last
+  tick once the worker's heartbeat is `stalled_after_s` old and the database server says
+  its process is gone (`store.worker_lock`: a lock its session held is free): no job is lost
+  for longer than about `stalled_after_s + tick_every_s`, and a worker that is only slow to
+  beat never has its job run twice. The sync it was running resumes from its last
   committed page (the sync lock dies with its holder's database session).
 - SIGTERM / SIGINT: procrastinate's graceful stop (no new job; running jobs get
   `shutdown_grace_s`, then are cancelled between pages and marked to run again at once).
@@ -45,6 +47,7 @@ from bigsync.jobs.tasks import DEFAULT_JOBS
 from bigsync.jobs.timing import backoff_delay, next_slot
 from bigsync.store.db import SchemaState, libpq_conninfo, schema_state
 from bigsync.store.schedule_repository import ScheduleRow
+from bigsync.store.worker_lock import WorkerLiveness, is_worker_alive
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FORGET_AFTER_S = 300.0
 SCHEMA_CHECK_EVERY_S = 2.0  # "before every job", at most one schema read per this interval
 
 
@@ -119,6 +123,7 @@ class QueueWorker:
         self.store = DatabaseScheduleStore(ctx.engine)
         conninfo = libpq_conninfo(ctx.settings.resolved_database_url)
         self.app = build_queue(conninfo, jobs=self.jobs, handler=self, options=self.options.queue)
+        self.liveness = WorkerLiveness(ctx.engine)
         self.refusal: str | None = None
         self._checked_at = -float("inf")
         self._worker_task: asyncio.Task[None] | None = None
@@ -138,7 +143,9 @@ class QueueWorker:
                     concurrency=self.options.concurrency,
                     shutdown_graceful_timeout=self.options.shutdown_grace_s,
                     update_heartbeat_interval=queue.heartbeat_s,
-                    stalled_worker_timeout=queue.stalled_after_s,
+                    # Workers are forgotten (their jobs' worker cleared) only long after
+                    # they went silent; `recover_stalled` decides well before, by liveness.
+                    stalled_worker_timeout=max(10 * queue.stalled_after_s, FORGET_AFTER_S),
                     install_signal_handlers=True,
                 )
             )
@@ -149,6 +156,8 @@ class QueueWorker:
             except asyncio.CancelledError:
                 if self.refusal is None:
                     raise
+            finally:
+                await asyncio.to_thread(self.liveness.release)
         if self.refusal is not None:
             raise SchemaMismatchError(self.refusal)
 
@@ -175,10 +184,18 @@ class QueueWorker:
     # --- one job --------------------------------------------------------------------------
 
     async def run_job(
-        self, kind: str, connection_id: int, arguments: dict[str, Any], *, attempts: int = 0
+        self,
+        kind: str,
+        connection_id: int,
+        arguments: dict[str, Any],
+        *,
+        attempts: int = 0,
+        worker_id: int | None = None,
     ) -> None:
         """Run job `kind` of `connection_id` and record its state; raises what the job raised
         (the queue's retry policy decides), `JobBusy` for a `busy` outcome."""
+        if worker_id is not None and self.liveness.worker_id != worker_id:
+            await asyncio.to_thread(self.liveness.hold, worker_id)
         await self.check_schema()
         spec = self.jobs[kind]
         every_s = arguments.pop("every_s", None)
@@ -288,6 +305,10 @@ class QueueWorker:
         )
         recovered = 0
         for job in stalled:
+            if job.worker_id is not None and await asyncio.to_thread(
+                is_worker_alive, self.ctx.engine, job.worker_id
+            ):
+                continue  # late heartbeats, live process: its job runs on
             try:
                 await manager.retry_job(job)
             except Exception as error:  # another tick got there first
@@ -300,6 +321,5 @@ class QueueWorker:
                 job.task_name,
                 self.options.queue.stalled_after_s,
             )
-        await manager.prune_stalled_workers(self.options.queue.stalled_after_s)
         metrics.jobs_recovered(recovered)
         return recovered
