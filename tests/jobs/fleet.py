@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -144,6 +145,28 @@ def copy_test_result(engine: sa.Engine, tested: int, others: list[int]) -> None:
         values = dict(zip(columns, row, strict=True))
         for connection_id in others:
             connection_repository.update_connection(conn, connection_id, **values)
+
+
+def runs_from_logs(
+    logs: list[Path], *, ended_at: dict[int, float]
+) -> list[tuple[str, int, Any, Any]]:
+    """(lock, job id, started, ended) of every job run, as the workers logged them (JSON
+    lines; times of the workers' own clocks: this machine's). A run the log never ended is
+    a run of a killed worker: it ended at its worker's death, `ended_at[log number]`."""
+    runs: dict[tuple[int, float], tuple[str, Any]] = {}
+    for number, log in enumerate(logs):
+        for line in log.read_text().splitlines():
+            if not line.startswith("{"):
+                continue
+            record = json.loads(line)
+            job, started = record.get("job") or {}, record.get("start_timestamp")
+            if not job.get("lock") or started is None:
+                continue
+            key = (int(job["id"]), float(started))
+            end = record.get("end_timestamp")
+            if end is not None or key not in runs:
+                runs[key] = (job["lock"], end if end is not None else ended_at.get(number))
+    return [(lock, job_id, started, end) for (job_id, started), (lock, end) in runs.items()]
 
 
 def job_intervals(engine: sa.Engine) -> list[tuple[str, int, Any, Any]]:

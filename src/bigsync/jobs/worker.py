@@ -45,6 +45,7 @@ from bigsync.jobs.scheduler import SchedulerOptions
 from bigsync.jobs.source import DatabaseScheduleStore
 from bigsync.jobs.tasks import DEFAULT_JOBS
 from bigsync.jobs.timing import backoff_delay, next_slot
+from bigsync.store import schedule_repository
 from bigsync.store.db import SchemaState, libpq_conninfo, schema_state
 from bigsync.store.schedule_repository import ScheduleRow
 from bigsync.store.worker_lock import WorkerLiveness, is_worker_alive
@@ -233,7 +234,8 @@ class QueueWorker:
             log.info("%s of connection %d done on attempt %d", kind, connection_id, attempts + 1)
 
     def _load_row(self, connection_id: int, kind: str) -> ScheduleRow:
-        rows = self.store.load_state()
+        with self.ctx.engine.connect() as conn:
+            rows = schedule_repository.load_schedule(conn, connection_id=connection_id)
         return rows.get((connection_id, kind)) or ScheduleRow(connection_id=connection_id, job=kind)
 
     async def _finish(self, row: ScheduleRow, outcome: JobOutcome, every: timedelta) -> None:
