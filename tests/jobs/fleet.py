@@ -169,28 +169,6 @@ def runs_from_logs(
     return [(lock, job_id, started, end) for (job_id, started), (lock, end) in runs.items()]
 
 
-def job_intervals(engine: sa.Engine) -> list[tuple[str, int, Any, Any]]:
-    """(lock, job id, started, ended) of every run of every job, from the queue's events: a
-    run ends at the job's next event (succeeded, failed, handed back, aborted)."""
-    query = sa.text(
-        "SELECT j.lock, j.id, e.type::text, e.at FROM procrastinate_events e "
-        "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE j.lock IS NOT NULL "
-        "ORDER BY j.id, e.at, e.id"
-    )
-    ends = {"succeeded", "failed", "deferred_for_retry", "aborted"}
-    runs: list[tuple[str, int, Any, Any]] = []
-    open_runs: dict[int, tuple[str, Any]] = {}
-    with engine.connect() as conn:
-        for lock, job_id, kind, at in conn.execute(query):
-            if kind == "started":
-                open_runs[job_id] = (lock, at)
-            elif kind in ends and job_id in open_runs:
-                held, began = open_runs.pop(job_id)
-                runs.append((held, job_id, began, at))
-    runs += [(lock, job_id, began, None) for job_id, (lock, began) in open_runs.items()]
-    return runs
-
-
 def overlaps(runs: list[tuple[str, int, Any, Any]]) -> list[tuple[Any, ...]]:
     """Pairs of runs with the same lock whose times overlap."""
     found = []
