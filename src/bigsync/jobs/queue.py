@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 TICK = "tick"
 TASK_PREFIX = "bigsync."
 QUEUE = "bigsync"
+TICK_PRIORITY = 10  # jobs default to 0; procrastinate starts higher priorities first
 
 
 def task_name(kind: str) -> str:
@@ -171,8 +172,9 @@ def build_queue(
     name = task_name(TICK)
     # No `lock`: a tick a dead worker left running must not block the next one (which hands
     # it back to the queue with the other stalled jobs).
-    registered = app.task(name=name, queue=QUEUE, queueing_lock=name)(tick)
-    app.periodic(cron=options.tick_cron(), periodic_id=TICK)(registered)
+    # First in line when a worker's slot frees up (it waits for one like any job).
+    registered = app.task(name=name, queue=QUEUE, queueing_lock=name, priority=TICK_PRIORITY)(tick)
+    app.periodic(cron=options.tick_cron(), periodic_id=TICK, priority=TICK_PRIORITY)(registered)
     return app
 
 
