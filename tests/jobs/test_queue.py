@@ -248,3 +248,25 @@ async def test_nudges_of_the_web_tier_queue_one_job(ctx: JobContext) -> None:
         assert await _todo(worker) == [
             ("bigsync.sync", shop, store_lock(shop), queueing_lock("sync", shop))
         ]
+
+
+@pytest.mark.postgres
+async def test_the_web_tier_without_jobs_queues_its_nudges(ctx: JobContext) -> None:
+    from bigsync.web.app import create_app
+
+    shop = _ready(ctx.engine, "shop")
+    app = create_app(context=ctx, run_jobs=False, queue_jobs=True)
+    async with app.router.lifespan_context(app):
+        hub = app.state.hub
+        assert hub.scheduler is None
+        hub.nudge("webhook_refresh", shop)
+        hub.nudge("webhook_refresh", shop)
+        hub.nudge("dispatch_outbox", shop, delay_s=2)
+        await hub.enqueue.drain()
+    conninfo = libpq_conninfo(ctx.settings.resolved_database_url)
+    assert sorted(
+        (job.kind, job.connection_id, job.status) for job in await list_jobs(conninfo)
+    ) == [
+        ("dispatch_outbox", shop, "todo"),
+        ("webhook_refresh", shop, "todo"),
+    ]
