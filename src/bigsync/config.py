@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     api_url: str = "https://api.bigcommerce.com"
     log_level: str = "INFO"
+    # `text` (for people) or `json` (one JSON object per line, for log collectors).
+    log_format: Literal["text", "json"] = "text"
+    # A bearer token `/metrics` asks for (unset: /metrics answers only on the loopback).
+    metrics_token: SecretStr | None = None
     # Where BigCommerce reaches this hub (webhook destinations, app callbacks); no trailing /.
     public_url: str | None = None
     # The one-click app: its credentials and BigCommerce's login host.

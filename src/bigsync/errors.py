@@ -2,6 +2,7 @@
 
     BigsyncError
     ├── ConfigError                  settings or environment unusable
+    │   └── SchemaMismatchError      the database's schema is another bigsync version's
     ├── InputError                   something a user typed or pasted is wrong
     │   └── StoreHashError           not a store hash, API path or store URL
     ├── VaultError                   sealing or opening a secret failed
@@ -9,6 +10,7 @@
     │   └── VaultTamperedError       ciphertext or its associated data was altered
     ├── ConnectionNotFoundError      no connection with that name or id
     ├── ConnectionExistsError        a connection with that name already exists
+    ├── JobNotFoundError             no job with that id in worker mode's queue
     ├── WebhookError                 a webhook delivery was refused (nothing recorded)
     │   ├── WebhookAuthError         no or wrong secret, bad signature, stale timestamp
     │   └── WebhookPayloadError      the body is not a webhook payload (malformed)
@@ -67,6 +69,11 @@ class ConfigError(BigsyncError):
     """Settings or the environment cannot be used as given."""
 
 
+class SchemaMismatchError(ConfigError):
+    """The database's schema revision is not the one this bigsync needs (a worker of an
+    older or newer version than the one that migrated it)."""
+
+
 class InputError(BigsyncError):
     """A value a user typed or pasted is not acceptable; the message says what is expected."""
 
@@ -93,6 +100,10 @@ class ConnectionNotFoundError(BigsyncError):
 
 class ConnectionExistsError(BigsyncError):
     """A connection with that name already exists."""
+
+
+class JobNotFoundError(BigsyncError):
+    """No job with that id in the job queue of worker mode."""
 
 
 class WebhookError(BigsyncError):

@@ -22,7 +22,7 @@ import importlib.metadata
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -78,6 +78,9 @@ class ClientOptions:
     connect_timeout_s: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http2: bool = False
+    on_answer: Callable[[str, int, float], None] | None = None
+    """Called after every answer with (store hash, status (0: none), seconds the request was
+    held by the governor): how a process counts requests for its metrics."""
 
     def __post_init__(self) -> None:
         if self.max_concurrency < 1 or (self.lookahead is not None and self.lookahead < 1):
@@ -256,6 +259,11 @@ class BigCommerceClient:
             self.governor.hold(min(asked, self.options.retry.max_elapsed_s))
         return wait
 
+    def _answered(self, status: int, waited_s: float) -> None:
+        hook = self.options.on_answer
+        if hook is not None:
+            hook(self.credentials.store_hash, status, waited_s)
+
     async def _send(
         self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any
     ) -> ApiResponse:
@@ -269,12 +277,14 @@ class BigCommerceClient:
                 )
             except TRANSPORT_EXCEPTIONS as exc:
                 self.stats.transport_errors += 1
+                self._answered(0, ticket.waited_s)
                 raise error_for_transport(
                     exc, method=method, path=path, url=self._url(path)
                 ) from exc
             governor.observe(ticket, response.headers)
         status = response.status
         self.stats.by_status[status] += 1
+        self._answered(status, ticket.waited_s)
         log.debug("%s %s -> %s", method, path, status)
         try:
             body = decode_body(status, response.headers, response.content)

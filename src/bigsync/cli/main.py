@@ -11,6 +11,7 @@ from bigsync.cli import (
     connections,
     demo,
     fulfillment,
+    jobs,
     keys,
     locations,
     outbox,
@@ -21,6 +22,7 @@ from bigsync.cli import (
     stock,
     sync,
     users,
+    worker,
 )
 
 app = typer.Typer(
@@ -52,6 +54,8 @@ for area in (
     fulfillment,
     shipping,
     serve,
+    worker,
+    jobs,
     users,
     sandbox,
     demo,

@@ -47,6 +47,14 @@ def serve(
             "--migrate/--no-migrate", help="Bring the database schema up to date at start."
         ),
     ] = True,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run the jobs in this process; --no-jobs: the web tier only, beside "
+            "`bigsync worker` processes on PostgreSQL.",
+        ),
+    ] = True,
 ) -> None:
     """Run the hub: the web endpoints and the scheduler that syncs every connection by itself.
 
@@ -63,17 +71,22 @@ def serve(
         context = JobContext.open(settings, migrate_schema=migrate)
     except BigsyncError as error:
         fail(str(error))
+    from bigsync.cli.worker import with_metrics  # noqa: PLC0415
+
+    context = with_metrics(context)
     console = _console()
     url = f"http://{host}:{port}"
     # The bound, shared: open HTTP requests first, then the running jobs, then the exit.
     http_grace = max(1, int(shutdown_timeout / 4))
     jobs_grace = max(0.5, shutdown_timeout - http_grace - 1.0)
-    from bigsync.web import oauth, webhooks  # noqa: PLC0415 -- lazy: see the module doc
+    from bigsync.web import metrics, oauth, webhooks  # noqa: PLC0415 -- lazy: see the module doc
 
     oauth.protect_access_log()  # the app callbacks' query strings are credentials
     app = create_app(
         context=context,
-        routers=[webhooks.router, oauth.router],
+        routers=[webhooks.router, oauth.router, metrics.router],
+        run_jobs=jobs,
+        queue_jobs=not jobs and context.engine.dialect.name == "postgresql",
         shutdown_grace_s=jobs_grace,
         on_ready=lambda info: print_started(console, url, info, shutdown_timeout),
         on_stopping=lambda: _stopping(console, shutdown_timeout, jobs_grace),

@@ -24,6 +24,8 @@ class JobOutcome:
 
     status: OutcomeStatus
     message: str = ""
+    # What the run did, for metrics (a sync's `records` and `changed`); empty by default.
+    figures: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:

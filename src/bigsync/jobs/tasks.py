@@ -114,9 +114,10 @@ def sync_outcome(result: SyncResult) -> JobOutcome:
         message += f"; and {len(troubled) - SUMMARY_ERRORS} more streams"
     summary = f"sync #{result.number} ({result.mode}): {result.changed:,} rows changed"
     text = f"{summary}; {message}" if message else summary
+    figures = {"records": result.records, "changed": result.changed}
     if result.status == "ok":
-        return JobOutcome("ok", text)
-    return JobOutcome("warning" if result.status == "warning" else "failed", text)
+        return JobOutcome("ok", text, figures)
+    return JobOutcome("warning" if result.status == "warning" else "failed", text, figures)
 
 
 DEFAULT_JOBS: dict[str, JobSpec] = {

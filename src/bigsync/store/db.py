@@ -157,12 +157,19 @@ def alembic_config() -> Config:
     return config
 
 
+_MIGRATION_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext('bigsync migrate'))")
+
+
 def migrate(engine_or_url: Engine | str, *, revision: str = "head") -> None:
-    """Bring the database up to `revision` (default: the newest); safe to call on every start."""
+    """Bring the database up to `revision` (default: the newest); safe to call on every start,
+    from many processes at once (on PostgreSQL they take turns on an advisory lock, so several
+    workers starting together migrate once)."""
     engine = create_engine_for(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = alembic_config()
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(_MIGRATION_LOCK)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
@@ -178,6 +185,12 @@ class SchemaState:
     current: tuple[str, ...] = ()
     heads: tuple[str, ...] = ()
     error: str | None = None  # why the database cannot be reached (no URL, no password)
+    unknown: tuple[str, ...] = ()  # revisions in the database this bigsync does not know
+
+    @property
+    def is_newer(self) -> bool:
+        """Whether a newer bigsync migrated the database past this one's revisions."""
+        return bool(self.unknown)
 
     @property
     def is_current(self) -> bool:
@@ -190,14 +203,30 @@ def schema_state(engine: Engine) -> SchemaState:
     from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 -- rarely needed
     from alembic.script import ScriptDirectory  # noqa: PLC0415
 
-    heads = tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    scripts = ScriptDirectory.from_config(alembic_config())
+    heads = tuple(sorted(scripts.get_heads()))
+    known = {script.revision for script in scripts.walk_revisions()}
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()
     except sa.exc.DBAPIError as error:
         reason = type(error.orig).__name__ if error.orig is not None else type(error).__name__
         return SchemaState(reachable=False, heads=heads, error=f"database unreachable ({reason})")
-    return SchemaState(reachable=True, current=tuple(sorted(current)), heads=heads)
+    unknown = tuple(sorted(set(current) - known))
+    return SchemaState(reachable=True, current=tuple(sorted(current)), heads=heads, unknown=unknown)
+
+
+def libpq_conninfo(url: str) -> str:
+    """The PostgreSQL URL of `url` as libpq (and so psycopg and procrastinate) reads it:
+    `postgresql://user:password@host:port/database?options=...`, no SQLAlchemy driver.
+    A `ConfigError` for a URL that is not PostgreSQL's."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(
+            "worker mode needs a PostgreSQL database: set BIGSYNC_DATABASE_URL to "
+            "postgresql://user:password@host:5432/database"
+        )
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def describe_database(engine: Engine) -> str:

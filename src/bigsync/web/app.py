@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,10 +28,11 @@ from bigsync.accounts import AccountService
 from bigsync.config import Settings, get_settings
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobSpec
+from bigsync.jobs.queue import QueueNudge, build_queue
 from bigsync.jobs.scheduler import JobView, Scheduler, SchedulerOptions
 from bigsync.jobs.source import DatabaseScheduleStore
 from bigsync.jobs.tasks import DEFAULT_JOBS
-from bigsync.store.db import describe_database
+from bigsync.store.db import describe_database, libpq_conninfo
 from bigsync.web import api, health, openapi, pages
 from bigsync.web.auth import LoginRequired
 from bigsync.web.cookies import CookieMiddleware
@@ -62,6 +64,13 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("the scheduler stopped", exc_info=task.exception())
 
 
+async def _open_queue(ctx: JobContext) -> tuple[Any, QueueNudge]:
+    """The job queue of worker mode, open, and the nudge that queues jobs on it."""
+    queue = build_queue(libpq_conninfo(ctx.settings.resolved_database_url))
+    await queue.open_async()
+    return queue, QueueNudge(queue, asyncio.get_running_loop())
+
+
 def create_app(
     *,
     settings: Settings | None = None,
@@ -74,10 +83,12 @@ def create_app(
     context: JobContext | None = None,
     on_ready: Callable[[ServeInfo], None] | None = None,
     on_stopping: Callable[[], None] | None = None,
+    queue_jobs: bool = False,
 ) -> FastAPI:
     """The app. `context` (tests) replaces the database and vault of `settings`; `on_ready`
     is called once the scheduler has looked at the connections, `on_stopping` when the
-    server begins to stop."""
+    server begins to stop. `queue_jobs` (with `run_jobs=False`, on PostgreSQL): nudges
+    queue jobs for `bigsync worker` processes."""
     table = DEFAULT_JOBS if jobs is None else jobs
 
     @contextlib.asynccontextmanager
@@ -87,7 +98,9 @@ def create_app(
         if run_jobs:
             store = DatabaseScheduleStore(ctx.engine)
             scheduler = Scheduler(ctx, jobs=table, store=store, options=scheduler_options)
-        app.state.hub = Hub(jobs=ctx, scheduler=scheduler, runs_jobs=run_jobs)
+        queue = await _open_queue(ctx) if queue_jobs and not run_jobs else None
+        enqueue = queue[1] if queue else None
+        app.state.hub = Hub(jobs=ctx, scheduler=scheduler, runs_jobs=run_jobs, enqueue=enqueue)
         loop_task = asyncio.create_task(scheduler.run()) if scheduler else None
         if loop_task is not None:
             loop_task.add_done_callback(_report_crash)
@@ -114,6 +127,9 @@ def create_app(
                 await scheduler.stop(grace_s=shutdown_grace_s)
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(loop_task, timeout=1.0)
+            if queue is not None:
+                await queue[1].drain()
+                await queue[0].close_async()
             if context is None:
                 ctx.close()
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bigsync.config import Settings
     from bigsync.connections import ConnectionService
     from bigsync.jobs.context import JobContext
+    from bigsync.jobs.model import Nudge
     from bigsync.jobs.scheduler import Scheduler
     from bigsync.vault import Vault
 
@@ -25,6 +26,8 @@ class Hub:
     jobs: JobContext
     scheduler: Scheduler | None
     runs_jobs: bool
+    # Worker mode (`bigsync serve --no-jobs` on PostgreSQL): nudges queue jobs for workers.
+    enqueue: Nudge | None = None
 
     @property
     def settings(self) -> Settings:
@@ -43,10 +46,12 @@ class Hub:
         return self.jobs.connections(actor=actor)
 
     def nudge(self, kind: str, connection_id: int, *, delay_s: float = 0.0) -> None:
-        """Have job `kind` run for `connection_id` soon (`Scheduler.nudge`); nothing when
-        this process runs no jobs."""
+        """Have job `kind` run for `connection_id` soon: `Scheduler.nudge` in this process,
+        or a job queued for the workers (worker mode); nothing otherwise."""
         if self.scheduler is not None:
             self.scheduler.nudge(kind, connection_id, delay_s=delay_s)
+        elif self.enqueue is not None:
+            self.enqueue(kind, connection_id, delay_s=delay_s)
 
 
 def get_hub(request: Request) -> Hub:

@@ -1,0 +1,215 @@
+"""Worker mode at scale: stores synced per minute by 1, 2 and 4 `bigsync worker` processes on
+PostgreSQL (small sandbox stores, each answer delayed by --latency-ms, the way a real store's
+network round trip is), and the queue's own overhead per job (no-op jobs through one
+in-process worker: fetch, status writes, the schedule's state, the schema check).
+
+    .venv/bin/python bench/workers.py --stores 200 --workers 1,2,4
+
+PostgreSQL: BIGSYNC_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
+every run uses a schema of its own, dropped at the end. The sandbox runs in this process
+(a thread), so the workers' CPU is theirs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bigsync.config import Settings
+from bigsync.connections import NewConnection
+from bigsync.connections.service import ConnectionService
+from bigsync.jobs.context import JobContext
+from bigsync.jobs.model import JobOutcome, JobSpec
+from bigsync.jobs.queue import QueueOptions, enqueue
+from bigsync.jobs.worker import QueueWorker, WorkerOptions
+from bigsync.sandbox.backend import BuildSpec, Sandbox
+from bigsync.sandbox.builder import build_sandbox
+from bigsync.sandbox.generator import StoreSizes
+from bigsync.sandbox.server import SandboxServer
+from bigsync.store import connection_repository
+from bigsync.store.db import create_engine_for, migrate
+from bigsync.store.schema import connections
+from bigsync.vault import Vault
+
+BASE = os.environ.get(
+    "BIGSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BIGSYNC = str(Path(sys.executable).with_name("bigsync"))
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    admin = create_engine_for(BASE)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def connect_all(url: str, data_dir: Path, api_url: str, sandbox: Sandbox) -> None:
+    engine = create_engine_for(url)
+    migrate(engine)
+    settings = Settings(data_dir=data_dir, database_url=url, api_url=api_url)
+    service = ConnectionService(engine, Vault.from_settings(settings), actor="bench",
+                                default_api_url=api_url)  # fmt: skip
+    names = []
+    for number, store in enumerate(sandbox.stores.values()):
+        token = next(t for t, a in store.accounts.items() if a.name == "full")
+        names.append(f"store {number:04d}")
+        service.add(NewConnection(name=names[-1], store=store.hash, access_token=token))
+
+    # One connection test; the other stores get its result (same token, same kind of store).
+    latency, sandbox.latency_ms = sandbox.latency_ms, 0.0
+    asyncio.run(service.test(names[0]))
+    sandbox.latency_ms = latency
+    columns = ("features", "disabled_features", "last_test", "last_tested_at", "granted_scopes")
+    with engine.begin() as conn:
+        tested = sa.select(*(connections.c[c] for c in columns)).where(
+            connections.c.name == names[0]
+        )
+        values = dict(zip(columns, conn.execute(tested).one(), strict=True))
+        conn.execute(connections.update().where(connections.c.name != names[0]).values(**values))
+    engine.dispose()
+
+
+def synced(engine: sa.Engine) -> int:
+    query = sa.text("SELECT count(*) FROM schedule_state WHERE job = 'sync' "
+                    "AND last_outcome = 'ok' AND last_finished_at >= last_started_at")  # fmt: skip
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def run_fleet(sandbox: Sandbox, api_url: str, workers: int, concurrency: int) -> float:
+    """Seconds from the workers' start until every store's first sync is done."""
+    with tempfile.TemporaryDirectory() as folder, fresh_schema() as url:
+        data = Path(folder) / "data"
+        connect_all(url, data, api_url, sandbox)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BIGSYNC_")}
+        env |= {"BIGSYNC_DATA_DIR": str(data), "BIGSYNC_DATABASE_URL": url,
+                "BIGSYNC_API_URL": api_url, "BIGSYNC_LOG_LEVEL": "WARNING"}  # fmt: skip
+        engine = create_engine_for(url)
+        started = time.monotonic()
+        processes = [
+            subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
+                [BIGSYNC, "worker", f"--concurrency={concurrency}", "--tick-every=1"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        try:
+            while synced(engine) < len(sandbox.stores):
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError("a worker exited")
+                time.sleep(0.2)
+            elapsed = time.monotonic() - started
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+            engine.dispose()
+    return elapsed
+
+
+def queue_overhead(jobs: int) -> float:
+    """Milliseconds per no-op job through one worker taking one job at a time."""
+    with tempfile.TemporaryDirectory() as folder, fresh_schema() as url:
+        settings = Settings(data_dir=Path(folder), database_url=url)
+        ctx = JobContext.open(settings)
+        with ctx.engine.begin() as conn:
+            ids = [
+                connection_repository.insert_connection(
+                    conn,
+                    name=f"s{i}",
+                    name_key=f"s{i}",
+                    kind="api_account",
+                    store_hash=f"h{i:06d}",
+                    api_url="http://127.0.0.1:9",
+                    client_id=None,
+                    granted_scopes=None,
+                    features=[],
+                )
+                for i in range(jobs)
+            ]
+        done = asyncio.Event()
+        count = 0
+
+        async def noop(_ctx: Any, _connection_id: int, **_args: Any) -> JobOutcome:
+            nonlocal count
+            count += 1
+            if count == jobs:
+                done.set()
+            return JobOutcome("idle")
+
+        options = WorkerOptions(concurrency=1, queue=QueueOptions(tick_every_s=60))
+        worker = QueueWorker(ctx, jobs={"noop": JobSpec(noop)}, options=options)
+
+        async def measure() -> float:
+            async with worker.app.open_async():
+                for connection_id in ids:
+                    await enqueue(worker.app, "noop", connection_id)
+            started = time.perf_counter()
+            task = asyncio.create_task(worker.run())
+            await asyncio.wait_for(done.wait(), timeout=600)
+            elapsed = time.perf_counter() - started
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return elapsed
+
+        elapsed = asyncio.run(measure())
+        ctx.close()
+    return elapsed / jobs * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", type=int, default=200)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--products", type=int, default=10)
+    parser.add_argument("--noop-jobs", type=int, default=500)
+    parser.add_argument("--plan", default="enterprise", help="the stores' plan (rate quota)")
+    args = parser.parse_args()
+    spec = BuildSpec(seed=5, stores=args.stores, plan=args.plan,
+                     sizes=StoreSizes(products=args.products, orders=args.products,
+                                      customers=max(1, args.products // 2)))  # fmt: skip
+    sandbox = build_sandbox(spec, latency_ms=args.latency_ms)
+    print(f"stores: {args.stores:,} ({args.products} products, {args.products} orders each), "
+          f"{args.latency_ms:.0f} ms per answer, plan {args.plan}, "
+          f"--concurrency {args.concurrency}")  # fmt: skip
+    base: float | None = None
+    with SandboxServer(sandbox) as api_url:
+        for workers in (int(w) for w in args.workers.split(",")):
+            elapsed = run_fleet(sandbox, api_url, workers, args.concurrency)
+            rate = args.stores / elapsed * 60
+            base = base or rate
+            print(f"workers {workers}: {elapsed:6.1f} s, {rate:7.0f} stores/min "
+                  f"({rate / base:.2f}x)")  # fmt: skip
+    overhead = queue_overhead(args.noop_jobs)
+    print(f"queue overhead: {overhead:.2f} ms per job ({args.noop_jobs} no-op jobs, one at a time)")
+
+
+if __name__ == "__main__":
+    main()
