@@ -19,7 +19,7 @@ from pathlib import Path
 from alembic import op
 
 revision = "0010_worker"
-down_revision = "0008_webhooks"
+down_revision = "0009_accounts"
 branch_labels = None
 depends_on = None
 
