@@ -12,6 +12,7 @@ from bigsync.jobs.scheduler import SchedulerOptions
 from bigsync.jobs.tasks import SYNC
 from bigsync.store import schedule_repository
 from bigsync.sync.history import SyncProgress, live_progress
+from bigsync.sync.model import feature_title
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -98,7 +99,9 @@ def _state(
     if failure is not None:
         return "failed", failure
     if view.disabled_features:
-        reasons = "; ".join(f"{f}: {r}" for f, r in sorted(view.disabled_features.items()))
+        reasons = "; ".join(
+            f"{feature_title(f)}: {r}" for f, r in sorted(view.disabled_features.items())
+        )
         return "scope_problems", reasons
     return "connected", None
 
