@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from bigsync.web.auth import ApiUser, visible_connection
+from bigsync.web.auth import ApiUser, actor_of, visible_connection, visible_connections
 from bigsync.web.pagination import CursorPage, decode_cursor, encode_cursor
 from bigsync.web.problems import Problem
 from fastapi import APIRouter, Query
@@ -21,7 +21,7 @@ from bigsync.jobs.overview import IntegrationState, integration_state
 from bigsync.jobs.tasks import SYNC
 from bigsync.sync.history import RunView, SyncProgress, live_progress, request_sync, run_history
 from bigsync.web.deps import Hub, HubDep
-from bigsync.web.pages.integrations import actor_of, default_every
+from bigsync.web.pages.integrations import default_every
 from bigsync.webhooks.subscriptions import disconnect
 
 router = APIRouter(prefix="/api/v1", tags=["connections"])
@@ -261,9 +261,8 @@ def list_connections(
 ) -> CursorPage[ConnectionOut]:
     """Every connection the caller may see, by id."""
     after = int(decode_cursor(cursor).get("after", 0)) if cursor else 0
-    only = getattr(principal, "connection_id", None)
-    views = sorted(hub.connections(actor_of(principal)).list(), key=lambda v: v.id)
-    views = [v for v in views if v.id > after and (only is None or v.id == only)]
+    views = sorted(visible_connections(hub, principal), key=lambda v: v.id)
+    views = [v for v in views if v.id > after]
     page = views[:limit]
     more = len(views) > limit
     next_cursor = encode_cursor({"after": page[-1].id}) if more and page else None
@@ -274,7 +273,7 @@ def list_connections(
 async def create_connection(body: ConnectionCreate, hub: HubDep, principal: ApiUser) -> CreatedOut:
     """Test the credentials, save the connection when the store accepts them, and start
     its first sync. A refusal saves nothing and answers 422 with the test's reason."""
-    if getattr(principal, "connection_id", None) is not None:
+    if principal.connection_id is not None:
         raise Problem(403, "Forbidden", detail="this session may not add connections")
     new = NewConnection(
         name=body.name,

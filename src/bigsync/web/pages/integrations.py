@@ -11,9 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from bigsync.web.auth import CsrfForm, PageUser, visible_connection
+from bigsync.web.auth import (
+    CsrfForm,
+    PageUser,
+    actor_of,
+    visible_connection,
+    visible_connections,
+)
 from bigsync.web.flash import flash
-from bigsync.web.templating import render
+from bigsync.web.templating import environment, render
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -35,18 +41,6 @@ HISTORY_RUNS = 30  # runs in the connection page's history (table and chart)
 EVERY_CHOICES = ("5m", "15m", "30m", "1h", "6h", "1d")
 
 
-def actor_of(principal: Any) -> str:
-    """Who the audit log names for a web action."""
-    name = getattr(principal, "username", None) or getattr(principal, "name", None)
-    return f"web:{name}" if name else "web"
-
-
-def _visible(hub: Hub, principal: Any) -> list[ConnectionView]:
-    views = hub.connections(actor_of(principal)).list()
-    only = getattr(principal, "connection_id", None)
-    return [v for v in views if only is None or v.id == only]
-
-
 def _states(hub: Hub, views: list[ConnectionView]) -> list[IntegrationState]:
     return [integration_state(hub.engine, v, default_every=default_every(hub)) for v in views]
 
@@ -56,15 +50,22 @@ def default_every(hub: Hub) -> timedelta | None:
     return hub.scheduler.options.sync_every if hub.scheduler is not None else None
 
 
+def fragment(template: str, **context: Any) -> str:
+    """A piece of a page for the pages' scripts (no layout; the flashes are left for the
+    next page)."""
+    return environment().get_template(template).render(context)
+
+
 # --- the list -------------------------------------------------------------------------------
 
 
 @router.get("/integrations", response_class=HTMLResponse)
 def integrations(request: Request, *, hub: HubDep, principal: PageUser) -> Response:
-    states = _states(hub, _visible(hub, principal))
+    states = _states(hub, visible_connections(hub, principal))
     return render(
         request,
         "integrations/list.html",
+        active="integrations",
         states=states,
         runs_jobs=hub.runs_jobs,
         format_every=format_every,
@@ -76,7 +77,7 @@ def integrations(request: Request, *, hub: HubDep, principal: PageUser) -> Respo
 
 @router.get("/integrations/new", response_class=HTMLResponse)
 def choose_platform(request: Request, *, principal: PageUser) -> Response:
-    return render(request, "integrations/new.html")
+    return render(request, "integrations/new.html", active="integrations")
 
 
 def _wizard(
@@ -92,6 +93,7 @@ def _wizard(
         request,
         "integrations/new_bigcommerce.html",
         status=status,
+        active="integrations",
         values=values or {},
         error=error,
         report=report,
@@ -132,8 +134,7 @@ async def connect(
     request: Request,
     *,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     name: Annotated[str, Form()] = "",
     store: Annotated[str, Form()] = "",
     access_token: Annotated[str, Form()] = "",
@@ -179,8 +180,7 @@ async def check_new(
     request: Request,
     *,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     name: Annotated[str, Form()] = "",
     store: Annotated[str, Form()] = "",
     access_token: Annotated[str, Form()] = "",
@@ -192,10 +192,10 @@ async def check_new(
     try:
         report = await service.check_new(_new(name, store, access_token, client_id, ""))
     except BigsyncError as error:
-        page = render(request, "integrations/_check_error.html", error=str(error))
-        return JSONResponse({"ok": False, "html": bytes(page.body).decode()})
-    page = render(request, "integrations/_scope_report.html", report=report)
-    return JSONResponse({"ok": report.ok, "html": bytes(page.body).decode()})
+        html = fragment("integrations/_check_error.html", error=str(error))
+        return JSONResponse({"ok": False, "html": html})
+    html = fragment("integrations/_scope_report.html", report=report)
+    return JSONResponse({"ok": report.ok, "html": html})
 
 
 # --- one connection -----------------------------------------------------------------------------
@@ -243,8 +243,8 @@ def progress_fragment(
     or is asked for): an HTML fragment and whether it is done."""
     view = visible_connection(hub, principal, connection_id)
     progress = live_progress(hub.engine, connection_id=view.id)
-    page = render(request, "integrations/_progress.html", progress=progress, connection=view)
-    return JSONResponse({"done": progress.done, "html": bytes(page.body).decode()})
+    html = fragment("integrations/_progress.html", progress=progress)
+    return JSONResponse({"done": progress.done, "html": html})
 
 
 @router.post("/integrations/{connection_id}/sync")
@@ -253,8 +253,7 @@ def sync_now(
     *,
     connection_id: int,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     full: Annotated[str, Form()] = "",
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
@@ -273,8 +272,7 @@ async def test_connection(
     *,
     connection_id: int,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,  # noqa: PT019
+    principal: CsrfForm,
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
     report = await hub.connections(actor_of(principal)).test(view.name)
@@ -291,8 +289,7 @@ def set_schedule(
     *,
     connection_id: int,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     every: Annotated[str, Form()] = "",
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
@@ -312,7 +309,7 @@ def set_schedule(
 
 @router.post("/integrations/{connection_id}/features")
 async def set_features(
-    request: Request, *, connection_id: int, hub: HubDep, principal: PageUser, _csrf: CsrfForm
+    request: Request, *, connection_id: int, hub: HubDep, principal: CsrfForm
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
     form = await request.form()
@@ -368,8 +365,7 @@ async def edit(
     *,
     connection_id: int,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     name: Annotated[str, Form()] = "",
     store: Annotated[str, Form()] = "",
     access_token: Annotated[str, Form()] = "",
@@ -419,8 +415,7 @@ async def remove(
     *,
     connection_id: int,
     hub: HubDep,
-    principal: PageUser,
-    _csrf: CsrfForm,
+    principal: CsrfForm,
     data: Annotated[str, Form()] = "keep",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
