@@ -115,7 +115,7 @@ async def test_the_store_field_is_checked_as_it_is_pasted(web: Web) -> None:
     assert not wrong["ok"]
     assert "paste the API path" in wrong["message"]
     token = (await web.page.get(check, params={"value": "a" * 32})).json()
-    assert "looks like a token" in token["message"]
+    assert "an access token or client id rather than a store hash" in token["message"]
     _no_token_in(web, str(token))
 
 
@@ -318,7 +318,7 @@ async def test_api_connections_from_create_to_delete(web: Web) -> None:
     got = await web.api.get(f"/api/v1/connections/{first}")
     assert got.json()["state"] == "connected"
     assert got.json()["last_sync_at"] is not None
-    _no_token_in(web, got.text + rest.text + page.text)
+    _no_token_in(web, got.text + str(rest) + str(page))
 
     deleted = await web.api.delete(f"/api/v1/connections/{first}", params={"purge": "true"})
     assert deleted.status_code == 200

@@ -14,6 +14,7 @@ WIDTH = 640
 ROW_HEIGHT = 46
 LABEL_WIDTH = 150
 BAR_GAP = 2
+BAR_MAX = 36  # a short history keeps thin bars, on the left
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def history_chart(runs: Sequence[RunView], *, series: Sequence[Series] = SERIES)
     if not done:
         return ""
     height = ROW_HEIGHT * len(series) + 18
-    slot = (WIDTH - LABEL_WIDTH) / len(done)
+    slot = min((WIDTH - LABEL_WIDTH) / len(done), BAR_MAX + BAR_GAP)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="history-chart" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
@@ -60,10 +61,12 @@ def history_chart(runs: Sequence[RunView], *, series: Sequence[Series] = SERIES)
     for row, line in enumerate(series):
         parts.extend(_row(done, line, top=row * ROW_HEIGHT, slot=slot))
     first, last = done[0].number, done[-1].number
-    parts.append(
-        f'<text x="{LABEL_WIDTH}" y="{height - 4}" class="axis">#{first}</text>'
-        f'<text x="{WIDTH}" y="{height - 4}" class="axis" text-anchor="end">#{last}</text>'
-    )
+    right = LABEL_WIDTH + slot * len(done)
+    parts.append(f'<text x="{LABEL_WIDTH}" y="{height - 4}" class="axis">#{first}</text>')
+    if last != first:
+        parts.append(
+            f'<text x="{right:.1f}" y="{height - 4}" class="axis" text-anchor="end">#{last}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
