@@ -14,16 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bigsync.accounts import AccountService
-from bigsync.web.cookies import SESSION_COOKIE
 from fastapi import FastAPI
 
+from bigsync.accounts import AccountService
 from bigsync.config import Settings
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.tasks import sync_connection_job
 from bigsync.sandbox.backend import Sandbox
 from bigsync.sync.history import pending_request
 from bigsync.web.app import create_app
+from bigsync.web.cookies import SESSION_COOKIE
+from tests.accounts.hashing import FAST_HASHER
 
 PASSWORD = "correct horse battery staple"
 
@@ -65,14 +66,15 @@ async def _serving(app: FastAPI, **cookies: str) -> AsyncIterator[httpx.AsyncCli
 async def web(ctx: JobContext, sandbox: Sandbox) -> AsyncIterator[Web]:
     # No jobs in this process: syncs are run by the tests, where they want one.
     app = create_app(context=ctx, run_jobs=False)
-    accounts = AccountService(ctx.engine)
+    accounts = app.state.accounts = AccountService(ctx.engine, hasher=FAST_HASHER)
     accounts.setup_admin("admin", PASSWORD)
     opened = accounts.login("admin", PASSWORD, client="test")
     created = accounts.create_token(opened.principal, "tests")
     store = next(iter(sandbox.stores.values()))
     tokens = {a.name: t for t, a in store.accounts.items()}
     async with (
-        app.router.lifespan_context(app), _serving(app, **{SESSION_COOKIE: opened.token}) as page,
+        app.router.lifespan_context(app),
+        _serving(app, **{SESSION_COOKIE: opened.token}) as page,
         _serving(app) as api,
     ):
         api.headers["Authorization"] = f"Bearer {created.token}"

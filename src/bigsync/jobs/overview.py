@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bigsync.connections import ConnectionView
-    from bigsync.store.schedule_repository import ScheduleRow, WebhookActivity
+    from bigsync.store.schedule_repository import ScheduleRow
 
 State = Literal["connected", "syncing", "failed", "scope_problems", "untested"]
 
@@ -82,7 +82,9 @@ def integration_state(
         next_sync_at=sync.next_run_at if sync else None,
         last_sync_at=last_sync_at,
         last_sync_outcome=_last_outcome(sync, progress),
-        **_webhook(webhook),
+        last_webhook_at=webhook.last_event_at if webhook else None,
+        last_webhook_scope=webhook.last_scope if webhook else None,
+        webhook_events=webhook.events if webhook else 0,
     )
 
 
@@ -121,13 +123,3 @@ def _last_outcome(sync: ScheduleRow | None, progress: SyncProgress) -> str | Non
     if run is not None and not run.is_running:
         return run.status
     return sync.last_outcome if sync else None
-
-
-def _webhook(webhook: WebhookActivity | None) -> dict[str, object]:
-    if webhook is None:
-        return {"last_webhook_at": None, "last_webhook_scope": None, "webhook_events": 0}
-    return {
-        "last_webhook_at": webhook.last_event_at,
-        "last_webhook_scope": webhook.last_scope,
-        "webhook_events": webhook.events,
-    }

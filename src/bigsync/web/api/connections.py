@@ -10,9 +10,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from bigsync.web.auth import ApiUser, actor_of, visible_connection, visible_connections
-from bigsync.web.pagination import CursorPage, decode_cursor, encode_cursor
-from bigsync.web.problems import Problem
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, SecretStr
 
@@ -20,8 +17,11 @@ from bigsync.connections import CheckReport, ConnectionChanges, ConnectionView, 
 from bigsync.jobs.overview import IntegrationState, integration_state
 from bigsync.jobs.tasks import SYNC
 from bigsync.sync.history import RunView, SyncProgress, live_progress, request_sync, run_history
+from bigsync.web.auth import ApiUser, actor_of, visible_connection, visible_connections
 from bigsync.web.deps import Hub, HubDep
 from bigsync.web.pages.integrations import default_every
+from bigsync.web.pagination import CursorPage, decode_cursor, encode_cursor
+from bigsync.web.problems import Problem
 from bigsync.webhooks.subscriptions import disconnect
 
 router = APIRouter(prefix="/api/v1", tags=["connections"])

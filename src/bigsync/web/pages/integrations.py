@@ -11,15 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from bigsync.web.auth import (
-    CsrfForm,
-    PageUser,
-    actor_of,
-    visible_connection,
-    visible_connections,
-)
-from bigsync.web.flash import flash
-from bigsync.web.templating import environment, render
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -31,8 +22,17 @@ from bigsync.errors import BigsyncError, InputError
 from bigsync.jobs.overview import IntegrationState, integration_state
 from bigsync.jobs.tasks import SYNC
 from bigsync.sync.history import live_progress, request_sync, run_history
+from bigsync.web.auth import (
+    CsrfForm,
+    PageUser,
+    actor_of,
+    visible_connection,
+    visible_connections,
+)
 from bigsync.web.charts import history_chart
 from bigsync.web.deps import Hub, HubDep
+from bigsync.web.flash import flash
+from bigsync.web.templating import environment, render
 from bigsync.webhooks.subscriptions import disconnect
 
 router = APIRouter(include_in_schema=False)

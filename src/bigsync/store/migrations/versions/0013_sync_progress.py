@@ -1,7 +1,7 @@
 """Live progress of a sync run (figures written with every page) and stored sync requests.
 
 Revision ID: 0013_sync_progress
-Revises: 0008_webhooks
+Revises: 0009_accounts
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from bigsync.store.schema import UtcDateTime
 
 revision = "0013_sync_progress"
-down_revision = "0008_webhooks"
+down_revision = "0009_accounts"
 branch_labels = None
 depends_on = None
 
