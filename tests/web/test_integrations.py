@@ -347,3 +347,28 @@ async def test_the_openapi_document_describes_the_connections_api(web: Web) -> N
     assert not any(p.startswith("/integrations") for p in paths)
     schemas = document["components"]["schemas"]
     assert "access_token" not in schemas["ConnectionOut"]["properties"]
+
+
+async def test_out_of_range_ids_and_control_characters_are_refused(web: Web) -> None:
+    huge = 2**40
+    assert (await web.api.get(f"/api/v1/connections/{huge}")).status_code == 422
+    assert (await web.api.get("/api/v1/connections/0")).status_code == 422
+    assert (await web.page.get(f"/integrations/{huge}")).status_code in (400, 422)
+    nul = await web.api.post(
+        "/api/v1/connections",
+        json={"name": "a\x00b", "store": web.store_hash, "access_token": "t" * 31},
+    )
+    assert nul.status_code == 422
+    token = await web.api.post(
+        "/api/v1/connections",
+        json={"name": "ok", "store": web.store_hash, "access_token": "secret\x00" + "t" * 24},
+    )
+    assert token.status_code == 422
+    assert "secret" not in token.text
+    form = await web.page.post(
+        "/integrations/new/bigcommerce",
+        data=web.form(name="ok", store=web.store_hash, access_token="t" * 31, client_id="id\x00x"),
+    )
+    assert form.status_code == 400
+    assert "control characters" in form.text
+    assert web.ctx.connections().list() == []

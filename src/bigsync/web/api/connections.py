@@ -10,8 +10,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, SecretStr
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from bigsync.connections import CheckReport, ConnectionChanges, ConnectionView, NewConnection
 from bigsync.jobs.overview import IntegrationState, integration_state
@@ -27,6 +27,9 @@ from bigsync.webhooks.subscriptions import disconnect
 router = APIRouter(prefix="/api/v1", tags=["connections"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
+ConnectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+PLAIN = r"^[^\x00-\x1f\x7f]*$"  # no NUL or other control characters
+Text = Annotated[str, Field(max_length=500, pattern=PLAIN)]
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -147,25 +150,43 @@ class ConnectionOut(BaseModel):
 class ConnectionCreate(BaseModel):
     """A new store connection; `store` is the hash, the API path or the store's address."""
 
-    name: str = Field(min_length=1, max_length=100)
-    store: str = Field(min_length=1, max_length=500)
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)]
+    store: Annotated[str, Field(min_length=1, max_length=500, pattern=PLAIN)]
     access_token: SecretStr
-    client_id: str | None = None
-    sync_every: str | None = Field(default=None, description="`5m`, `1h`, … (at least 1m)")
-    features: list[str] | None = None
+    client_id: Text | None = None
+    sync_every: Text | None = Field(default=None, description="`5m`, `1h`, … (at least 1m)")
+    features: list[Text] | None = None
+
+    @field_validator("access_token")
+    @classmethod
+    def _plain_token(cls, value: SecretStr) -> SecretStr:
+        return _plain_secret(value)
 
 
 class ConnectionUpdate(BaseModel):
     """An edit; changing the store or client id needs `access_token` again."""
 
-    name: str | None = None
-    store: str | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)] | None = None
+    store: Text | None = None
     access_token: SecretStr | None = None
-    client_id: str | None = None
-    sync_every: str | None = None
-    features: list[str] | None = None
-    enable: list[str] = []
-    disable: list[str] = []
+    client_id: Text | None = None
+    sync_every: Text | None = None
+    features: list[Text] | None = None
+    enable: list[Text] = []
+    disable: list[Text] = []
+
+    @field_validator("access_token")
+    @classmethod
+    def _plain_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _plain_secret(value) if value is not None else None
+
+
+def _plain_secret(value: SecretStr) -> SecretStr:
+    """A token is printable text (the error never repeats it)."""
+    text = value.get_secret_value()
+    if len(text) > 500 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValueError("the access token holds control characters or is far too long")
+    return value
 
 
 class CreatedOut(BaseModel):
@@ -298,13 +319,13 @@ async def create_connection(body: ConnectionCreate, hub: HubDep, principal: ApiU
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionOut)
-def get_connection(connection_id: int, hub: HubDep, principal: ApiUser) -> ConnectionOut:
+def get_connection(connection_id: ConnectionId, hub: HubDep, principal: ApiUser) -> ConnectionOut:
     return _out(hub, visible_connection(hub, principal, connection_id))
 
 
 @router.patch("/connections/{connection_id}", response_model=ConnectionOut)
 def update_connection(
-    connection_id: int, body: ConnectionUpdate, hub: HubDep, principal: ApiUser
+    connection_id: ConnectionId, body: ConnectionUpdate, hub: HubDep, principal: ApiUser
 ) -> ConnectionOut:
     """Edit a connection (test it afterwards with `POST …/test`)."""
     view = visible_connection(hub, principal, connection_id)
@@ -335,7 +356,7 @@ class DeletedOut(BaseModel):
 
 @router.delete("/connections/{connection_id}", response_model=DeletedOut)
 async def delete_connection(
-    connection_id: int, hub: HubDep, principal: ApiUser, purge: bool = False
+    connection_id: ConnectionId, hub: HubDep, principal: ApiUser, purge: bool = False
 ) -> DeletedOut:
     """Remove the connection, its webhooks and secrets (its mirrored data with `purge`)."""
     view = visible_connection(hub, principal, connection_id)
@@ -352,7 +373,9 @@ async def delete_connection(
 
 
 @router.post("/connections/{connection_id}/test", response_model=ReportOut)
-async def test_connection(connection_id: int, hub: HubDep, principal: ApiUser) -> ReportOut:
+async def test_connection(
+    connection_id: ConnectionId, hub: HubDep, principal: ApiUser
+) -> ReportOut:
     """Test the saved connection: the scope report (features follow the granted scopes)."""
     view = visible_connection(hub, principal, connection_id)
     return ReportOut.of(await hub.connections(actor_of(principal)).test(view.name))
@@ -360,7 +383,7 @@ async def test_connection(connection_id: int, hub: HubDep, principal: ApiUser) -
 
 @router.post("/connections/{connection_id}/sync", response_model=ProgressOut, status_code=202)
 def sync_connection(
-    connection_id: int, hub: HubDep, principal: ApiUser, full: bool = False
+    connection_id: ConnectionId, hub: HubDep, principal: ApiUser, full: bool = False
 ) -> ProgressOut:
     """Ask for a sync now (`full`: read everything again); stored, then the scheduler is
     nudged. Follow it with `GET …/progress`."""
@@ -371,14 +394,14 @@ def sync_connection(
 
 
 @router.get("/connections/{connection_id}/progress", response_model=ProgressOut)
-def sync_progress(connection_id: int, hub: HubDep, principal: ApiUser) -> ProgressOut:
+def sync_progress(connection_id: ConnectionId, hub: HubDep, principal: ApiUser) -> ProgressOut:
     view = visible_connection(hub, principal, connection_id)
     return ProgressOut.of(live_progress(hub.engine, connection_id=view.id))
 
 
 @router.get("/connections/{connection_id}/runs", response_model=CursorPage[RunOut])
 def sync_runs(
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: ApiUser,
     cursor: str | None = None,

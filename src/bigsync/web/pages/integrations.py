@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bigsync.bigcommerce.credentials import WHERE_TO_FIND
@@ -36,6 +36,8 @@ from bigsync.web.templating import environment, render
 from bigsync.webhooks.subscriptions import disconnect
 
 router = APIRouter(include_in_schema=False)
+
+ConnectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 HISTORY_RUNS = 30  # runs in the connection page's history (table and chart)
 EVERY_CHOICES = ("5m", "15m", "30m", "1h", "6h", "1d")
@@ -215,7 +217,7 @@ def _features(view: ConnectionView) -> list[dict[str, Any]]:
 
 @router.get("/integrations/{connection_id}", response_class=HTMLResponse)
 def connection_page(
-    request: Request, connection_id: int, hub: HubDep, principal: PageUser
+    request: Request, connection_id: ConnectionId, hub: HubDep, principal: PageUser
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
     state = integration_state(hub.engine, view, default_every=default_every(hub))
@@ -237,7 +239,7 @@ def connection_page(
 
 @router.get("/integrations/{connection_id}/progress")
 def progress_fragment(
-    request: Request, *, connection_id: int, hub: HubDep, principal: PageUser
+    request: Request, *, connection_id: ConnectionId, hub: HubDep, principal: PageUser
 ) -> JSONResponse:
     """The live progress box of the connection page (polled by its script while a sync runs
     or is asked for): an HTML fragment and whether it is done."""
@@ -251,7 +253,7 @@ def progress_fragment(
 def sync_now(
     request: Request,
     *,
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: CsrfForm,
     full: Annotated[str, Form()] = "",
@@ -270,7 +272,7 @@ def sync_now(
 async def test_connection(
     request: Request,
     *,
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: CsrfForm,
 ) -> Response:
@@ -287,7 +289,7 @@ async def test_connection(
 def set_schedule(
     request: Request,
     *,
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: CsrfForm,
     every: Annotated[str, Form()] = "",
@@ -309,7 +311,7 @@ def set_schedule(
 
 @router.post("/integrations/{connection_id}/features")
 async def set_features(
-    request: Request, *, connection_id: int, hub: HubDep, principal: CsrfForm
+    request: Request, *, connection_id: ConnectionId, hub: HubDep, principal: CsrfForm
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
     form = await request.form()
@@ -354,7 +356,7 @@ def _edit_page(
 
 @router.get("/integrations/{connection_id}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, *, connection_id: int, hub: HubDep, principal: PageUser
+    request: Request, *, connection_id: ConnectionId, hub: HubDep, principal: PageUser
 ) -> Response:
     return _edit_page(request, visible_connection(hub, principal, connection_id))
 
@@ -363,7 +365,7 @@ def edit_form(
 async def edit(
     request: Request,
     *,
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: CsrfForm,
     name: Annotated[str, Form()] = "",
@@ -403,7 +405,7 @@ async def edit(
 
 @router.get("/integrations/{connection_id}/remove", response_class=HTMLResponse)
 def remove_form(
-    request: Request, *, connection_id: int, hub: HubDep, principal: PageUser
+    request: Request, *, connection_id: ConnectionId, hub: HubDep, principal: PageUser
 ) -> Response:
     view = visible_connection(hub, principal, connection_id)
     return render(request, "integrations/remove.html", connection=view, tab="overview")
@@ -413,7 +415,7 @@ def remove_form(
 async def remove(
     request: Request,
     *,
-    connection_id: int,
+    connection_id: ConnectionId,
     hub: HubDep,
     principal: CsrfForm,
     data: Annotated[str, Form()] = "keep",
