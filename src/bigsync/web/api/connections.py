@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from bigsync.connections import CheckReport, ConnectionChanges, ConnectionView, NewConnection
 from bigsync.jobs.overview import IntegrationState, integration_state
@@ -309,10 +311,13 @@ async def create_connection(body: ConnectionCreate, hub: HubDep, principal: ApiU
         failed = "; ".join(c.message for c in result.report.checks if c.ok is False)
         raise Problem(422, "The store refused the connection", detail=f"nothing saved: {failed}")
     view = result.added.connection
-    request_sync(hub.engine, connection_id=view.id, by=actor_of(principal))
+    await run_in_threadpool(
+        partial(request_sync, hub.engine, connection_id=view.id, by=actor_of(principal))
+    )
     hub.nudge(SYNC, view.id)
+    saved = await run_in_threadpool(hub.connections().get_by_id, view.id)
     return CreatedOut(
-        connection=_out(hub, hub.connections().get_by_id(view.id)),
+        connection=await run_in_threadpool(_out, hub, saved),
         test=ReportOut.of(result.report),
         notices=list(result.added.notices),
     )
@@ -359,7 +364,7 @@ async def delete_connection(
     connection_id: ConnectionId, hub: HubDep, principal: ApiUser, purge: bool = False
 ) -> DeletedOut:
     """Remove the connection, its webhooks and secrets (its mirrored data with `purge`)."""
-    view = visible_connection(hub, principal, connection_id)
+    view = await run_in_threadpool(visible_connection, hub, principal, connection_id)
     outcome = await disconnect(hub.connections(actor_of(principal)), view.name, purge_data=purge)
     removed = outcome.removed
     return DeletedOut(
@@ -377,7 +382,7 @@ async def test_connection(
     connection_id: ConnectionId, hub: HubDep, principal: ApiUser
 ) -> ReportOut:
     """Test the saved connection: the scope report (features follow the granted scopes)."""
-    view = visible_connection(hub, principal, connection_id)
+    view = await run_in_threadpool(visible_connection, hub, principal, connection_id)
     return ReportOut.of(await hub.connections(actor_of(principal)).test(view.name))
 
 

@@ -9,10 +9,12 @@ render its field empty, and a saved token shows only as `••••` and its l
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bigsync.bigcommerce.credentials import WHERE_TO_FIND
 from bigsync.connections import ConnectionChanges, ConnectionView, NewConnection
@@ -165,7 +167,9 @@ async def connect(
             status=400,
         )
     view = result.added.connection
-    request_sync(hub.engine, connection_id=view.id, by=actor_of(principal))
+    await run_in_threadpool(
+        partial(request_sync, hub.engine, connection_id=view.id, by=actor_of(principal))
+    )
     hub.nudge(SYNC, view.id)
     flash(request, f"Connected {view.name}: the first sync has started.", kind="ok")
     return RedirectResponse(f"/integrations/{view.id}", status_code=303)
@@ -276,7 +280,7 @@ async def test_connection(
     hub: HubDep,
     principal: CsrfForm,
 ) -> Response:
-    view = visible_connection(hub, principal, connection_id)
+    view = await run_in_threadpool(visible_connection, hub, principal, connection_id)
     report = await hub.connections(actor_of(principal)).test(view.name)
     if report.ok:
         flash(request, f"{view.name}: the test passed.", kind="ok")
@@ -310,12 +314,17 @@ def set_schedule(
 
 
 @router.post("/integrations/{connection_id}/features")
-async def set_features(
-    request: Request, *, connection_id: ConnectionId, hub: HubDep, principal: CsrfForm
+def set_features(
+    request: Request,
+    *,
+    connection_id: ConnectionId,
+    hub: HubDep,
+    principal: CsrfForm,
+    feature: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    """The whole list of features (unchecked boxes are not sent: those are turned off)."""
     view = visible_connection(hub, principal, connection_id)
-    form = await request.form()
-    wanted = [str(v) for v in form.getlist("feature")]
+    wanted = feature or []
     try:
         result = hub.connections(actor_of(principal)).update(
             view.name, ConnectionChanges(features=wanted)
@@ -374,7 +383,7 @@ async def edit(
     client_id: Annotated[str, Form()] = "",
 ) -> Response:
     """New credentials: the token must be entered again; the connection is tested after."""
-    view = visible_connection(hub, principal, connection_id)
+    view = await run_in_threadpool(visible_connection, hub, principal, connection_id)
     values = {"name": name, "store": store, "client_id": client_id}
     if not access_token.strip():
         error = "enter the access token again: it is needed with any change of credentials"
@@ -387,7 +396,7 @@ async def edit(
         client_id=client_id.strip() or None,
     )
     try:
-        result = service.update(view.name, changes)
+        result = await run_in_threadpool(service.update, view.name, changes)
         report = await service.test(result.connection.name)
     except BigsyncError as error:
         return _edit_page(request, view, error=str(error), status=400, values=values)
@@ -421,7 +430,7 @@ async def remove(
     data: Annotated[str, Form()] = "keep",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    view = visible_connection(hub, principal, connection_id)
+    view = await run_in_threadpool(visible_connection, hub, principal, connection_id)
     if confirm.strip() != view.name:
         flash(request, f"Type the connection's name ({view.name}) to remove it.", kind="fail")
         return RedirectResponse(f"/integrations/{view.id}/remove", status_code=303)
