@@ -252,7 +252,7 @@ class AccountService:
         label = " ".join(name.split())
         if not label:
             raise InputError("give the token a name (what will use it)")
-        if label != _printable(label):
+        if any(unicodedata.category(ch) == "Cc" for ch in label):
             raise InputError("a token name cannot hold control characters")
         if len(label) > _TOKEN_NAME_MAX:
             raise InputError(f"a token name may have at most {_TOKEN_NAME_MAX} characters")
@@ -317,6 +317,7 @@ class AccountService:
     def _open(
         self, conn: Connection, user: repo.UserRow, *, connection_id: int | None, now: datetime
     ) -> OpenedSession:
+        repo.delete_expired_sessions(conn, now=now, idle_before=now - self.sessions.idle)
         token = secrets.token_urlsafe(32)
         expires_at = now + self.sessions.absolute
         session_id = repo.insert_session(

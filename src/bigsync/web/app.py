@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from bigsync.config import Settings, get_settings
@@ -123,7 +123,7 @@ def create_app(
     for router in pages.ROUTERS:
         app.include_router(router)
     for router in api.ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(openapi.reject_unknown_query)])
     app.include_router(openapi.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_handlers(app)
