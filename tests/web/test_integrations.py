@@ -247,7 +247,7 @@ async def test_api_create_refused_saves_nothing(web: Web) -> None:
         "/api/v1/connections",
         json={"name": "bad", "store": web.store_hash, "access_token": "q" * 31},
     )
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert "nothing saved" in answer.json()["detail"]
     assert "q" * 31 not in answer.text
@@ -291,7 +291,7 @@ async def test_api_connections_from_create_to_delete(web: Web) -> None:
     edited = await web.api.patch(f"/api/v1/connections/{first}", json={"sync_every": "1h"})
     assert edited.json()["sync_every_s"] == 3600
     refused = await web.api.patch(f"/api/v1/connections/{first}", json={"store": "abc"})
-    assert refused.status_code in (400, 422)
+    assert refused.status_code == 400
     assert "access token" in refused.json()["detail"]
 
     tested = await web.api.post(f"/api/v1/connections/{second}/test")
@@ -363,7 +363,7 @@ async def test_out_of_range_ids_and_control_characters_are_refused(web: Web) -> 
         "/api/v1/connections",
         json={"name": "ok", "store": web.store_hash, "access_token": "secret\x00" + "t" * 24},
     )
-    assert token.status_code == 422
+    assert token.status_code == 400
     assert "secret" not in token.text
     form = await web.page.post(
         "/integrations/new/bigcommerce",

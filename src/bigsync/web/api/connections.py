@@ -6,16 +6,19 @@ characters. Errors are bigsync errors from the use-cases, answered as problem de
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
 from starlette.concurrency import run_in_threadpool
 
 from bigsync.connections import CheckReport, ConnectionChanges, ConnectionView, NewConnection
+from bigsync.errors import InputError
 from bigsync.jobs.overview import IntegrationState, integration_state
 from bigsync.jobs.tasks import SYNC
 from bigsync.sync.history import RunView, SyncProgress, live_progress, request_sync, run_history
@@ -159,36 +162,26 @@ class ConnectionCreate(BaseModel):
     sync_every: Text | None = Field(default=None, description="`5m`, `1h`, … (at least 1m)")
     features: list[Text] | None = None
 
-    @field_validator("access_token")
-    @classmethod
-    def _plain_token(cls, value: SecretStr) -> SecretStr:
-        return _plain_secret(value)
-
 
 class ConnectionUpdate(BaseModel):
     """An edit; changing the store or client id needs `access_token` again."""
 
     name: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)] | None = None
     store: Text | None = None
-    access_token: SecretStr | None = None
+    access_token: Annotated[SecretStr, Field(min_length=1, max_length=500)] | None = None
     client_id: Text | None = None
     sync_every: Text | None = None
     features: list[Text] | None = None
     enable: list[Text] = []
     disable: list[Text] = []
 
-    @field_validator("access_token")
-    @classmethod
-    def _plain_token(cls, value: SecretStr | None) -> SecretStr | None:
-        return _plain_secret(value) if value is not None else None
 
-
-def _plain_secret(value: SecretStr) -> SecretStr:
-    """A token is printable text (the error never repeats it)."""
+def _plain_secret(value: SecretStr) -> str:
+    """The token sent, when it is printable text (a 400 problem that never repeats it)."""
     text = value.get_secret_value()
-    if len(text) > 500 or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise ValueError("the access token holds control characters or is far too long")
-    return value
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise Problem(400, "Invalid input", detail="the access token holds control characters")
+    return text
 
 
 class CreatedOut(BaseModel):
@@ -271,6 +264,16 @@ class ProgressOut(BaseModel):
         )
 
 
+@contextlib.contextmanager
+def _input_is_400() -> Iterator[None]:
+    """What the use-cases refuse in what was sent (a store that is no hash, an interval too
+    short) is a 400 problem: 422 is for a body the schema itself refuses."""
+    try:
+        yield
+    except InputError as error:
+        raise Problem(400, "Invalid input", detail=str(error)) from None
+
+
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -295,21 +298,22 @@ def list_connections(
 @router.post("/connections", response_model=CreatedOut, status_code=201)
 async def create_connection(body: ConnectionCreate, hub: HubDep, principal: ApiUser) -> CreatedOut:
     """Test the credentials, save the connection when the store accepts them, and start
-    its first sync. A refusal saves nothing and answers 422 with the test's reason."""
+    its first sync. A refusal saves nothing and answers 400 with the test's reason."""
     if principal.connection_id is not None:
         raise Problem(403, "Forbidden", detail="this session may not add connections")
     new = NewConnection(
         name=body.name,
         store=body.store,
-        access_token=body.access_token.get_secret_value(),
+        access_token=_plain_secret(body.access_token),
         client_id=body.client_id,
         sync_every=body.sync_every,
         features=body.features,
     )
-    result = await hub.connections(actor_of(principal)).connect(new)
+    with _input_is_400():
+        result = await hub.connections(actor_of(principal)).connect(new)
     if result.added is None:
         failed = "; ".join(c.message for c in result.report.checks if c.ok is False)
-        raise Problem(422, "The store refused the connection", detail=f"nothing saved: {failed}")
+        raise Problem(400, "The store refused the connection", detail=f"nothing saved: {failed}")
     view = result.added.connection
     await run_in_threadpool(
         partial(request_sync, hub.engine, connection_id=view.id, by=actor_of(principal))
@@ -338,7 +342,7 @@ def update_connection(
     changes = ConnectionChanges(
         name=body.name,
         store=body.store,
-        access_token=body.access_token.get_secret_value() if body.access_token else None,
+        access_token=_plain_secret(body.access_token) if body.access_token else None,
         sync_every=body.sync_every,
         features=body.features,
         enable=body.enable,
@@ -346,7 +350,8 @@ def update_connection(
     )
     if "client_id" in fields:
         changes = replace(changes, client_id=body.client_id)
-    result = hub.connections(actor_of(principal)).update(view.name, changes)
+    with _input_is_400():
+        result = hub.connections(actor_of(principal)).update(view.name, changes)
     return _out(hub, result.connection)
 
 
