@@ -1,7 +1,7 @@
 """The mirror's writer alone: pages of real sandbox documents committed into a database.
 
     .venv/bin/python bench/mirror_write.py [--products 3333] [--orders 10000]
-        [--database-url sqlite:///... | postgresql://...] [--repeat 3]
+        [--database-url sqlite:///... | postgresql://...] [--repeat 3] [--tally]
 
 Fetches the products (with variants), orders (with consignments) and inventory items of a
 sandbox store once (the sandbox runs in its own process, pinned to CPU 0; this process to
@@ -9,7 +9,9 @@ CPU 1), builds their rows with the streams' `to_batch`, then times `commit_page`
 transaction per page: lease, rows, state) into a fresh database: the first write (every row
 new) and a second write of the same pages (every row unchanged, as in an incremental sync's
 re-reads). Times are CPU seconds of this process (`time.process_time`), so they hold on a
-busy machine; the median of `--repeat` runs is printed with rows/s.
+busy machine; the median of `--repeat` runs is printed with rows/s. With `--tally`, each
+page also records its run's live figures (the `sync_runs` UPDATE a sync makes per page, with
+16 streams' figures), as the engine does.
 """
 
 from __future__ import annotations
@@ -69,13 +71,28 @@ async def fetch_pages(base: str, store: dict[str, Any]) -> list[tuple[str, list[
     return pages
 
 
-def write_all(db: Any, connection_id: int, batches: list[tuple[str, Batch, int]]) -> float:
+def _tally(run_id: int | None, pages: int) -> repo.RunTally | None:
+    if run_id is None:
+        return None
+    figures = {"status": "running", "records": pages * 250, "changed": pages, "requests": pages}
+    streams = {f"stream_{i}": {**figures, "expected": None, "error": None} for i in range(16)}
+    return repo.RunTally(run_id=run_id, requests=pages, streams=streams)
+
+
+def write_all(
+    db: Any, connection_id: int, batches: list[tuple[str, Batch, int]], *, tally: bool = False
+) -> float:
     """CPU seconds to commit every batch, one transaction each."""
     now = datetime.now(UTC)
     with db.begin() as conn:
         repo.try_acquire(conn, connection_id=connection_id, owner="bench", now=now, ttl=_LEASE)
+        run_id = (
+            repo.start_run(conn, connection_id=connection_id, mode="full", streams=[], now=now)
+            if tally
+            else None
+        )
     started = time.process_time()
-    for stream, batch, records in batches:
+    for number, (stream, batch, records) in enumerate(batches):
         repo.commit_page(
             db,
             connection_id=connection_id,
@@ -87,6 +104,7 @@ def write_all(db: Any, connection_id: int, batches: list[tuple[str, Batch, int]]
             records=records,
             state={"status": "running"},
             now=datetime.now(UTC),
+            tally=_tally(run_id, number),
         )
     return time.process_time() - started
 
@@ -94,7 +112,9 @@ def write_all(db: Any, connection_id: int, batches: list[tuple[str, Batch, int]]
 _LEASE = timedelta(minutes=5)
 
 
-def one_run(url: str | None, batches: list[tuple[str, Batch, int]]) -> tuple[float, float]:
+def one_run(
+    url: str | None, batches: list[tuple[str, Batch, int]], *, tally: bool = False
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         db = create_engine_for(url or f"sqlite:///{tmp}/bench.db")
         migrate(db)
@@ -104,8 +124,8 @@ def one_run(url: str | None, batches: list[tuple[str, Batch, int]]) -> tuple[flo
                 conn, name=name, name_key=name, kind="api_account", store_hash="bench",
                 api_url="http://127.0.0.1", client_id=None, granted_scopes=None, features=[],
             )  # fmt: skip
-        first = write_all(db, connection_id, batches)
-        again = write_all(db, connection_id, batches)
+        first = write_all(db, connection_id, batches, tally=tally)
+        again = write_all(db, connection_id, batches, tally=tally)
         if url is not None:  # a shared PostgreSQL: leave it as it was
             with db.begin() as conn:
                 connection_repository.delete_connection(conn, connection_id)
@@ -135,7 +155,7 @@ async def main(args: argparse.Namespace) -> None:
     rows_s = time.process_time() - started
     rows = sum(batch.count for _, batch, _ in batches)
     print(f"{len(batches)} pages, {rows:,} rows built in {rows_s:.2f} CPU s")
-    runs = [one_run(args.database_url, batches) for _ in range(args.repeat)]
+    runs = [one_run(args.database_url, batches, tally=args.tally) for _ in range(args.repeat)]
     for label, index in (("first write (all new)", 0), ("second write (unchanged)", 1)):
         seconds = statistics.median(run[index] for run in runs)
         spread = ", ".join(f"{run[index]:.2f}" for run in runs)
@@ -148,4 +168,7 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--tally", action="store_true", help="record the run's live figures with every page"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -22,6 +22,7 @@ from bigsync.store.purge import delete_connection_data
 from bigsync.store.schedule_repository import ScheduleRow
 from bigsync.store.sync_lock import hold_sync_lock
 from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.sync.history import pending_request, request_sync, run_history
 from bigsync.writeback.outbox import record_order_status
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -162,3 +163,38 @@ async def test_the_outbox_job_sends_what_is_due_and_is_idle_otherwise(
     assert (sent.status, sent.message) == ("ok", "outbox: 1 confirmed")
     assert order.status_id == COMPLETED
     assert (await dispatch_outbox_job(ctx, connection_id)).status == "idle"
+
+
+async def test_a_stored_full_resync_request_makes_the_next_sync_full(
+    ctx: JobContext, sandbox: Sandbox
+) -> None:
+    connection_id = _add(ctx, sandbox)
+    await ctx.connections().test("shop")
+    assert (await sync_connection_job(ctx, connection_id)).status == "ok"
+    request_sync(ctx.engine, connection_id=connection_id, full=True, by="web:test")
+    outcome = await sync_connection_job(ctx, connection_id)
+    assert outcome.message.startswith("sync #2 (full): "), outcome.message
+    assert pending_request(ctx.engine, connection_id=connection_id) is None
+    assert (await sync_connection_job(ctx, connection_id)).message.startswith(
+        "sync #3 (incremental): "
+    )
+    assert [r.mode for r in run_history(ctx.engine, connection_id=connection_id)] == [
+        "incremental",
+        "full",
+        "initial",
+    ]
+
+
+async def test_a_request_waits_while_another_sync_holds_the_connection(
+    ctx: JobContext, sandbox: Sandbox
+) -> None:
+    connection_id = _add(ctx, sandbox)
+    request_sync(ctx.engine, connection_id=connection_id, full=True)
+    with hold_sync_lock(
+        ctx.engine, connection_id=connection_id, owner="other:1:run", now=datetime.now(UTC),
+        ttl=timedelta(minutes=2),
+    ):  # fmt: skip
+        assert (await sync_connection_job(ctx, connection_id)).status == "busy"
+    request = pending_request(ctx.engine, connection_id=connection_id)
+    assert request is not None
+    assert request.full

@@ -126,8 +126,11 @@ def clean_client_id(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     value = raw.strip()
-    if any(ch.isspace() for ch in value) or "://" in value:
-        raise InputError("the client id contains spaces or a URL; copy the CLIENT ID value again")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value) or "://" in value:
+        raise InputError(
+            "the client id contains spaces, control characters or a URL; copy the CLIENT ID "
+            "value again"
+        )
     if _CLIENT_SECRET.match(value):
         raise InputError(
             "this looks like the CLIENT SECRET (64 hexadecimal characters), not the client id"

@@ -169,6 +169,15 @@ class AddResult:
 
 
 @dataclass(frozen=True)
+class ConnectResult:
+    """What connecting a new store gave: the saved connection (None when the store refused
+    the credentials, and nothing was saved) and the test report."""
+
+    added: AddResult | None
+    report: CheckReport
+
+
+@dataclass(frozen=True)
 class RemoveResult:
     """What removing a connection deleted."""
 

@@ -27,6 +27,7 @@ from bigsync.connections.model import (
     ConnectionChanges,
     ConnectionKind,
     ConnectionView,
+    ConnectResult,
     NewConnection,
     RemoveResult,
     SecretPurpose,
@@ -286,6 +287,43 @@ class ConnectionService:
                 self._audit(conn, "disabled", row.id, row.name, detail=reasons)
             self._audit(conn, "tested", row.id, row.name, outcome=outcome, detail=_summary(report))
         return report
+
+    async def check_new(self, new: NewConnection) -> CheckReport:
+        """Test what a user typed for a new connection without saving anything (the web
+        wizard's Test button): the inputs are cleaned as `add` cleans them, then checked."""
+        client_id = inputs.clean_client_id(new.client_id)
+        token = inputs.clean_secret(new.access_token, client_id=client_id)
+        store = inputs.clean_store_hash(new.store, token=token.value)
+        api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
+        features = _features(new.features) if new.features is not None else DEFAULT_FEATURES
+        credentials = StoreCredentials(
+            store_hash=store.value, access_token=token.value, client_id=client_id
+        )
+        return await run_check(
+            credentials,
+            api_url=api_url,
+            features=tuple(features),
+            granted=parse_granted_scopes(new.granted_scopes),
+            connection=inputs.clean_name(new.name) if new.name.strip() else "NAME",
+            client_factory=self.client_factory,
+        )
+
+    async def connect(self, new: NewConnection) -> ConnectResult:
+        """Check `new` first and save it only when the store accepted its credentials; then
+        test the saved connection (which turns its features on and lets `bigsync serve`
+        start the first sync). A refusal saves nothing: `added` is None and `report` says
+        what is wrong."""
+        inputs.clean_name(new.name)
+        with self.db.read() as conn:
+            same = _find(conn, new.name)
+        if same is not None:
+            raise ConnectionExistsError(f"a connection named {same.name!r} already exists")
+        report = await self.check_new(new)
+        if not report.ok:
+            return ConnectResult(None, report)
+        added = self.add(new)
+        saved = await self.test(added.connection.name)
+        return ConnectResult(added, saved)
 
     def rotate_keys(self, *, batch_size: int = 50) -> RotationResult:
         """Re-seal every secret under a new master key (or resume an interrupted rotation)."""

@@ -11,6 +11,7 @@ from datetime import timedelta
 from bigsync.errors import DispatchLockedError, SyncLockedError
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobOutcome, JobSpec
+from bigsync.sync.history import clear_request, pending_request
 from bigsync.sync.model import SyncOptions, SyncResult
 from bigsync.sync.service import sync_connection
 from bigsync.webhooks.refresh import run_pending_refreshes
@@ -33,19 +34,25 @@ SUMMARY_ERRORS = 3  # stream errors quoted in a failed sync's message
 async def sync_connection_job(
     ctx: JobContext, connection_id: int, mode: str = "incremental"
 ) -> JobOutcome:
-    """Sync one connection (`mode`: one of `SYNC_MODES`). Another sync of the connection
-    running elsewhere (the terminal, another worker) makes this run `busy`."""
+    """Sync one connection (`mode`: one of `SYNC_MODES`). A stored request (the web app's
+    Full resync, `sync.history.request_sync`) makes it a full sync, and is cleared once the
+    run is done. Another sync of the connection running elsewhere (the terminal, another
+    worker) makes this run `busy`, and the request waits for the next run."""
     if mode not in SYNC_MODES:
         return JobOutcome("failed", f"unknown sync mode {mode!r}: one of {', '.join(SYNC_MODES)}")
     service = ctx.connections(actor="serve")
     view = service.get_by_id(connection_id)
-    options = SyncOptions(full=mode == "full")
+    request = pending_request(ctx.engine, connection_id=connection_id)
+    full = mode == "full" or (request is not None and request.full)
+    options = SyncOptions(full=full)
     try:
         result = await sync_connection(
             service, view.name, options=options, client_options=ctx.client_options
         )
     except SyncLockedError as busy:
         return JobOutcome("busy", str(busy))
+    if request is not None:
+        clear_request(ctx.engine, request)
     return sync_outcome(result)
 
 

@@ -11,7 +11,7 @@ changed (the others get a new `synced_at` and nothing else).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -498,6 +498,18 @@ class PageWritten:
     removed: int
 
 
+@dataclass(frozen=True)
+class RunTally:
+    """A run's live figures as they stand when a page is written (see `commit_page`):
+    requests sent, 429 answers, seconds held back, and per stream its figures."""
+
+    run_id: int
+    requests: int = 0
+    rate_limited: int = 0
+    waited_s: float = 0.0
+    streams: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
 def commit_page(
     db: sa.Engine,
     *,
@@ -511,12 +523,14 @@ def commit_page(
     state: Mapping[str, Any],
     finish: PageFinish | Sequence[PageFinish] = (),
     now: datetime,
+    tally: RunTally | None = None,
 ) -> PageWritten:
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
     `finish` (one step or several), save the stream's `state` and add `records` to its
-    counters. Returns how many rows of the stream's table were new or changed, and how many
-    rows `finish` removed."""
+    counters; with a `tally`, the run's live figures too (one UPDATE of its `sync_runs`
+    row, so another process can show the run's progress). Returns how many rows of the
+    stream's table were new or changed, and how many rows `finish` removed."""
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
             raise SyncLockLostError(f"the sync lease of connection {connection_id} was taken over")
@@ -527,7 +541,29 @@ def commit_page(
             removed += apply_finish(conn, step, connection_id=connection_id, now=now)
         save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
         add_records(conn, connection_id=connection_id, stream=stream, count=records)
+        if tally is not None:
+            record_tally(conn, tally, now=now, records=records, changed=changed)
     return PageWritten(changed=changed, removed=removed)
+
+
+def record_tally(
+    conn: sa.Connection, tally: RunTally, *, now: datetime, records: int = 0, changed: int = 0
+) -> None:
+    """Add a page's `records` (read) and `changed` rows to its run, and set the run's live
+    figures from `tally`."""
+    conn.execute(
+        sync_runs.update()
+        .where(sync_runs.c.id == tally.run_id)
+        .values(
+            records=sync_runs.c.records + changed,
+            records_read=sync_runs.c.records_read + records,
+            requests=tally.requests,
+            rate_limited=tally.rate_limited,
+            waited_s=tally.waited_s,
+            progress={name: dict(figures) for name, figures in tally.streams.items()},
+            updated_at=now,
+        )
+    )
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -560,12 +596,30 @@ def finish_run(
     requests: int,
     error: str | None,
     now: datetime,
+    tally: RunTally | None = None,
 ) -> None:
-    """Record how a run ended (`records`: rows it found new or changed)."""
+    """Record how a run ended (`records`: rows it found new or changed; `tally`: its last
+    live figures)."""
+    extra: dict[str, Any] = {}
+    if tally is not None:
+        extra = {
+            "rate_limited": tally.rate_limited,
+            "waited_s": tally.waited_s,
+            "progress": {name: dict(figures) for name, figures in tally.streams.items()},
+            "records_read": sum(int(f.get("records", 0)) for f in tally.streams.values()),
+        }
     conn.execute(
         sync_runs.update()
         .where(sync_runs.c.id == run_id)
-        .values(status=status, records=records, requests=requests, error=error, finished_at=now)
+        .values(
+            status=status,
+            records=records,
+            requests=requests,
+            error=error,
+            finished_at=now,
+            updated_at=now,
+            **extra,
+        )
     )
 
 

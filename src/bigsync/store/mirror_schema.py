@@ -334,7 +334,26 @@ sync_runs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("started_at", UtcDateTime, nullable=False),
     sa.Column("finished_at", UtcDateTime),
+    # Live figures (revision 0013_sync_progress), written with every page of the run in the
+    # page's own transaction: API records read, 429 answers, seconds held back by the rate
+    # governor, and per stream {status, records, changed, requests, expected}.
+    sa.Column("records_read", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rate_limited", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("waited_s", sa.Float, nullable=False, server_default="0"),
+    sa.Column("progress", sa.JSON),
+    sa.Column("updated_at", UtcDateTime),
     sa.Index("ix_sync_runs_connection", "connection_id", "started_at"),
+)
+
+sync_requests = sa.Table(
+    "sync_requests",
+    metadata,
+    _connection_id(),
+    # A sync someone asked for (the web app's Sync now / Full resync): the next sync job of
+    # the connection reads it, runs in its mode, and deletes it if it was not asked again.
+    sa.Column("full", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("requested_by", sa.String(128), nullable=False, server_default=""),
 )
 
 sync_locks = sa.Table(

@@ -10,7 +10,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +69,10 @@ class StreamContext:
     on_progress: ProgressCallback
     run: RunState
     writer: ThreadPoolExecutor
+    # The run's `sync_runs` id and every stream's live figures: each page's transaction
+    # records them (`tally`), so another process can show the run's progress.
+    run_id: int | None = None
+    streams: Mapping[str, StreamProgress] = field(default_factory=dict)
 
     async def get(self, progress: StreamProgress, path: str, params: Mapping[str, Any]) -> Any:
         """One request of `progress`'s stream, counted."""
@@ -100,6 +104,7 @@ class StreamContext:
                 state=state,
                 finish=finish,
                 now=self.clock(),
+                tally=self.tally(),
             )
 
         # One writer thread: pages of concurrent streams are written one after another.
@@ -108,6 +113,12 @@ class StreamContext:
         progress.changed += written.changed
         progress.records += records
         self.on_progress(progress)
+
+    def tally(self) -> repo.RunTally | None:
+        """The run's live figures now (None outside a recorded run)."""
+        if self.run_id is None:
+            return None
+        return run_tally(self.run_id, self.api, self.streams.values())
 
     def window_quota(self) -> int:
         """Requests per rate window: as the store's rate headers said (the client's
@@ -136,3 +147,28 @@ class StreamContext:
 
     def record_error(self, spec: StreamSpec, message: str, *, status: str = "failed") -> None:
         self.save_state(spec, status=status, last_error=message[:2000])
+
+
+def run_tally(run_id: int, api: object, streams: Iterable[StreamProgress]) -> repo.RunTally:
+    """A run's figures: its streams' progress, and the 429s and waits of the client's
+    `stats` (a `BigCommerceClient`'s `RequestStats`; none for other APIs)."""
+    stats = getattr(api, "stats", None)
+    progress = list(streams)
+    figures = {
+        p.name: {
+            "status": p.status,
+            "records": p.records,
+            "changed": p.changed,
+            "requests": p.requests,
+            "expected": p.expected,
+            "error": p.error,
+        }
+        for p in progress
+    }
+    return repo.RunTally(
+        run_id=run_id,
+        requests=sum(p.requests for p in progress),
+        rate_limited=int(getattr(stats, "rate_limited", 0) or 0),
+        waited_s=round(float(getattr(stats, "waited_s", 0.0) or 0.0), 3),
+        streams=figures,
+    )

@@ -48,7 +48,7 @@ from bigsync.errors import (
 from bigsync.store import mirror_repository as repo
 from bigsync.store.sync_lock import hold_sync_lock
 from bigsync.streams.spec import StreamKind, StreamSpec
-from bigsync.sync.context import RunState, StreamContext, default_owner, utcnow
+from bigsync.sync.context import RunState, StreamContext, default_owner, run_tally, utcnow
 from bigsync.sync.model import (
     ProgressCallback,
     StoreApi,
@@ -153,6 +153,8 @@ class SyncEngine:
                 on_progress=self.on_progress,
                 run=run,
                 writer=self._writer,
+                run_id=run_id,
+                streams=self.progress,
             )
             await self._run_streams(context)
         except (SyncLockLostError, StoreAccessError) as stopped:
@@ -180,6 +182,7 @@ class SyncEngine:
                     requests=sum(p.requests for p in self.progress.values()),
                     error=error,
                     now=finished,
+                    tally=run_tally(run_id, self.api, self.progress.values()),
                 )
         return SyncResult(
             run_id=run_id,
