@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bigsync.errors import InputError
 from bigsync.fulfillment import shipping_rules
@@ -24,6 +25,9 @@ from bigsync.fulfillment.order_status import resolve_status
 from bigsync.fulfillment.shipping_rules import Rule
 from bigsync.store import hub_mirror, shipping_repository
 from bigsync.store.shipping_repository import HubSettings, Service
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 BIGCOMMERCE_PROVIDERS = frozenset(
     {
@@ -291,10 +295,14 @@ def methods(hub: Hub) -> list[MethodMapping]:
     """Every shipping method the store has (zones' methods and orders' shipping addresses),
     with the service it maps to and the rule that chose it."""
     with hub.db.read() as conn:
-        used = hub_mirror.store_shipping_methods(conn, hub.connection_id)
-        rules = shipping_repository.list_rules(conn, hub.connection_id)
-        services = shipping_repository.list_services(conn, hub.connection_id)
-        settings = shipping_repository.get_settings(conn, hub.connection_id)
+        return _methods(conn, hub.connection_id)
+
+
+def _methods(conn: Connection, connection_id: int) -> list[MethodMapping]:
+    used = hub_mirror.store_shipping_methods(conn, connection_id)
+    rules = shipping_repository.list_rules(conn, connection_id)
+    services = shipping_repository.list_services(conn, connection_id)
+    settings = shipping_repository.get_settings(conn, connection_id)
     default = next((s for s in services if s.id == settings.default_service_id), None)
     mapped = []
     for method in used:
@@ -310,3 +318,80 @@ def methods(hub: Hub) -> list[MethodMapping]:
             )
         )
     return mapped
+
+
+# --- a rule before it is saved ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewMatch:
+    """A method a pattern matches: whether a rule of that pattern would choose it (`wins`),
+    else the pattern of the rule that still would (`beaten_by`); and how it maps today."""
+
+    name: str
+    zones: tuple[str, ...]
+    orders: int
+    wins: bool
+    beaten_by: str | None
+    current_rule: str
+    current_service: str | None
+
+
+@dataclass(frozen=True)
+class PatternPreview:
+    """What a rule of `pattern` would match among the store's methods, before it is saved.
+    `replaces`: the saved rule of the same normalised pattern (it would be replaced)."""
+
+    pattern: str
+    exact: bool
+    replaces: str | None
+    methods: int
+    matches: tuple[PreviewMatch, ...]
+
+    @property
+    def wins(self) -> int:
+        """How many of the matched methods the rule would choose."""
+        return sum(1 for m in self.matches if m.wins)
+
+
+def preview_pattern(hub: Hub, pattern: str) -> PatternPreview:
+    """The store's methods `pattern` matches, and which of them a rule of it would win given
+    the other rules (InputError when it cannot be a rule)."""
+    try:
+        cleaned = shipping_rules.check_pattern(pattern)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    with hub.db.read() as conn:
+        stored = shipping_repository.list_rules(conn, hub.connection_id)
+        mapped = _methods(conn, hub.connection_id)
+    rules = [Rule(r.pattern, r.service_code) for r in stored]
+    key = shipping_rules.normalise(cleaned)
+    found = []
+    for method in mapped:
+        if not shipping_rules.matches(cleaned, method.name):
+            continue
+        beaten_by = shipping_rules.contest(cleaned, rules, method.name)
+        found.append(
+            PreviewMatch(
+                name=method.name,
+                zones=method.zones,
+                orders=method.orders,
+                wins=beaten_by is None,
+                beaten_by=beaten_by.pattern if beaten_by else None,
+                current_rule=method.rule,
+                current_service=method.service,
+            )
+        )
+    return PatternPreview(
+        pattern=cleaned,
+        exact=shipping_rules.is_exact(cleaned),
+        replaces=next((r.pattern for r in stored if r.pattern_key == key), None),
+        methods=len(mapped),
+        matches=tuple(found),
+    )
+
+
+def order_statuses(hub: Hub) -> list[hub_mirror.OrderStatus]:
+    """The store's order statuses (mirrored), by id: what the statuses after a shipment can be."""
+    with hub.db.read() as conn:
+        return hub_mirror.store_order_statuses(conn, hub.connection_id)

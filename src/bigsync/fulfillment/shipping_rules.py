@@ -81,3 +81,14 @@ def check_pattern(pattern: str) -> str:
     if len(cleaned) > 255:
         raise ValueError("a shipping rule's pattern is at most 255 characters")
     return cleaned
+
+
+def contest(pattern: str, rules: Iterable[Rule], name: str) -> Rule | None:
+    """Which rule would choose `name` were a rule of `pattern` added (replacing a rule of the
+    same normalised pattern): None when the new rule would, else the rule that beats it.
+    The caller checks first that `pattern` matches `name`."""
+    key = normalise(pattern)
+    newcomer = Rule(pattern, "")
+    others = [rule for rule in rules if normalise(rule.pattern) != key]
+    winner = best_rule([*others, newcomer], name)
+    return None if winner is newcomer else winner
