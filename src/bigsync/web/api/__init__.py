@@ -5,8 +5,10 @@ Each module defines `router = APIRouter(prefix="/api/v1", tags=[...])` with expl
 
 from fastapi import APIRouter
 
-from bigsync.web.api import tokens
+from bigsync.web.api import activity, shipping, tokens
 
 ROUTERS: list[APIRouter] = [
     tokens.router,
+    shipping.router,
+    activity.router,
 ]

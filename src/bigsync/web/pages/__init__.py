@@ -5,8 +5,10 @@ Each module defines `router = APIRouter(include_in_schema=False)`; `ROUTERS` is 
 
 from fastapi import APIRouter
 
-from bigsync.web.pages import account
+from bigsync.web.pages import account, activity, shipping
 
 ROUTERS: list[APIRouter] = [
     account.router,
+    shipping.router,
+    activity.router,
 ]
