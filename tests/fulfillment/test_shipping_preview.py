@@ -50,3 +50,14 @@ async def test_preview_of_nothing_matching_and_of_no_pattern(shop: Shop) -> None
 async def test_order_statuses_are_the_store_statuses(shop: Shop) -> None:
     found = {s.id: s.name for s in shipping.order_statuses(shop.hub)}
     assert (found[2], found[3]) == ("Shipped", "Partially Shipped")
+
+
+async def test_service_names_are_tidied_and_checked(shop: Shop) -> None:
+    added = shipping.add_service(shop.hub, "dhl", carrier="dhl", name="  DHL \t Parcel\n")
+    assert added.name == "DHL Parcel"
+    assert shipping.add_service(shop.hub, "ups", carrier="ups", name="  ").name == "ups"
+    with pytest.raises(InputError, match="cannot hold control characters"):
+        shipping.add_service(shop.hub, "gls", carrier="gls", name="GLS\x00")
+    with pytest.raises(InputError, match="at most 200"):
+        shipping.add_service(shop.hub, "gls", carrier="gls", name="G" * 201)
+    assert [s.code for s in shipping.list_services(shop.hub)] == ["dhl", "ups"]

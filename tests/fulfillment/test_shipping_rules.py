@@ -101,6 +101,9 @@ def test_patterns_are_checked() -> None:
         check_pattern("   ")
     with pytest.raises(ValueError, match="at most 255"):
         check_pattern("x" * 256)
+    for control in ("DHL\x00*", "a\x1fb", "DEL\x7f"):
+        with pytest.raises(ValueError, match="cannot hold control characters"):
+            check_pattern(control)
 
 
 texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20)

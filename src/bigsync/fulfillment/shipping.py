@@ -81,13 +81,18 @@ def add_service(hub: Hub, code: str, *, carrier: str, name: str | None = None) -
             f"{code!r} is not a service code: letters, digits, '.', '_' or '-' (at most 64)"
         )
     carrier = check_carrier(carrier)
+    label = " ".join((name or code).split()) or code
+    if len(label) > 200:
+        raise InputError("a service name is at most 200 characters")
+    if any(ch < " " or ch == "\x7f" for ch in label):
+        raise InputError("a service name cannot hold control characters")
     with hub.db.write() as conn:
         return shipping_repository.insert_service(
             conn,
             hub.connection_id,
             code=code,
             carrier=carrier,
-            name=(name or code).strip() or code,
+            name=label,
             now=hub.now(),
         )
 

@@ -74,12 +74,15 @@ def best_rule(rules: Iterable[Rule], name: str) -> Rule | None:
 
 
 def check_pattern(pattern: str) -> str:
-    """`pattern` stripped, or ValueError when it cannot be a rule (empty, too long)."""
+    """`pattern` stripped, or ValueError when it cannot be a rule (empty, too long, control
+    characters)."""
     cleaned = pattern.strip()
     if not cleaned:
         raise ValueError("a shipping rule needs a pattern, e.g. 'DHL*'")
     if len(cleaned) > 255:
         raise ValueError("a shipping rule's pattern is at most 255 characters")
+    if any(ch < " " or ch == "\x7f" for ch in cleaned):
+        raise ValueError("a shipping rule's pattern cannot hold control characters")
     return cleaned
 
 
