@@ -182,6 +182,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     problem = Problem(exc.status_code, title, detail=detail, headers=exc.headers)
     if is_api(request):
         return problem_response(problem, request)
+    from bigsync.web.auth import session_principal  # noqa: PLC0415 -- auth imports us
+
+    await session_principal(request)  # a logged-in user keeps the navigation
     return _page_answer(problem, request)
 
 
