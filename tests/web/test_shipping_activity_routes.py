@@ -24,6 +24,7 @@ from bigsync.vault import Vault
 from bigsync.web.app import create_app
 from bigsync.web.cookies import SESSION_COOKIE
 from bigsync.writeback.outbox import record_stock
+from tests.accounts.hashing import FAST_HASHER
 from tests.databases import add_connection
 from tests.fulfillment.conftest import Shop, sandbox_spec, shop
 
@@ -99,13 +100,14 @@ async def web(shop: Shop, tmp_path: Path) -> AsyncIterator[Web]:
     settings = Settings(data_dir=tmp_path / "data", secret_key=None)
     engine = shop.world.db
     context = JobContext(engine=engine, vault=Vault.from_settings(settings), settings=settings)
-    accounts = AccountService(engine)
+    accounts = AccountService(engine, hasher=FAST_HASHER)
     accounts.setup_admin("admin", PASSWORD)
     opened = accounts.login("admin", PASSWORD, client="test")
     token = accounts.create_token(opened.principal, "tests").token
     other = add_connection(engine, "other", store_hash="other1")
     limited = accounts.open_store_session(other, store_user_id=7, email=None)
     app = create_app(context=context, run_jobs=False, migrate=False)
+    app.state.accounts = accounts
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         cookies = {SESSION_COOKIE: opened.token}
@@ -186,6 +188,10 @@ async def test_preview_says_which_methods_a_pattern_would_win(web: Web) -> None:
     ]  # nothing saved
     empty = _problem(await web.api("GET", f"{base}/preview", params={"pattern": "  "}), 422)
     assert "needs a pattern" in empty["detail"]
+    for method, path in (("GET", f"{base}/preview"), ("DELETE", f"{base}/rules")):
+        nul = _problem(await web.api(method, path, params={"pattern": "DHL\x00*"}), 422)
+        assert "control characters" in nul["detail"]
+    _problem(await web.api("GET", f"/connections/{2**31}/shipping/methods"), 422)
 
 
 async def test_statuses_after_a_shipment_by_name_or_keep(web: Web) -> None:

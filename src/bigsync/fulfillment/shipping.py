@@ -180,7 +180,10 @@ def map_pattern(hub: Hub, pattern: str, service_code: str) -> bool:
 
 def unmap_pattern(hub: Hub, pattern: str) -> None:
     """Remove the rule of `pattern` (InputError when there is none)."""
-    key = shipping_rules.normalise(pattern.strip())
+    try:
+        key = shipping_rules.normalise(shipping_rules.check_pattern(pattern))
+    except ValueError as error:
+        raise InputError(str(error)) from None
     with hub.db.write() as conn:
         if not shipping_repository.delete_rule(conn, hub.connection_id, key):
             raise InputError(

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from bigsync.errors import InputError
 from bigsync.jobs.tasks import DISPATCH_OUTBOX
 from bigsync.store.connection_repository import AuditEntry
+from bigsync.web.api.shipping import MAX_ID, ConnectionId
 from bigsync.web.auth import ApiUser, actor_of, visible_connection
 from bigsync.web.deps import HubDep
 from bigsync.web.pagination import CursorPage, PageParams, PageRequest, encode_cursor
@@ -23,6 +24,7 @@ from bigsync.writeback.outbox import IntentNotFoundError
 router = APIRouter(prefix="/api/v1", tags=["activity"])
 
 CONNECTION = "/connections/{connection_id}"
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The outbox entry's id")]
 StateFilter = Annotated[
     str | None,
     Query(
@@ -71,7 +73,7 @@ class AuditEntryOut(BaseModel):
     action: str
     outcome: str
     detail: str
-    connection_id: int | None
+    connection_id: ConnectionId | None
     connection_name: str | None
 
 
@@ -133,7 +135,7 @@ def _audit_page(entries: list[AuditEntry], limit: int) -> CursorPage[AuditEntryO
 def list_outbox(
     hub: HubDep,
     principal: ApiUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     page: PageParams,
     state: StateFilter = None,
 ) -> CursorPage[OutboxEntryOut]:
@@ -154,7 +156,7 @@ def list_outbox(
 
 
 def _change(
-    hub: HubDep, principal: ApiUser, connection_id: int, entry_id: int, *, retry: bool
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, entry_id: EntryId, *, retry: bool
 ) -> OutboxEntryOut:
     view = visible_connection(hub, principal, connection_id)
     service = hub.connections(actor_of(principal))
@@ -171,18 +173,22 @@ def _change(
 
 
 @router.post(f"{CONNECTION}/outbox/{{entry_id}}/retry", response_model=OutboxEntryOut)
-def retry(hub: HubDep, principal: ApiUser, connection_id: int, entry_id: int) -> OutboxEntryOut:
+def retry(
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, entry_id: EntryId
+) -> OutboxEntryOut:
     """Send a failed or mismatched entry again (now, when this server runs jobs)."""
     return _change(hub, principal, connection_id, entry_id, retry=True)
 
 
 @router.post(f"{CONNECTION}/outbox/{{entry_id}}/drop", response_model=OutboxEntryOut)
-def drop(hub: HubDep, principal: ApiUser, connection_id: int, entry_id: int) -> OutboxEntryOut:
+def drop(
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, entry_id: EntryId
+) -> OutboxEntryOut:
     """Give an entry up; it stays listed as dropped (a status waiting for it goes too)."""
     return _change(hub, principal, connection_id, entry_id, retry=False)
 
 
-def push_now(hub: HubDep, connection_id: int, name: str) -> PushOut:
+def push_now(hub: HubDep, connection_id: ConnectionId, name: str) -> PushOut:
     """Ask the scheduler to dispatch the outbox now (what Push now does)."""
     if not hub.runs_jobs:
         return PushOut(
@@ -194,7 +200,7 @@ def push_now(hub: HubDep, connection_id: int, name: str) -> PushOut:
 
 
 @router.post(f"{CONNECTION}/push", response_model=PushOut, status_code=202)
-def push(hub: HubDep, principal: ApiUser, connection_id: int) -> PushOut:
+def push(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> PushOut:
     """Send the connection's outbox now (the scheduler runs it; answers at once)."""
     view = visible_connection(hub, principal, connection_id)
     return push_now(hub, view.id, view.name)
@@ -202,7 +208,7 @@ def push(hub: HubDep, principal: ApiUser, connection_id: int) -> PushOut:
 
 @router.get(f"{CONNECTION}/audit", response_model=CursorPage[AuditEntryOut])
 def connection_audit(
-    hub: HubDep, principal: ApiUser, connection_id: int, page: PageParams
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, page: PageParams
 ) -> CursorPage[AuditEntryOut]:
     """The connection's audit log, newest first."""
     view = visible_connection(hub, principal, connection_id)

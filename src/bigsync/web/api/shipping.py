@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from bigsync.fulfillment import shipping
@@ -18,9 +18,11 @@ from bigsync.web.deps import HubDep
 router = APIRouter(prefix="/api/v1", tags=["shipping"])
 
 BASE = "/connections/{connection_id}/shipping"
+MAX_ID = 2**31 - 1
+ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The integration's id")]
 
 
-def shop_hub(hub: HubDep, principal: ApiUser, connection_id: int) -> ShopHub:
+def shop_hub(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> ShopHub:
     """The fulfillment hub of a connection the principal may see (404 problem otherwise)."""
     view = visible_connection(hub, principal, connection_id)
     return ShopHub(hub.connections(actor_of(principal)).db, view.id, view.name)
@@ -183,13 +185,13 @@ def preview_out(p: shipping.PatternPreview) -> PreviewOut:
 
 
 @router.get(f"{BASE}/methods", response_model=list[MethodOut])
-def list_methods(hub: HubDep, principal: ApiUser, connection_id: int) -> list[MethodOut]:
+def list_methods(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> list[MethodOut]:
     """Every shipping method of the store (zones and orders), its service and rule."""
     return [method_out(m) for m in shipping.methods(shop_hub(hub, principal, connection_id))]
 
 
 @router.get(f"{BASE}/services", response_model=list[ServiceOut])
-def list_services(hub: HubDep, principal: ApiUser, connection_id: int) -> list[ServiceOut]:
+def list_services(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> list[ServiceOut]:
     """The carrier services, by code."""
     shop = shop_hub(hub, principal, connection_id)
     default = shipping.get_settings(shop).default_service
@@ -200,7 +202,9 @@ def list_services(hub: HubDep, principal: ApiUser, connection_id: int) -> list[S
 
 
 @router.post(f"{BASE}/services", response_model=ServiceOut, status_code=201)
-def add_service(hub: HubDep, principal: ApiUser, connection_id: int, body: ServiceIn) -> ServiceOut:
+def add_service(
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, body: ServiceIn
+) -> ServiceOut:
     """Add a carrier service (a BigCommerce shipping provider or an AfterShip slug)."""
     shop = shop_hub(hub, principal, connection_id)
     s = shipping.add_service(shop, body.code, carrier=body.carrier, name=body.name)
@@ -208,21 +212,25 @@ def add_service(hub: HubDep, principal: ApiUser, connection_id: int, body: Servi
 
 
 @router.delete(f"{BASE}/services/{{code}}", response_model=ServiceOut)
-def remove_service(hub: HubDep, principal: ApiUser, connection_id: int, code: str) -> ServiceOut:
+def remove_service(
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, code: str
+) -> ServiceOut:
     """Remove a service no rule uses (the default is cleared with it)."""
     s = shipping.remove_service(shop_hub(hub, principal, connection_id), code)
     return ServiceOut(code=s.code, carrier=s.carrier, name=s.name)
 
 
 @router.get(f"{BASE}/rules", response_model=list[RuleOut])
-def list_rules(hub: HubDep, principal: ApiUser, connection_id: int) -> list[RuleOut]:
+def list_rules(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> list[RuleOut]:
     """The rules, most specific first (the order in which they win)."""
     found = shipping.list_rules(shop_hub(hub, principal, connection_id))
     return [RuleOut(pattern=r.pattern, service=r.service, exact=r.exact) for r in found]
 
 
 @router.post(f"{BASE}/rules", response_model=RuleSaved)
-def save_rule(hub: HubDep, principal: ApiUser, connection_id: int, body: RuleIn) -> RuleSaved:
+def save_rule(
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, body: RuleIn
+) -> RuleSaved:
     """Link the methods a pattern matches (`*`: any characters) to a service."""
     shop = shop_hub(hub, principal, connection_id)
     replaced = shipping.map_pattern(shop, body.pattern, body.service)
@@ -236,7 +244,7 @@ def save_rule(hub: HubDep, principal: ApiUser, connection_id: int, body: RuleIn)
 def remove_rule(
     hub: HubDep,
     principal: ApiUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     pattern: Annotated[str, Query(max_length=255, description="The rule's pattern")],
 ) -> Response:
     """Remove the rule of a pattern."""
@@ -248,7 +256,7 @@ def remove_rule(
 def preview(
     hub: HubDep,
     principal: ApiUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     pattern: Annotated[str, Query(max_length=255, description="A pattern, `*` wildcards")],
 ) -> PreviewOut:
     """The methods a rule of `pattern` would match, and which of them it would win given the
@@ -257,14 +265,14 @@ def preview(
 
 
 @router.get(f"{BASE}/default", response_model=SettingsOut)
-def get_default(hub: HubDep, principal: ApiUser, connection_id: int) -> SettingsOut:
+def get_default(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> SettingsOut:
     """The default service and the statuses after a shipment."""
     return _settings(shipping.get_settings(shop_hub(hub, principal, connection_id)))
 
 
 @router.put(f"{BASE}/default", response_model=SettingsOut)
 def set_default(
-    hub: HubDep, principal: ApiUser, connection_id: int, body: DefaultIn
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, body: DefaultIn
 ) -> SettingsOut:
     """Set (or clear, with null) the service for methods no rule matches."""
     shop = shop_hub(hub, principal, connection_id)
@@ -272,14 +280,14 @@ def set_default(
 
 
 @router.get(f"{BASE}/statuses", response_model=SettingsOut)
-def get_statuses(hub: HubDep, principal: ApiUser, connection_id: int) -> SettingsOut:
+def get_statuses(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> SettingsOut:
     """The order statuses after a shipment (and the default service)."""
     return _settings(shipping.get_settings(shop_hub(hub, principal, connection_id)))
 
 
 @router.put(f"{BASE}/statuses", response_model=SettingsOut)
 def set_statuses(
-    hub: HubDep, principal: ApiUser, connection_id: int, body: StatusesIn
+    hub: HubDep, principal: ApiUser, connection_id: ConnectionId, body: StatusesIn
 ) -> SettingsOut:
     """Set the status after a partial and after the last shipment (id, name or `keep`)."""
     shop = shop_hub(hub, principal, connection_id)
@@ -287,7 +295,7 @@ def set_statuses(
 
 
 @router.get(f"{BASE}/order-statuses", response_model=list[StatusOut])
-def order_statuses(hub: HubDep, principal: ApiUser, connection_id: int) -> list[StatusOut]:
+def order_statuses(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> list[StatusOut]:
     """The store's order statuses (what the statuses after a shipment can be)."""
     found = shipping.order_statuses(shop_hub(hub, principal, connection_id))
     return [StatusOut(id=s.id, name=s.custom_label or s.name) for s in found]

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bigsync.errors import InputError
-from bigsync.web.api.activity import push_now
+from bigsync.web.api.activity import EntryId, push_now
+from bigsync.web.api.shipping import MAX_ID, ConnectionId
 from bigsync.web.auth import CsrfForm, PageUser, actor_of, visible_connection
 from bigsync.web.deps import HubDep
 from bigsync.web.flash import flash
@@ -29,10 +30,10 @@ PAGE = "/integrations/{connection_id}/activity"
 FILTERS = ("pending", "failed", "done", "all")
 PAGE_SIZE = 50
 AUDIT_SIZE = 20
-Before = Annotated[int | None, Query(ge=1)]
+Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def _url(connection_id: int, **query: object) -> str:
+def _url(connection_id: ConnectionId, **query: object) -> str:
     shown = {k: str(v) for k, v in query.items() if v not in (None, "")}
     url = PAGE.format(connection_id=connection_id)
     return url + ("?" + urlencode(shown) if shown else "")
@@ -44,7 +45,7 @@ def page(
     *,
     hub: HubDep,
     principal: PageUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     state: Annotated[str, Query(max_length=32)] = "all",
     before: Before = None,
     audit_before: Before = None,
@@ -71,7 +72,7 @@ def page(
     next_audit = audit[AUDIT_SIZE - 1].id if len(audit) > AUDIT_SIZE else None
     return render(
         request,
-        "activity.html",
+        "activity/page.html",
         connection=view,
         tab="activity",
         state=state,
@@ -95,8 +96,8 @@ def _change(
     request: Request,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
-    entry_id: int,
+    connection_id: ConnectionId,
+    entry_id: EntryId,
     *,
     retry: bool,
     back: str,
@@ -114,7 +115,7 @@ def _change(
     return RedirectResponse(_safe_back(back, view.id), status_code=303)
 
 
-def _safe_back(back: str, connection_id: int) -> str:
+def _safe_back(back: str, connection_id: ConnectionId) -> str:
     """Where a form returns: the activity page with its filter (never another site)."""
     own = PAGE.format(connection_id=connection_id)
     return back if back.startswith(own) and "//" not in back else own
@@ -126,8 +127,8 @@ def retry(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
-    entry_id: int,
+    connection_id: ConnectionId,
+    entry_id: EntryId,
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Send a failed or mismatched entry again."""
@@ -140,8 +141,8 @@ def drop(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
-    entry_id: int,
+    connection_id: ConnectionId,
+    entry_id: EntryId,
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Give an entry up (it stays listed as dropped)."""
@@ -154,7 +155,7 @@ def push(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Send the outbox now (the scheduler runs the dispatch)."""
@@ -179,7 +180,7 @@ def audit_page(
     following = found[PAGE_SIZE - 1].id if len(found) > PAGE_SIZE else None
     return render(
         request,
-        "audit.html",
+        "activity/audit.html",
         audit=found[:PAGE_SIZE],
         next_url=f"/audit?before={following}" if following is not None else None,
     )

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from bigsync.errors import InputError
 from bigsync.fulfillment import shipping
 from bigsync.fulfillment.hub import Hub as ShopHub
+from bigsync.web.api.shipping import ConnectionId
 from bigsync.web.auth import CsrfForm, PageUser, actor_of, visible_connection
 from bigsync.web.deps import HubDep
 from bigsync.web.flash import flash
@@ -30,12 +31,12 @@ KEEP = shipping.KEEP_STATUS
 Text = Annotated[str, Form(max_length=255)]
 
 
-def _shop(hub: HubDep, principal: CsrfForm, connection_id: int) -> ShopHub:
+def _shop(hub: HubDep, principal: CsrfForm, connection_id: ConnectionId) -> ShopHub:
     view = visible_connection(hub, principal, connection_id)
     return ShopHub(hub.connections(actor_of(principal)).db, view.id, view.name)
 
 
-def _back(connection_id: int, anchor: str = "", **query: str) -> RedirectResponse:
+def _back(connection_id: ConnectionId, anchor: str = "", **query: str) -> RedirectResponse:
     url = PAGE.format(connection_id=connection_id)
     if query:
         url += "?" + urlencode(query)
@@ -46,7 +47,7 @@ def shipping_page(
     request: Request,
     hub: HubDep,
     principal: PageUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     *,
     pattern: str = "",
     service: str = "",
@@ -65,7 +66,7 @@ def shipping_page(
             preview_error = str(error)
     return render(
         request,
-        "shipping.html",
+        "shipping/page.html",
         status=status,
         connection=view,
         tab="shipping",
@@ -90,7 +91,7 @@ def page(
     *,
     hub: HubDep,
     principal: PageUser,
-    connection_id: int,
+    connection_id: ConnectionId,
     pattern: str = "",
     service: str = "",
 ) -> Response:
@@ -106,7 +107,7 @@ def add_service(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     code: Text,
     carrier: Text,
     name: Text = "",
@@ -128,7 +129,7 @@ def remove_service(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     code: Text,
 ) -> Response:
     """Remove a service no rule uses."""
@@ -148,7 +149,7 @@ def save_rule(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     pattern: Text = "",
     service: Text = "",
     intent: Text = "save",
@@ -176,7 +177,7 @@ def remove_rule(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     pattern: Text,
 ) -> Response:
     """Remove the rule of a pattern."""
@@ -196,7 +197,7 @@ def set_default(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     service: Text = "",
 ) -> Response:
     """Set (or clear, with an empty choice) the default service."""
@@ -216,7 +217,7 @@ def set_statuses(
     *,
     hub: HubDep,
     principal: CsrfForm,
-    connection_id: int,
+    connection_id: ConnectionId,
     partial: Text = "",
     shipped: Text = "",
 ) -> Response:
