@@ -47,6 +47,14 @@ _CARRIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 UNMATCHED = "unmatched"
 
 
+class UnknownShippingError(InputError):
+    """No shipping service or rule by that code or pattern."""
+
+
+class ShippingConflictError(InputError):
+    """The change contradicts what is saved: a code taken, a service still used by rules."""
+
+
 def provider_and_carrier(carrier: str) -> tuple[str, str]:
     """(shipping_provider, tracking_carrier) of a shipment sent with `carrier`."""
     if carrier in BIGCOMMERCE_PROVIDERS or carrier.startswith("carrier_"):
@@ -86,15 +94,18 @@ def add_service(hub: Hub, code: str, *, carrier: str, name: str | None = None) -
         raise InputError("a service name is at most 200 characters")
     if any(ch < " " or ch == "\x7f" for ch in label):
         raise InputError("a service name cannot hold control characters")
-    with hub.db.write() as conn:
-        return shipping_repository.insert_service(
-            conn,
-            hub.connection_id,
-            code=code,
-            carrier=carrier,
-            name=label,
-            now=hub.now(),
-        )
+    try:
+        with hub.db.write() as conn:
+            return shipping_repository.insert_service(
+                conn,
+                hub.connection_id,
+                code=code,
+                carrier=carrier,
+                name=label,
+                now=hub.now(),
+            )
+    except InputError as taken:
+        raise ShippingConflictError(str(taken)) from None
 
 
 def find_service(services: list[Service], code: str, *, hub: Hub) -> Service:
@@ -103,7 +114,7 @@ def find_service(services: list[Service], code: str, *, hub: Hub) -> Service:
         if service.code.casefold() == code.casefold():
             return service
     known = ", ".join(s.code for s in services) or "none yet"
-    raise InputError(
+    raise UnknownShippingError(
         f"no shipping service {code!r} (known: {known}; add one with "
         f"`bigsync shipping {hub.name} services add {code} --carrier CARRIER`)"
     )
@@ -122,7 +133,7 @@ def remove_service(hub: Hub, code: str) -> Service:
         ]
         if using:
             shown = ", ".join(repr(p) for p in using)
-            raise InputError(
+            raise ShippingConflictError(
                 f"service {service.code!r} is used by the rules {shown}: unmap them first "
                 f"(`bigsync shipping {hub.name} unmap PATTERN`)"
             )
@@ -186,7 +197,7 @@ def unmap_pattern(hub: Hub, pattern: str) -> None:
         raise InputError(str(error)) from None
     with hub.db.write() as conn:
         if not shipping_repository.delete_rule(conn, hub.connection_id, key):
-            raise InputError(
+            raise UnknownShippingError(
                 f"no shipping rule {pattern!r} (see `bigsync shipping {hub.name} rules`)"
             )
 

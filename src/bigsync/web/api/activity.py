@@ -5,7 +5,7 @@ and the audit log. Thin over `bigsync.writeback.service` and the connection serv
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -25,10 +25,21 @@ router = APIRouter(prefix="/api/v1", tags=["activity"])
 
 CONNECTION = "/connections/{connection_id}"
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The outbox entry's id")]
+OutboxFilter = Literal[
+    "all",
+    "pending",
+    "failed",
+    "done",
+    "sending",
+    "sent",
+    "confirmed",
+    "mismatched",
+    "dropped",
+    "superseded",
+]
 StateFilter = Annotated[
-    str | None,
+    OutboxFilter | None,
     Query(
-        max_length=32,
         description="pending (pending, sending, sent), failed (failed, mismatched), "
         "done (confirmed, dropped, superseded), all, or one state",
     ),

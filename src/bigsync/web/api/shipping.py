@@ -5,21 +5,50 @@ default service and the order statuses after a shipment. Thin over
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from bigsync.errors import InputError
 from bigsync.fulfillment import shipping
 from bigsync.fulfillment.hub import Hub as ShopHub
 from bigsync.web.auth import ApiUser, actor_of, visible_connection
 from bigsync.web.deps import HubDep
+from bigsync.web.problems import Problem
 
-router = APIRouter(prefix="/api/v1", tags=["shipping"])
+
+class RefusalsRoute(APIRoute):
+    """A route whose use-case refusals are answered by their meaning rather than as invalid
+    input (the schema has checked the shape already): no such service or rule 404, a
+    conflict with what is saved 409, any other refusal 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except shipping.UnknownShippingError as error:
+                raise Problem(404, "Not found", detail=str(error)) from None
+            except shipping.ShippingConflictError as error:
+                raise Problem(409, "Conflict", detail=str(error)) from None
+            except InputError as error:
+                raise Problem(400, "Request refused", detail=str(error)) from None
+
+        return route
+
+
+router = APIRouter(prefix="/api/v1", tags=["shipping"], route_class=RefusalsRoute)
 
 BASE = "/connections/{connection_id}/shipping"
 MAX_ID = 2**31 - 1
 ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The integration's id")]
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+CARRIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"  # no control characters
 
 
 def shop_hub(hub: HubDep, principal: ApiUser, connection_id: ConnectionId) -> ShopHub:
@@ -55,9 +84,13 @@ class ServiceOut(BaseModel):
 class ServiceIn(BaseModel):
     """A new carrier service."""
 
-    code: str = Field(max_length=64, examples=["dhl-express"])
-    carrier: str = Field(max_length=64, examples=["dhl"])
-    name: str | None = Field(default=None, max_length=200)
+    code: str = Field(pattern=CODE_PATTERN, examples=["dhl-express"])
+    carrier: str = Field(
+        pattern=CARRIER_PATTERN,
+        examples=["dhl"],
+        description="A BigCommerce shipping provider (ups, usps, ...) or an AfterShip slug",
+    )
+    name: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
 
 
 class RuleOut(BaseModel):
@@ -71,8 +104,8 @@ class RuleOut(BaseModel):
 class RuleIn(BaseModel):
     """A rule to save (it replaces the rule of the same pattern, compared case-blind)."""
 
-    pattern: str = Field(max_length=255, examples=["DHL*"])
-    service: str = Field(max_length=64)
+    pattern: str = Field(max_length=255, pattern=TEXT_PATTERN, examples=["DHL*"])
+    service: str = Field(max_length=64, pattern=TEXT_PATTERN)
 
 
 class RuleSaved(RuleOut):
@@ -123,14 +156,14 @@ class SettingsOut(BaseModel):
 class DefaultIn(BaseModel):
     """The service for methods no rule matches (None: no default)."""
 
-    service: str | None = Field(max_length=64)
+    service: str | None = Field(max_length=64, pattern=TEXT_PATTERN)
 
 
 class StatusesIn(BaseModel):
     """Statuses after a shipment: an id or the store's name, or `keep`; None: unchanged."""
 
-    partial: str | None = Field(default=None, max_length=100)
-    shipped: str | None = Field(default=None, max_length=100)
+    partial: str | None = Field(default=None, max_length=100, pattern=TEXT_PATTERN)
+    shipped: str | None = Field(default=None, max_length=100, pattern=TEXT_PATTERN)
 
 
 def _status(value: tuple[int, str] | None) -> StatusOut | None:
@@ -245,7 +278,9 @@ def remove_rule(
     hub: HubDep,
     principal: ApiUser,
     connection_id: ConnectionId,
-    pattern: Annotated[str, Query(max_length=255, description="The rule's pattern")],
+    pattern: Annotated[
+        str, Query(max_length=255, pattern=TEXT_PATTERN, description="The rule's pattern")
+    ],
 ) -> Response:
     """Remove the rule of a pattern."""
     shipping.unmap_pattern(shop_hub(hub, principal, connection_id), pattern)
@@ -257,7 +292,9 @@ def preview(
     hub: HubDep,
     principal: ApiUser,
     connection_id: ConnectionId,
-    pattern: Annotated[str, Query(max_length=255, description="A pattern, `*` wildcards")],
+    pattern: Annotated[
+        str, Query(max_length=255, pattern=TEXT_PATTERN, description="A pattern, `*` wildcards")
+    ],
 ) -> PreviewOut:
     """The methods a rule of `pattern` would match, and which of them it would win given the
     saved rules; nothing is saved."""
