@@ -129,7 +129,7 @@ def print_started(console: Console, url: str, info: ServeInfo, timeout: float) -
     console.print(f"  database:   {info.database}", highlight=False, markup=False, overflow="fold")
     if info.needs_setup:
         console.print(f"  first run:  open {url}/setup to create the admin", highlight=False)
-    else:
+    elif info.needs_setup is False:
         console.print(f"  web app:    {url}/login", highlight=False)
     syncs = [job for job in info.jobs if job.kind == "sync"]
     noun = "connection" if len(syncs) == 1 else "connections"

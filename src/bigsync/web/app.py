@@ -51,7 +51,9 @@ class ServeInfo:
     public_url: str | None
     runs_jobs: bool
     jobs: tuple[JobView, ...]
-    needs_setup: bool = False  # no user yet: the first visit creates the admin on /setup
+    # No user yet: the first visit creates the admin on /setup (None: unknown, the
+    # database is not at this bigsync's schema; /readyz says so).
+    needs_setup: bool | None = False
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -95,14 +97,13 @@ def create_app(
                     await asyncio.wait_for(scheduler.wait_started(), STARTUP_LOOK_S)
             if on_ready is not None:
                 views = tuple(scheduler.snapshot()) if scheduler else ()
-                accounts = getattr(app.state, "accounts", None) or AccountService(ctx.engine)
                 on_ready(
                     ServeInfo(
                         describe_database(ctx.engine),
                         ctx.settings.public_url,
                         run_jobs,
                         views,
-                        needs_setup=accounts.needs_setup(),
+                        needs_setup=_needs_setup(app, ctx),
                     )
                 )
             yield
@@ -165,6 +166,14 @@ async def _to_login(request: Request, exc: Exception) -> Response:
     if await run_in_threadpool(get_accounts(request).needs_setup):
         return redirect("/setup")
     return redirect(login_url(exc.next_url))
+
+
+def _needs_setup(app: FastAPI, ctx: JobContext) -> bool | None:
+    accounts = getattr(app.state, "accounts", None) or AccountService(ctx.engine)
+    try:
+        return bool(accounts.needs_setup())
+    except Exception:  # a schema behind or a database away: /readyz reports it
+        return None
 
 
 def _version() -> str:
