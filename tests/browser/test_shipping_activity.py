@@ -6,55 +6,26 @@ and dropped."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
-from bigsync.connections import ConnectionView, NewConnection
+from bigsync.connections import ConnectionView
 from bigsync.fulfillment.hub import Hub
 from bigsync.fulfillment.order_status import change_status
-from bigsync.store import hub_mirror, mirror_repository
+from bigsync.store import hub_mirror
 from bigsync.store.unit_of_work import UnitOfWork
-from tests.browser.conftest import CONNECTED_NAME, HubWorld, wait_for
+from tests.browser.conftest import HubWorld, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 Shot = Callable[["Page", str], Path]
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-def connected_store(hub_server: HubWorld) -> ConnectionView:
-    """As tests/browser/conftest.py's fixture, with the connection test run on a thread of its
-    own: Playwright's sync API keeps an event loop running in the test's thread, where
-    `asyncio.run` refuses to start."""
-    service = hub_server.connections()
-    new = NewConnection(
-        name=CONNECTED_NAME,
-        store=hub_server.store.hash,
-        access_token=hub_server.tokens["full"],
-        api_url=hub_server.sandbox_url,
-    )
-    added = service.add(new)
-    with ThreadPoolExecutor(1) as pool:
-        report = pool.submit(asyncio.run, service.test(added.connection.name)).result()
-    assert report.ok, report
-
-    def synced() -> bool:
-        with hub_server.engine.connect() as conn:
-            runs = mirror_repository.recent_runs(conn, connection_id=added.connection.id)
-        return any(r["status"] == "ok" for r in runs)
-
-    wait_for("the initial sync", synced)
-    return service.get(added.connection.name)
 
 
 def _hub(hub_server: HubWorld, store: ConnectionView) -> Hub:
