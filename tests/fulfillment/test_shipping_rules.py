@@ -101,6 +101,9 @@ def test_patterns_are_checked() -> None:
         check_pattern("   ")
     with pytest.raises(ValueError, match="at most 255"):
         check_pattern("x" * 256)
+    for control in ("DHL\x00*", "a\x1fb", "DEL\x7f"):
+        with pytest.raises(ValueError, match="cannot hold control characters"):
+            check_pattern(control)
 
 
 texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20)
@@ -136,3 +139,26 @@ def test_the_winner_matches_and_does_not_depend_on_rule_order(patterns: list, na
     for rule in rules:
         if matches(rule.pattern, name):
             assert specificity(chosen.pattern) <= specificity(rule.pattern)
+
+
+# (saved rules, new pattern, method name, the pattern that still wins or None)
+CONTESTS = [
+    ([], "DHL*", "DHL-1", None),
+    (["DHL Express"], "DHL*", "DHL Express", "DHL Express"),  # an exact rule stays
+    (["DHL*"], "DHL-1", "DHL-1", None),  # the exact newcomer wins
+    (["DHL*"], "dhl*", "DHL-1", None),  # the same pattern replaces the saved rule
+    (["*"], "D*", "DHL-1", None),
+    (["DH*"], "D*", "DHL-1", "DH*"),  # more literal characters
+    (["*HL-1"], "DHL*", "DHL-1", "*HL-1"),  # 4 literal characters beat 3
+]
+
+
+@pytest.mark.parametrize(("saved", "pattern", "name", "winner"), CONTESTS)
+def test_contest_names_the_rule_that_would_still_win(
+    saved: list[str], pattern: str, name: str, winner: str | None
+) -> None:
+    from bigsync.fulfillment.shipping_rules import contest
+
+    rules = [Rule(p, f"s{i}") for i, p in enumerate(saved)]
+    found = contest(pattern, rules, name)
+    assert (found.pattern if found else None) == winner

@@ -106,11 +106,16 @@ class ConnectionService:
         with self.db.read() as conn:
             return [self._view(conn, row) for row in repo.list_connections(conn)]
 
-    def audit(self, name: str | None = None, *, limit: int = 100) -> builtins.list[repo.AuditEntry]:
-        """The newest audit-log entries, for one connection or all."""
+    def audit(
+        self, name: str | None = None, *, limit: int = 100, before_id: int | None = None
+    ) -> builtins.list[repo.AuditEntry]:
+        """The newest audit-log entries, for one connection or all (`before_id`: older than
+        that entry, the next page)."""
         with self.db.read() as conn:
             connection_id = self._row(conn, name).id if name else None
-            return repo.list_audit(conn, connection_id=connection_id, limit=limit)
+            return repo.list_audit(
+                conn, connection_id=connection_id, limit=limit, before_id=before_id
+            )
 
     def credentials(self, name: str) -> StoreCredentials:
         """The opened credentials of `name`, for the code that builds a BigCommerce client."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bigsync.errors import InputError
 from bigsync.fulfillment import shipping_rules
@@ -24,6 +25,9 @@ from bigsync.fulfillment.order_status import resolve_status
 from bigsync.fulfillment.shipping_rules import Rule
 from bigsync.store import hub_mirror, shipping_repository
 from bigsync.store.shipping_repository import HubSettings, Service
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 BIGCOMMERCE_PROVIDERS = frozenset(
     {
@@ -41,6 +45,14 @@ BIGCOMMERCE_PROVIDERS = frozenset(
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _CARRIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 UNMATCHED = "unmatched"
+
+
+class UnknownShippingError(InputError):
+    """No shipping service or rule by that code or pattern."""
+
+
+class ShippingConflictError(InputError):
+    """The change contradicts what is saved: a code taken, a service still used by rules."""
 
 
 def provider_and_carrier(carrier: str) -> tuple[str, str]:
@@ -77,15 +89,23 @@ def add_service(hub: Hub, code: str, *, carrier: str, name: str | None = None) -
             f"{code!r} is not a service code: letters, digits, '.', '_' or '-' (at most 64)"
         )
     carrier = check_carrier(carrier)
-    with hub.db.write() as conn:
-        return shipping_repository.insert_service(
-            conn,
-            hub.connection_id,
-            code=code,
-            carrier=carrier,
-            name=(name or code).strip() or code,
-            now=hub.now(),
-        )
+    label = " ".join((name or code).split()) or code
+    if len(label) > 200:
+        raise InputError("a service name is at most 200 characters")
+    if any(ch < " " or ch == "\x7f" for ch in label):
+        raise InputError("a service name cannot hold control characters")
+    try:
+        with hub.db.write() as conn:
+            return shipping_repository.insert_service(
+                conn,
+                hub.connection_id,
+                code=code,
+                carrier=carrier,
+                name=label,
+                now=hub.now(),
+            )
+    except InputError as taken:
+        raise ShippingConflictError(str(taken)) from None
 
 
 def find_service(services: list[Service], code: str, *, hub: Hub) -> Service:
@@ -94,7 +114,7 @@ def find_service(services: list[Service], code: str, *, hub: Hub) -> Service:
         if service.code.casefold() == code.casefold():
             return service
     known = ", ".join(s.code for s in services) or "none yet"
-    raise InputError(
+    raise UnknownShippingError(
         f"no shipping service {code!r} (known: {known}; add one with "
         f"`bigsync shipping {hub.name} services add {code} --carrier CARRIER`)"
     )
@@ -113,7 +133,7 @@ def remove_service(hub: Hub, code: str) -> Service:
         ]
         if using:
             shown = ", ".join(repr(p) for p in using)
-            raise InputError(
+            raise ShippingConflictError(
                 f"service {service.code!r} is used by the rules {shown}: unmap them first "
                 f"(`bigsync shipping {hub.name} unmap PATTERN`)"
             )
@@ -171,10 +191,13 @@ def map_pattern(hub: Hub, pattern: str, service_code: str) -> bool:
 
 def unmap_pattern(hub: Hub, pattern: str) -> None:
     """Remove the rule of `pattern` (InputError when there is none)."""
-    key = shipping_rules.normalise(pattern.strip())
+    try:
+        key = shipping_rules.normalise(shipping_rules.check_pattern(pattern))
+    except ValueError as error:
+        raise InputError(str(error)) from None
     with hub.db.write() as conn:
         if not shipping_repository.delete_rule(conn, hub.connection_id, key):
-            raise InputError(
+            raise UnknownShippingError(
                 f"no shipping rule {pattern!r} (see `bigsync shipping {hub.name} rules`)"
             )
 
@@ -291,10 +314,14 @@ def methods(hub: Hub) -> list[MethodMapping]:
     """Every shipping method the store has (zones' methods and orders' shipping addresses),
     with the service it maps to and the rule that chose it."""
     with hub.db.read() as conn:
-        used = hub_mirror.store_shipping_methods(conn, hub.connection_id)
-        rules = shipping_repository.list_rules(conn, hub.connection_id)
-        services = shipping_repository.list_services(conn, hub.connection_id)
-        settings = shipping_repository.get_settings(conn, hub.connection_id)
+        return _methods(conn, hub.connection_id)
+
+
+def _methods(conn: Connection, connection_id: int) -> list[MethodMapping]:
+    used = hub_mirror.store_shipping_methods(conn, connection_id)
+    rules = shipping_repository.list_rules(conn, connection_id)
+    services = shipping_repository.list_services(conn, connection_id)
+    settings = shipping_repository.get_settings(conn, connection_id)
     default = next((s for s in services if s.id == settings.default_service_id), None)
     mapped = []
     for method in used:
@@ -310,3 +337,80 @@ def methods(hub: Hub) -> list[MethodMapping]:
             )
         )
     return mapped
+
+
+# --- a rule before it is saved ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewMatch:
+    """A method a pattern matches: whether a rule of that pattern would choose it (`wins`),
+    else the pattern of the rule that still would (`beaten_by`); and how it maps today."""
+
+    name: str
+    zones: tuple[str, ...]
+    orders: int
+    wins: bool
+    beaten_by: str | None
+    current_rule: str
+    current_service: str | None
+
+
+@dataclass(frozen=True)
+class PatternPreview:
+    """What a rule of `pattern` would match among the store's methods, before it is saved.
+    `replaces`: the saved rule of the same normalised pattern (it would be replaced)."""
+
+    pattern: str
+    exact: bool
+    replaces: str | None
+    methods: int
+    matches: tuple[PreviewMatch, ...]
+
+    @property
+    def wins(self) -> int:
+        """How many of the matched methods the rule would choose."""
+        return sum(1 for m in self.matches if m.wins)
+
+
+def preview_pattern(hub: Hub, pattern: str) -> PatternPreview:
+    """The store's methods `pattern` matches, and which of them a rule of it would win given
+    the other rules (InputError when it cannot be a rule)."""
+    try:
+        cleaned = shipping_rules.check_pattern(pattern)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    with hub.db.read() as conn:
+        stored = shipping_repository.list_rules(conn, hub.connection_id)
+        mapped = _methods(conn, hub.connection_id)
+    rules = [Rule(r.pattern, r.service_code) for r in stored]
+    key = shipping_rules.normalise(cleaned)
+    found = []
+    for method in mapped:
+        if not shipping_rules.matches(cleaned, method.name):
+            continue
+        beaten_by = shipping_rules.contest(cleaned, rules, method.name)
+        found.append(
+            PreviewMatch(
+                name=method.name,
+                zones=method.zones,
+                orders=method.orders,
+                wins=beaten_by is None,
+                beaten_by=beaten_by.pattern if beaten_by else None,
+                current_rule=method.rule,
+                current_service=method.service,
+            )
+        )
+    return PatternPreview(
+        pattern=cleaned,
+        exact=shipping_rules.is_exact(cleaned),
+        replaces=next((r.pattern for r in stored if r.pattern_key == key), None),
+        methods=len(mapped),
+        matches=tuple(found),
+    )
+
+
+def order_statuses(hub: Hub) -> list[hub_mirror.OrderStatus]:
+    """The store's order statuses (mirrored), by id: what the statuses after a shipment can be."""
+    with hub.db.read() as conn:
+        return hub_mirror.store_order_statuses(conn, hub.connection_id)

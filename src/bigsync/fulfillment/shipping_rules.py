@@ -74,10 +74,24 @@ def best_rule(rules: Iterable[Rule], name: str) -> Rule | None:
 
 
 def check_pattern(pattern: str) -> str:
-    """`pattern` stripped, or ValueError when it cannot be a rule (empty, too long)."""
+    """`pattern` stripped, or ValueError when it cannot be a rule (empty, too long, control
+    characters)."""
     cleaned = pattern.strip()
     if not cleaned:
         raise ValueError("a shipping rule needs a pattern, e.g. 'DHL*'")
     if len(cleaned) > 255:
         raise ValueError("a shipping rule's pattern is at most 255 characters")
+    if any(ch < " " or ch == "\x7f" for ch in cleaned):
+        raise ValueError("a shipping rule's pattern cannot hold control characters")
     return cleaned
+
+
+def contest(pattern: str, rules: Iterable[Rule], name: str) -> Rule | None:
+    """Which rule would choose `name` were a rule of `pattern` added (replacing a rule of the
+    same normalised pattern): None when the new rule would, else the rule that beats it.
+    The caller checks first that `pattern` matches `name`."""
+    key = normalise(pattern)
+    newcomer = Rule(pattern, "")
+    others = [rule for rule in rules if normalise(rule.pattern) != key]
+    winner = best_rule([*others, newcomer], name)
+    return None if winner is newcomer else winner

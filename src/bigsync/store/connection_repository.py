@@ -336,12 +336,19 @@ def append_audit(conn: sa.Connection, entry: AuditEntry) -> None:
 
 
 def list_audit(
-    conn: sa.Connection, *, connection_id: int | None = None, limit: int = 100
+    conn: sa.Connection,
+    *,
+    connection_id: int | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """The newest audit lines first, optionally for one connection."""
+    """The newest audit lines first, optionally for one connection; `before_id`: only lines
+    with a smaller id (the next page)."""
     query = audit_log.select().order_by(audit_log.c.id.desc()).limit(limit)
     if connection_id is not None:
         query = query.where(audit_log.c.connection_id == connection_id)
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
     return [
         AuditEntry(
             id=r.id,

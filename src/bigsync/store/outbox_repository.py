@@ -294,9 +294,13 @@ def list_intents(
     kinds: Sequence[str] | None = None,
     limit: int | None = None,
     oldest_first: bool = False,
+    before_id: int | None = None,
 ) -> list[OutboxRow]:
-    """The connection's intents, newest first (or oldest first), optionally by state/kind."""
+    """The connection's intents, newest first (or oldest first), optionally by state/kind;
+    `before_id`: only intents with a smaller id (the next page of a newest-first list)."""
     query = sa.select(outbox).where(outbox.c.connection_id == connection_id)
+    if before_id is not None:
+        query = query.where(outbox.c.id < before_id)
     if states is not None:
         query = query.where(outbox.c.state.in_(list(states)))
     if kinds is not None:

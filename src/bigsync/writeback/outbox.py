@@ -178,10 +178,11 @@ def list_intents(
     *,
     states: tuple[IntentState, ...] | None = None,
     limit: int | None = 200,
+    before_id: int | None = None,
 ) -> list[repo.OutboxRow]:
-    """The connection's intents, newest first."""
+    """The connection's intents, newest first (`before_id`: older than that one)."""
     wanted = [str(s) for s in states] if states is not None else None
-    return repo.list_intents(conn, connection_id, states=wanted, limit=limit)
+    return repo.list_intents(conn, connection_id, states=wanted, limit=limit, before_id=before_id)
 
 
 def _intent(conn: Connection, connection_id: int, intent_id: int) -> repo.OutboxRow:

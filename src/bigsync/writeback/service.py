@@ -1,16 +1,19 @@
 """Write-back use-cases over the connection service: dispatch a connection's outbox with a
-real client (what `bigsync push` and the scheduler run), list it, retry or drop an entry."""
+real client (what `bigsync push` and the scheduler run), list it (a page at a time, by
+state or by filter), retry or drop an entry."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
+from bigsync.errors import InputError
 from bigsync.store import outbox_repository as repo
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback import outbox
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, OutboxDispatcher
-from bigsync.writeback.intents import OPEN_STATES, IntentState
+from bigsync.writeback.intents import OPEN_STATES, IntentState, describe
 from bigsync.writeback.scopes import scope_gate
 
 if TYPE_CHECKING:
@@ -58,6 +61,94 @@ def list_outbox(
     view = service.get(name)
     with service.db.read() as conn:
         return outbox.list_intents(conn, view.id, states=states, limit=limit)
+
+
+OUTBOX_FILTERS: dict[str, tuple[IntentState, ...]] = {
+    "pending": (IntentState.PENDING, IntentState.SENDING, IntentState.SENT),
+    "failed": (IntentState.FAILED, IntentState.MISMATCHED),
+    "done": (IntentState.CONFIRMED, IntentState.DROPPED, IntentState.SUPERSEDED),
+}
+"""What a list of the outbox can be narrowed to: still to be sent (or confirmed), needing
+the user (retry or drop), settled."""
+
+
+def outbox_states(text: str | None) -> tuple[IntentState, ...] | None:
+    """The states a filter (`pending`, `failed`, `done`) or a single state name stands for
+    (`pending` is the filter: pending, sending and sent); None or `all`: every state.
+    InputError naming the valid words otherwise."""
+    if text is None or text.strip().lower() in ("", "all"):
+        return None
+    word = text.strip().lower()
+    if word in OUTBOX_FILTERS:
+        return OUTBOX_FILTERS[word]
+    try:
+        return (IntentState(word),)
+    except ValueError:
+        states = [s.value for s in IntentState if s.value not in OUTBOX_FILTERS]
+        valid = ", ".join([*OUTBOX_FILTERS, *states])
+        raise InputError(f"no outbox state or filter {text!r} (valid: all, {valid})") from None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row as a list shows it: the row and one line saying what it writes."""
+
+    row: repo.OutboxRow
+    what: str
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether `retry_entry` accepts it."""
+        return self.row.state in (IntentState.FAILED, IntentState.MISMATCHED)
+
+    @property
+    def can_drop(self) -> bool:
+        """Whether `drop_entry` accepts it."""
+        return self.row.state in (IntentState.PENDING, IntentState.SENT) or self.can_retry
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """One page of a connection's outbox, newest first; `next_before_id` is where the next
+    page starts (None: this is the last). `counts` has every state's total."""
+
+    entries: tuple[OutboxEntry, ...]
+    next_before_id: int | None
+    counts: dict[str, int]
+
+
+def outbox_page(
+    service: ConnectionService,
+    name: str,
+    *,
+    states: tuple[IntentState, ...] | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> OutboxPage:
+    """A page of the connection's outbox (newest first; entries older than `before_id`)."""
+    view = service.get(name)
+    with service.db.read() as conn:
+        rows = outbox.list_intents(
+            conn, view.id, states=states, limit=limit + 1, before_id=before_id
+        )
+        counts = repo.count_by_state(conn, view.id)
+    more = len(rows) > limit
+    shown = rows[:limit]
+    return OutboxPage(
+        entries=tuple(OutboxEntry(r, describe(r.kind, r.payload)) for r in shown),
+        next_before_id=shown[-1].id if more else None,
+        counts=counts,
+    )
+
+
+def outbox_entry(service: ConnectionService, name: str, intent_id: int) -> OutboxEntry:
+    """One entry of the connection's outbox (IntentNotFoundError when there is none)."""
+    view = service.get(name)
+    with service.db.read() as conn:
+        row = repo.get_intent(conn, view.id, intent_id)
+    if row is None:
+        raise outbox.IntentNotFoundError(f"no outbox entry {intent_id} for this connection")
+    return OutboxEntry(row, describe(row.kind, row.payload))
 
 
 def retry_entry(service: ConnectionService, name: str, intent_id: int) -> repo.OutboxRow:

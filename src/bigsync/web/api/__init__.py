@@ -5,9 +5,11 @@ Each module defines `router = APIRouter(prefix="/api/v1", tags=[...])` with expl
 
 from fastapi import APIRouter
 
-from bigsync.web.api import connections, tokens
+from bigsync.web.api import activity, connections, shipping, tokens
 
 ROUTERS: list[APIRouter] = [
     connections.router,
     tokens.router,
+    shipping.router,
+    activity.router,
 ]

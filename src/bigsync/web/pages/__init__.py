@@ -5,9 +5,11 @@ Each module defines `router = APIRouter(include_in_schema=False)`; `ROUTERS` is 
 
 from fastapi import APIRouter
 
-from bigsync.web.pages import account, integrations
+from bigsync.web.pages import account, activity, integrations, shipping
 
 ROUTERS: list[APIRouter] = [
     integrations.router,
     account.router,
+    shipping.router,
+    activity.router,
 ]
