@@ -4,6 +4,7 @@ list query pages below an id with no OFFSET (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,7 +16,7 @@ from tests.databases import add_connection
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def _order(order_id: int, first: str | None, last: str | None, email: str | None) -> dict:
+def _order(order_id: int, first: str | None, last: str | None, email: str | None) -> dict[str, Any]:
     billing = {"first_name": first, "last_name": last, "email": email}
     return {
         "connection_id": 0,
@@ -61,7 +62,7 @@ def test_pages_below_an_id(database_url: str) -> None:
     engine = create_engine_for(database_url)
     migrate(engine)
     cid = add_connection(engine)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": i, "status_id": 11 if i % 2 else 2, "is_deleted": False, "raw": {},
          "billing_name": f"Customer {i}", "billing_email": f"c{i}_x@example.com"}
         for i in range(1, 26)
