@@ -171,6 +171,10 @@ orders = _mirror_table(
     sa.Index("ix_orders_modified", "connection_id", "date_modified"),
     sa.Index("ix_orders_customer", "connection_id", "customer_id"),
     sa.Index("ix_orders_status", "connection_id", "status_id", "id"),
+    # Covers the orders page's id query (newest first, search, status).
+    sa.Index(
+        "ix_orders_browse", "connection_id", "id", "status_id", "billing_name", "billing_email"
+    ),
 )
 
 order_products = _mirror_table(

@@ -1,5 +1,6 @@
-"""The orders page: the billing name and email of orders (searched), and an index for the
-status filter in newest-first order. Existing rows get their billing fields from `raw`.
+"""The orders page: the billing name and email of orders (searched), an index for the
+status filter in newest-first order, and one that covers the page's id query. Existing
+rows get their billing fields from `raw`.
 
 Revision ID: 0012_orders_browse
 Revises: 0008_webhooks
@@ -35,11 +36,17 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("billing_name", sa.String(length=255), nullable=True))
     op.add_column("orders", sa.Column("billing_email", sa.String(length=255), nullable=True))
     op.create_index("ix_orders_status", "orders", ["connection_id", "status_id", "id"])
+    op.create_index(
+        "ix_orders_browse",
+        "orders",
+        ["connection_id", "id", "status_id", "billing_name", "billing_email"],
+    )
     dialect = op.get_bind().dialect.name
     op.execute(sa.text(_POSTGRES_FILL if dialect == "postgresql" else _SQLITE_FILL))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_browse", table_name="orders")
     op.drop_index("ix_orders_status", table_name="orders")
     with op.batch_alter_table("orders") as batch:
         batch.drop_column("billing_email")
