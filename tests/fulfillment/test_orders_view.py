@@ -45,7 +45,6 @@ async def test_pages_cover_every_order_once_newest_first(shop: Shop) -> None:
     ids = [o.id for o in orders]
     assert ids == sorted(shop.world.store.sales.orders, reverse=True)
     page = orders_view.list_orders(shop.hub, limit=7)
-    assert page.total_in_mirror == len(ids)
     assert {s.id for s in page.statuses} >= {2, 3, 11}
 
 

@@ -64,7 +64,6 @@ class OrdersPage:
     orders: tuple[OrderSummary, ...]
     next_before: int | None
     statuses: tuple[OrderStatus, ...]
-    total_in_mirror: int
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,6 @@ def list_orders(
         ids = [r.id for r in page]
         counts = orders_browse.shipped_counts(conn, hub.connection_id, ids)
         recorded = orders_browse.recorded_shipments(conn, hub.connection_id, ids)
-        total = orders_browse.count_orders(conn, hub.connection_id)
     by_id = {s.id: s for s in statuses}
     synced = {r.id: r.synced_at for r in page}
     on_way: dict[int, int] = {}
@@ -291,7 +289,7 @@ def list_orders(
         _summary(r, by_id, counts.get(r.id), on_way.get(r.id, 0), failed.get(r.id, 0)) for r in page
     )
     next_before = page[-1].id if len(records) > limit else None
-    return OrdersPage(summaries, next_before, tuple(statuses), total)
+    return OrdersPage(summaries, next_before, tuple(statuses))
 
 
 def _summary(

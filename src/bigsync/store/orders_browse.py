@@ -164,12 +164,6 @@ def list_orders(
     return [_record(r) for r in conn.execute(query)]
 
 
-def count_orders(conn: sa.Connection, connection_id: int) -> int:
-    """How many orders the mirror holds for the connection."""
-    query = sa.select(sa.func.count()).where(orders.c.connection_id == connection_id)
-    return int(conn.execute(query).scalar_one())
-
-
 @dataclass(frozen=True)
 class ShippedCount:
     """Items of an order's shipping addresses, and how many of them have shipped."""

@@ -1,0 +1,31 @@
+"""What the orders pages and API share: the fulfillment hub of a visible connection, and
+the nudge that has the outbox send a recorded write within seconds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bigsync.fulfillment.hub import Hub as ConnectionHub
+from bigsync.jobs.tasks import DISPATCH_OUTBOX
+from bigsync.store.unit_of_work import UnitOfWork
+from bigsync.web.auth import visible_connection
+
+if TYPE_CHECKING:
+    from bigsync.accounts import Principal
+    from bigsync.connections import ConnectionView
+    from bigsync.web.deps import Hub
+
+
+def connection_hub(
+    hub: Hub, principal: Principal, connection_id: int
+) -> tuple[ConnectionView, ConnectionHub]:
+    """The connection `connection_id` and its fulfillment hub (a 404 problem when the
+    principal may not see it)."""
+    view = visible_connection(hub, principal, connection_id)
+    return view, ConnectionHub(UnitOfWork(hub.engine), view.id, view.name)
+
+
+def send_soon(hub: Hub, connection_id: int) -> None:
+    """Wake the connection's outbox dispatch (nothing when this process runs no jobs; the
+    minute-by-minute dispatch sends it then)."""
+    hub.nudge(DISPATCH_OUTBOX, connection_id)
