@@ -16,6 +16,18 @@ from tests.databases import add_connection
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
 
+def _before_0012() -> str:
+    """The revision 0012_orders_browse follows (wherever the chain puts it)."""
+    from alembic.script import ScriptDirectory
+
+    from bigsync.store.db import alembic_config
+
+    down = ScriptDirectory.from_config(alembic_config()).get_revision("0012_orders_browse")
+    assert down is not None
+    assert isinstance(down.down_revision, str)
+    return down.down_revision
+
+
 def _order(order_id: int, first: str | None, last: str | None, email: str | None) -> dict[str, Any]:
     billing = {"first_name": first, "last_name": last, "email": email}
     return {
@@ -30,14 +42,14 @@ def _order(order_id: int, first: str | None, last: str | None, email: str | None
 
 def test_the_migration_fills_billing_fields_from_the_documents(database_url: str) -> None:
     engine = create_engine_for(database_url)
-    migrate(engine, revision="0008_webhooks")
+    migrate(engine, revision=_before_0012())
     cid = add_connection(engine)
     rows = [
         _order(100, " Ada ", "Lovelace", "ada@example.com"),
         _order(101, None, "Solo", ""),
         _order(102, None, None, None),
     ]
-    # The table as 0008 left it: no billing columns.
+    # The table as the revision before left it: no billing columns.
     old_orders = sa.table(
         "orders", *(sa.column(c.name, c.type) for c in orders.c if not c.name.startswith("billing"))
     )

@@ -19,10 +19,16 @@ from bigsync.config import Settings
 from bigsync.jobs.tasks import DISPATCH_OUTBOX
 from bigsync.store import hub_mirror
 from bigsync.web.app import create_app
+from tests.accounts.hashing import FAST_HASHER
+from tests.fulfillment import conftest as fulfillment
 from tests.fulfillment.conftest import Shop
 from tests.leakscan import LeakRecorder
 
 PASSWORD = "orders-test-password-1"
+
+# The synced sandbox store of the fulfillment tests, and its size.
+synced_shop = fulfillment.shop
+sandbox_spec = fulfillment.sandbox_spec
 
 
 @dataclass
@@ -34,32 +40,36 @@ class Web:
     token: str
     cid: int
     shop: Shop
+    transport: httpx.ASGITransport
     nudges: list[tuple[str, int]] = field(default_factory=list)
 
     def api(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def page(self, path: str) -> httpx.Response:
-        response = await self.client.get(path)
-        return response
+        return await self.client.get(path)
 
     async def post(self, path: str, data: dict[str, Any] | list[tuple[str, str]]) -> httpx.Response:
-        form = list(data.items()) if isinstance(data, dict) else list(data)
+        pairs = list(data.items()) if isinstance(data, dict) else list(data)
+        form: dict[str, list[str]] = {"csrf_token": [self.csrf]}
+        for key, value in pairs:
+            form.setdefault(key, []).append(str(value))
         return await self.client.post(
             path,
-            data=[*form, ("csrf_token", self.csrf)],  # type: ignore[arg-type]
+            data=form,
             headers={"Referer": f"http://testserver{path.rsplit('/', 1)[0]}"},
         )
 
 
 @pytest.fixture
 async def web(
-    shop: Shop, database_url: str, tmp_path: Path, leak_recorder: LeakRecorder
+    synced_shop: Shop, database_url: str, tmp_path: Path, leak_recorder: LeakRecorder
 ) -> AsyncIterator[Web]:
+    shop = synced_shop
     settings = Settings(data_dir=tmp_path / "hub", database_url=database_url)
     app = create_app(settings=settings, run_jobs=False)
     async with app.router.lifespan_context(app):
-        accounts = AccountService(app.state.hub.engine)
+        accounts = AccountService(app.state.hub.engine, hasher=FAST_HASHER)
         app.state.accounts = accounts
         accounts.setup_admin("admin", PASSWORD)
         opened = accounts.login("admin", PASSWORD, client="test")
@@ -68,16 +78,20 @@ async def web(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             client.cookies.set("bigsync_session", opened.token)
             assert opened.principal.csrf_token
-            web = Web(client, opened.principal.csrf_token, token, shop.hub.connection_id, shop)
+            web = Web(
+                client, opened.principal.csrf_token, token, shop.hub.connection_id, shop, transport
+            )
             app.state.hub.nudge = lambda kind, cid, **_: web.nudges.append((kind, cid))
             yield web
 
 
 def _open_order(shop: Shop) -> int:
     return shop.order_with(
-        lambda lines, addresses: len(addresses) == 1
-        and any(line.order_address_id and line.quantity >= 2 for line in lines)
-        and all(line.quantity_shipped == 0 for line in lines)
+        lambda lines, addresses: (
+            len(addresses) == 1
+            and any(line.order_address_id and line.quantity >= 2 for line in lines)
+            and all(line.quantity_shipped == 0 for line in lines)
+        )
     )
 
 
@@ -130,9 +144,8 @@ async def test_the_api_list_pages_with_cursors(web: Web) -> None:
     )
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("application/problem+json")
-    anonymous = await web.client.get(
-        f"/api/v1/connections/{web.cid}/orders", cookies={"bigsync_session": ""}
-    )
+    async with httpx.AsyncClient(transport=web.transport, base_url="http://testserver") as other:
+        anonymous = await other.get(f"/api/v1/connections/{web.cid}/orders")
     assert anonymous.status_code == 401
     missing = await web.client.get(f"/api/v1/connections/{web.cid}/orders/1", headers=web.api())
     assert missing.status_code == 404
@@ -171,7 +184,9 @@ async def test_ship_from_the_order_page_records_an_intent_and_wakes_the_outbox(w
     assert "<code>TRK-100</code>" in after.text
     assert re.search(r'data-intent-state="pending"', after.text)
 
-    detail = await web.client.get(f"/api/v1/connections/{web.cid}/orders/{order_id}", headers=web.api())
+    detail = await web.client.get(
+        f"/api/v1/connections/{web.cid}/orders/{order_id}", headers=web.api()
+    )
     body = detail.json()
     (shipment,) = body["shipments"]
     assert shipment["tracking_number"] == "TRK-100"

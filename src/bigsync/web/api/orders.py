@@ -68,7 +68,7 @@ class Order(BaseModel):
             currency_code=order.currency,
             items_to_ship=order.items_total,
             items_shipped=order.items_shipped,
-            shipping=order.shipping,  # type: ignore[arg-type]
+            shipping=order.shipping,
             shipments_on_the_way=order.on_the_way,
             shipments_failed=order.failed,
             is_deleted=order.is_deleted,

@@ -66,7 +66,7 @@ def orders_page(
         tab="orders",
         page=page,
         q=q,
-        status=status,
+        status_filter=status,
         shipping=shipping,
         shipping_choices=SHIPPING_CHOICES,
         next_url=next_url,

@@ -3,7 +3,7 @@ status filter in newest-first order, and one that covers the page's id query. Ex
 rows get their billing fields from `raw`.
 
 Revision ID: 0012_orders_browse
-Revises: 0008_webhooks
+Revises: 0009_accounts
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_orders_browse"
-down_revision = "0008_webhooks"
+down_revision = "0009_accounts"
 branch_labels = None
 depends_on = None
 
