@@ -317,6 +317,7 @@ class AccountService:
     def _open(
         self, conn: Connection, user: repo.UserRow, *, connection_id: int | None, now: datetime
     ) -> OpenedSession:
+        repo.delete_expired_sessions(conn, now=now, idle_before=now - self.sessions.idle)
         token = secrets.token_urlsafe(32)
         expires_at = now + self.sessions.absolute
         session_id = repo.insert_session(

@@ -2,9 +2,10 @@
 long, and when its failures are forgotten.
 
 A key is `user:<username>` or `addr:<client address>`; both are checked before a password is
-verified. The first `free_failures` failures cost nothing; each one after locks the key for
-`first_lockout`, doubling up to `max_lockout`. Attempts during a lockout are refused unheard
-and are not counted. A key with no failure for `forget_after` starts again from zero.
+verified. `free_failures` failures in a row lock the key for `first_lockout`; each further
+failure locks it twice as long as the one before, up to `max_lockout`. Attempts during a
+lockout are refused unheard and are not counted. A key with no failure for `forget_after`
+starts again from zero.
 """
 
 from __future__ import annotations

@@ -51,9 +51,12 @@ def queue_cookie(
     secure = is_https(request)
     carrier.set_cookie(
         name, value, max_age=max_age, path="/", httponly=True, secure=secure or samesite == "none",
-        samesite=samesite, partitioned=partitioned and secure,
+        samesite=samesite,
     )  # fmt: skip
-    _queue(request)[name] = carrier.headers["set-cookie"]
+    header = carrier.headers["set-cookie"]
+    if partitioned and secure:  # (http.cookies knows the attribute from Python 3.14 only)
+        header += "; Partitioned"
+    _queue(request)[name] = header
 
 
 def queue_delete(request: Request, name: str) -> None:
