@@ -17,7 +17,14 @@ from bigsync.fulfillment.order_status import change_status
 from bigsync.fulfillment.shipments import ShipOrder, ship
 from bigsync.web.auth import ApiUser
 from bigsync.web.deps import HubDep
-from bigsync.web.orders_hub import connection_hub, send_soon
+from bigsync.web.orders_hub import (
+    MULTILINE_TEXT,
+    PLAIN_TEXT,
+    ConnectionId,
+    OrderId,
+    connection_hub,
+    send_soon,
+)
 from bigsync.web.pagination import CursorPage, PageParams, encode_cursor
 from bigsync.web.problems import Problem, ProblemDetails
 
@@ -170,7 +177,7 @@ class Intent(BaseModel):
 
 
 class ShipmentItem(BaseModel):
-    order_product_id: int = Field(ge=1)
+    order_product_id: int = Field(ge=1, le=2**63 - 1)
     quantity: int = Field(ge=1, le=1_000_000)
 
 
@@ -315,17 +322,25 @@ def _before(page: PageParams) -> int | None:
     summary="List the mirror's orders, newest first",
 )
 def list_orders(
-    connection_id: int,
+    connection_id: ConnectionId,
     *,
     user: ApiUser,
     hub: HubDep,
     page: PageParams,
     q: Annotated[
-        str | None, Query(max_length=255, description="Order id, or part of the name or email.")
+        str | None,
+        Query(
+            max_length=255, pattern=PLAIN_TEXT, description="Order id, or part of a name or email."
+        ),
     ] = None,
     status_filter: Annotated[
         str | None,
-        Query(alias="status", max_length=100, description="A status id or the store's name."),
+        Query(
+            alias="status",
+            max_length=100,
+            pattern=PLAIN_TEXT,
+            description="A status id or the store's name.",
+        ),
     ] = None,
     shipping: Annotated[
         Literal["to_ship", "shipped"] | None,
@@ -363,7 +378,9 @@ def _detail(hub: HubDep, user: ApiUser, connection_id: int, order_id: int) -> Or
     responses=ERRORS,
     summary="One order with its lines, addresses, shipments, status changes and payments",
 )
-def get_order(connection_id: int, order_id: int, user: ApiUser, hub: HubDep) -> OrderDetail:
+def get_order(
+    connection_id: ConnectionId, order_id: OrderId, user: ApiUser, hub: HubDep
+) -> OrderDetail:
     return _detail(hub, user, connection_id, order_id)
 
 
@@ -371,17 +388,21 @@ class ShipmentRequest(BaseModel):
     """A shipment to record. Without `items`: everything left (one shipping address only).
     Without `carrier`: the service the shipping method maps to."""
 
-    tracking_number: str = Field(min_length=1, max_length=50)
+    tracking_number: str = Field(min_length=1, max_length=50, pattern=PLAIN_TEXT)
     carrier: str | None = Field(
-        default=None, max_length=64, description="A service code or a carrier (ups, dhl, …)."
+        default=None,
+        max_length=64,
+        pattern=PLAIN_TEXT,
+        description="A service code or a carrier (ups, dhl, …).",
     )
     items: list[ShipmentItem] | None = Field(default=None, max_length=500)
     status: str | None = Field(
         default=None,
         max_length=100,
+        pattern=PLAIN_TEXT,
         description="Status after it: an id or name, `keep`; default: as configured.",
     )
-    comments: str = Field(default="", max_length=2000)
+    comments: str = Field(default="", max_length=2000, pattern=MULTILINE_TEXT)
 
 
 class ShipmentRecorded(BaseModel):
@@ -405,7 +426,11 @@ class ShipmentRecorded(BaseModel):
     summary="Ship items of an order (recorded, then sent to BigCommerce within seconds)",
 )
 def create_shipment(
-    connection_id: int, order_id: int, body: ShipmentRequest, user: ApiUser, hub: HubDep
+    connection_id: ConnectionId,
+    order_id: OrderId,
+    body: ShipmentRequest,
+    user: ApiUser,
+    hub: HubDep,
 ) -> ShipmentRecorded:
     _view, orders_hub = connection_hub(hub, user, connection_id)
     items = tuple((i.order_product_id, i.quantity) for i in body.items) if body.items else None
@@ -435,7 +460,10 @@ def create_shipment(
 
 class StatusRequest(BaseModel):
     status: str = Field(
-        min_length=1, max_length=100, description="A status id or the store's name for it."
+        min_length=1,
+        max_length=100,
+        pattern=PLAIN_TEXT,
+        description="A status id or the store's name for it.",
     )
 
 
@@ -453,7 +481,7 @@ class StatusRecorded(BaseModel):
     summary="Set an order's status (recorded, then sent to BigCommerce within seconds)",
 )
 def put_status(
-    connection_id: int, order_id: int, body: StatusRequest, user: ApiUser, hub: HubDep
+    connection_id: ConnectionId, order_id: OrderId, body: StatusRequest, user: ApiUser, hub: HubDep
 ) -> StatusRecorded:
     _view, orders_hub = connection_hub(hub, user, connection_id)
     result = change_status(orders_hub, order_id, body.status)

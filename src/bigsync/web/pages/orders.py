@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import Field
 
 from bigsync.errors import InputError
 from bigsync.fulfillment import orders_view
@@ -18,7 +19,14 @@ from bigsync.fulfillment.shipments import ShipOrder, ship
 from bigsync.web.auth import CsrfForm, PageUser
 from bigsync.web.deps import HubDep
 from bigsync.web.flash import flash, redirect
-from bigsync.web.orders_hub import connection_hub, send_soon
+from bigsync.web.orders_hub import (
+    MULTILINE_TEXT,
+    PLAIN_TEXT,
+    ConnectionId,
+    OrderId,
+    connection_hub,
+    send_soon,
+)
 from bigsync.web.problems import Problem
 from bigsync.web.templating import render
 
@@ -36,14 +44,14 @@ def _orders_url(connection_id: int, **query: str | int | None) -> str:
 @router.get("/integrations/{connection_id}/orders", response_class=HTMLResponse)
 def orders_page(
     request: Request,
-    connection_id: int,
+    connection_id: ConnectionId,
     *,
     user: PageUser,
     hub: HubDep,
-    q: Annotated[str, Query(max_length=255)] = "",
-    status: Annotated[str, Query(max_length=100)] = "",
-    shipping: Annotated[str, Query(max_length=20)] = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    q: Annotated[str, Query(max_length=255, pattern=PLAIN_TEXT)] = "",
+    status: Annotated[str, Query(max_length=100, pattern=PLAIN_TEXT)] = "",
+    shipping: Annotated[str, Query(max_length=20, pattern=PLAIN_TEXT)] = "",
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     connection, orders_hub = connection_hub(hub, user, connection_id)
     page = orders_view.list_orders(
@@ -80,7 +88,7 @@ def _detail_url(connection_id: int, order_id: int) -> str:
 
 @router.get("/integrations/{connection_id}/orders/{order_id}", response_class=HTMLResponse)
 def order_page(
-    request: Request, connection_id: int, order_id: int, user: PageUser, hub: HubDep
+    request: Request, connection_id: ConnectionId, order_id: OrderId, user: PageUser, hub: HubDep
 ) -> HTMLResponse:
     connection, orders_hub = connection_hub(hub, user, connection_id)
     detail = orders_view.order_detail(orders_hub, order_id)
@@ -119,18 +127,18 @@ def _items(lines: list[int], quantities: list[str]) -> tuple[tuple[int, int], ..
 @router.post("/integrations/{connection_id}/orders/{order_id}/ship")
 def ship_order(
     request: Request,
-    connection_id: int,
-    order_id: int,
+    connection_id: ConnectionId,
+    order_id: OrderId,
     *,
     user: CsrfForm,
     hub: HubDep,
-    tracking_number: Annotated[str, Form(max_length=200)] = "",
-    carrier: Annotated[str, Form(max_length=100)] = "",
-    carrier_other: Annotated[str, Form(max_length=100)] = "",
-    status_after: Annotated[str, Form(max_length=100)] = "",
-    comments: Annotated[str, Form(max_length=2000)] = "",
-    line: Annotated[list[int] | None, Form()] = None,
-    quantity: Annotated[list[str] | None, Form()] = None,
+    tracking_number: Annotated[str, Form(max_length=200, pattern=PLAIN_TEXT)] = "",
+    carrier: Annotated[str, Form(max_length=100, pattern=PLAIN_TEXT)] = "",
+    carrier_other: Annotated[str, Form(max_length=100, pattern=PLAIN_TEXT)] = "",
+    status_after: Annotated[str, Form(max_length=100, pattern=PLAIN_TEXT)] = "",
+    comments: Annotated[str, Form(max_length=2000, pattern=MULTILINE_TEXT)] = "",
+    line: Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None, Form()] = None,
+    quantity: Annotated[list[Annotated[str, Field(max_length=12)]] | None, Form()] = None,
 ) -> RedirectResponse:
     _connection, orders_hub = connection_hub(hub, user, connection_id)
     chosen = carrier_other.strip() or carrier.strip()
@@ -161,12 +169,12 @@ def ship_order(
 @router.post("/integrations/{connection_id}/orders/{order_id}/status")
 def set_status(
     request: Request,
-    connection_id: int,
-    order_id: int,
+    connection_id: ConnectionId,
+    order_id: OrderId,
     *,
     user: CsrfForm,
     hub: HubDep,
-    status: Annotated[str, Form(max_length=100)] = "",
+    status: Annotated[str, Form(max_length=100, pattern=PLAIN_TEXT)] = "",
 ) -> RedirectResponse:
     _connection, orders_hub = connection_hub(hub, user, connection_id)
     if not status.strip():
