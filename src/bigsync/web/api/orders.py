@@ -82,7 +82,7 @@ class Order(BaseModel):
         )
 
 
-class Address(BaseModel):
+class OrderAddress(BaseModel):
     name: str
     company: str
     street: list[str]
@@ -92,7 +92,7 @@ class Address(BaseModel):
     email: str
 
     @classmethod
-    def of(cls, address: orders_view.Address) -> Address:
+    def of(cls, address: orders_view.Address) -> OrderAddress:
         return cls(
             name=address.name,
             company=address.company,
@@ -104,7 +104,7 @@ class Address(BaseModel):
         )
 
 
-class Line(BaseModel):
+class OrderLine(BaseModel):
     id: int = Field(description="The order product id (what a shipment's items name).")
     order_address_id: int | None
     sku: str | None
@@ -119,7 +119,7 @@ class Line(BaseModel):
     total_inc_tax: float | None
 
     @classmethod
-    def of(cls, line: orders_view.LineView) -> Line:
+    def of(cls, line: orders_view.LineView) -> OrderLine:
         return cls(
             id=line.id,
             order_address_id=line.order_address_id,
@@ -136,19 +136,19 @@ class Line(BaseModel):
         )
 
 
-class ShippingAddress(BaseModel):
+class OrderShippingAddress(BaseModel):
     id: int
-    address: Address
+    address: OrderAddress
     shipping_method: str | None
     items_total: int
     items_shipped: int
-    lines: list[Line]
+    lines: list[OrderLine]
     service: str | None = Field(description="The service the shipping method maps to.")
     carrier: str | None
     rule: str | None = Field(description="The rule that chose it (`unmatched`: the default).")
 
 
-class Intent(BaseModel):
+class OrderIntent(BaseModel):
     """The outbox intent that sends a write."""
 
     id: int
@@ -163,7 +163,7 @@ class Intent(BaseModel):
     confirmed_at: datetime | None
 
     @classmethod
-    def of(cls, intent: orders_view.IntentView) -> Intent:
+    def of(cls, intent: orders_view.IntentView) -> OrderIntent:
         return cls(
             id=intent.id,
             kind=intent.kind,
@@ -176,12 +176,12 @@ class Intent(BaseModel):
         )
 
 
-class ShipmentItem(BaseModel):
+class OrderShipmentItem(BaseModel):
     order_product_id: int = Field(ge=1, le=2**63 - 1)
     quantity: int = Field(ge=1, le=1_000_000)
 
 
-class Shipment(BaseModel):
+class OrderShipment(BaseModel):
     """A shipment the hub recorded."""
 
     id: int
@@ -189,21 +189,21 @@ class Shipment(BaseModel):
     tracking_number: str
     carrier: str
     service: str | None
-    items: list[ShipmentItem]
+    items: list[OrderShipmentItem]
     status_after: str | None
     created_at: datetime
-    intent: Intent | None
+    intent: OrderIntent | None
     in_mirror: bool
     on_the_way: bool
 
 
-class StatusChange(BaseModel):
+class OrderStatusChange(BaseModel):
     status_id: int | None
     status: str
-    intent: Intent
+    intent: OrderIntent
 
 
-class Transaction(BaseModel):
+class OrderTransaction(BaseModel):
     id: int
     event: str | None
     method: str | None
@@ -223,7 +223,7 @@ class OrderStatusChoice(BaseModel):
 class OrderDetail(Order):
     """One order with everything the hub knows about it."""
 
-    billing_address: Address
+    billing_address: OrderAddress
     customer_id: int | None
     payment_method: str | None
     customer_message: str
@@ -231,11 +231,11 @@ class OrderDetail(Order):
     shipping_cost_inc_tax: float | None
     total_tax: float | None
     synced_at: datetime
-    shipping_addresses: list[ShippingAddress]
-    other_lines: list[Line]
-    shipments: list[Shipment]
-    status_changes: list[StatusChange]
-    transactions: list[Transaction]
+    shipping_addresses: list[OrderShippingAddress]
+    other_lines: list[OrderLine]
+    shipments: list[OrderShipment]
+    status_changes: list[OrderStatusChange]
+    transactions: list[OrderTransaction]
     statuses: list[OrderStatusChoice]
 
     @classmethod
@@ -243,7 +243,7 @@ class OrderDetail(Order):
         base = Order.of(detail.summary).model_dump()
         return cls(
             **base,
-            billing_address=Address.of(detail.billing),
+            billing_address=OrderAddress.of(detail.billing),
             customer_id=detail.customer_id,
             payment_method=detail.payment_method,
             customer_message=detail.customer_message,
@@ -252,42 +252,44 @@ class OrderDetail(Order):
             total_tax=detail.tax,
             synced_at=detail.synced_at,
             shipping_addresses=[
-                ShippingAddress(
+                OrderShippingAddress(
                     id=a.id,
-                    address=Address.of(a.address),
+                    address=OrderAddress.of(a.address),
                     shipping_method=a.shipping_method,
                     items_total=a.items_total,
                     items_shipped=a.items_shipped,
-                    lines=[Line.of(x) for x in a.lines],
+                    lines=[OrderLine.of(x) for x in a.lines],
                     service=a.service,
                     carrier=a.carrier,
                     rule=a.rule,
                 )
                 for a in detail.addresses
             ],
-            other_lines=[Line.of(x) for x in detail.other_lines],
+            other_lines=[OrderLine.of(x) for x in detail.other_lines],
             shipments=[
-                Shipment(
+                OrderShipment(
                     id=s.id,
                     order_address_id=s.order_address_id,
                     tracking_number=s.tracking_number,
                     carrier=s.carrier,
                     service=s.service,
-                    items=[ShipmentItem(order_product_id=p, quantity=q) for p, q in s.items],
+                    items=[OrderShipmentItem(order_product_id=p, quantity=q) for p, q in s.items],
                     status_after=s.status_after,
                     created_at=s.created_at,
-                    intent=Intent.of(s.intent) if s.intent else None,
+                    intent=OrderIntent.of(s.intent) if s.intent else None,
                     in_mirror=s.in_mirror,
                     on_the_way=s.on_the_way,
                 )
                 for s in detail.shipments
             ],
             status_changes=[
-                StatusChange(status_id=c.status_id, status=c.status, intent=Intent.of(c.intent))
+                OrderStatusChange(
+                    status_id=c.status_id, status=c.status, intent=OrderIntent.of(c.intent)
+                )
                 for c in detail.status_changes
             ],
             transactions=[
-                Transaction(
+                OrderTransaction(
                     id=t.id,
                     event=t.event,
                     method=t.method,
@@ -310,7 +312,7 @@ def _before(page: PageParams) -> int | None:
     if page.after is None:
         return None
     before = page.after.get("before")
-    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
+    if not isinstance(before, int) or isinstance(before, bool) or not 1 <= before < 2**63:
         raise Problem(400, "Invalid cursor", detail="use the next_cursor of a previous page")
     return before
 
@@ -384,7 +386,7 @@ def get_order(
     return _detail(hub, user, connection_id, order_id)
 
 
-class ShipmentRequest(BaseModel):
+class OrderShipmentRequest(BaseModel):
     """A shipment to record. Without `items`: everything left (one shipping address only).
     Without `carrier`: the service the shipping method maps to."""
 
@@ -395,7 +397,7 @@ class ShipmentRequest(BaseModel):
         pattern=PLAIN_TEXT,
         description="A service code or a carrier (ups, dhl, …).",
     )
-    items: list[ShipmentItem] | None = Field(default=None, max_length=500)
+    items: list[OrderShipmentItem] | None = Field(default=None, max_length=500)
     status: str | None = Field(
         default=None,
         max_length=100,
@@ -405,22 +407,22 @@ class ShipmentRequest(BaseModel):
     comments: str = Field(default="", max_length=2000, pattern=MULTILINE_TEXT)
 
 
-class ShipmentRecorded(BaseModel):
+class OrderShipmentRecorded(BaseModel):
     order_id: int
     order_address_id: int
-    items: list[ShipmentItem]
+    items: list[OrderShipmentItem]
     carrier: str
     service: str | None
     status_id: int | None
     status_name: str | None
     completes_order: bool
     already_recorded: bool = Field(description="The same shipment was recorded before.")
-    intent: Intent
+    intent: OrderIntent
 
 
 @router.post(
     "/connections/{connection_id}/orders/{order_id}/shipments",
-    response_model=ShipmentRecorded,
+    response_model=OrderShipmentRecorded,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
     summary="Ship items of an order (recorded, then sent to BigCommerce within seconds)",
@@ -428,10 +430,10 @@ class ShipmentRecorded(BaseModel):
 def create_shipment(
     connection_id: ConnectionId,
     order_id: OrderId,
-    body: ShipmentRequest,
+    body: OrderShipmentRequest,
     user: ApiUser,
     hub: HubDep,
-) -> ShipmentRecorded:
+) -> OrderShipmentRecorded:
     _view, orders_hub = connection_hub(hub, user, connection_id)
     items = tuple((i.order_product_id, i.quantity) for i in body.items) if body.items else None
     result = ship(
@@ -441,11 +443,11 @@ def create_shipment(
     send_soon(hub, connection_id)
     intent = orders_view.intent_state(orders_hub, result.intent_id)
     assert intent is not None
-    return ShipmentRecorded(
+    return OrderShipmentRecorded(
         order_id=result.order_id,
         order_address_id=result.order_address_id,
         items=[
-            ShipmentItem(order_product_id=x.order_product_id, quantity=x.quantity)
+            OrderShipmentItem(order_product_id=x.order_product_id, quantity=x.quantity)
             for x in result.lines
         ],
         carrier=result.carrier,
@@ -454,11 +456,11 @@ def create_shipment(
         status_name=result.status_name,
         completes_order=result.completes_order,
         already_recorded=result.already_recorded,
-        intent=Intent.of(intent),
+        intent=OrderIntent.of(intent),
     )
 
 
-class StatusRequest(BaseModel):
+class OrderStatusRequest(BaseModel):
     status: str = Field(
         min_length=1,
         max_length=100,
@@ -467,22 +469,26 @@ class StatusRequest(BaseModel):
     )
 
 
-class StatusRecorded(BaseModel):
+class OrderStatusRecorded(BaseModel):
     order_id: int
     before: OrderStatusChoice | None
     status: OrderStatusChoice
-    intent: Intent
+    intent: OrderIntent
 
 
 @router.put(
     "/connections/{connection_id}/orders/{order_id}/status",
-    response_model=StatusRecorded,
+    response_model=OrderStatusRecorded,
     responses=ERRORS,
     summary="Set an order's status (recorded, then sent to BigCommerce within seconds)",
 )
 def put_status(
-    connection_id: ConnectionId, order_id: OrderId, body: StatusRequest, user: ApiUser, hub: HubDep
-) -> StatusRecorded:
+    connection_id: ConnectionId,
+    order_id: OrderId,
+    body: OrderStatusRequest,
+    user: ApiUser,
+    hub: HubDep,
+) -> OrderStatusRecorded:
     _view, orders_hub = connection_hub(hub, user, connection_id)
     result = change_status(orders_hub, order_id, body.status)
     send_soon(hub, connection_id)
@@ -492,9 +498,9 @@ def put_status(
     def choice(s: OrderStatus) -> OrderStatusChoice:
         return OrderStatusChoice(id=s.id, name=s.name, custom_label=s.custom_label)
 
-    return StatusRecorded(
+    return OrderStatusRecorded(
         order_id=order_id,
         before=choice(result.before) if result.before else None,
         status=choice(result.status),
-        intent=Intent.of(intent),
+        intent=OrderIntent.of(intent),
     )
