@@ -189,9 +189,9 @@ def connected_store(hub_server: HubWorld) -> ConnectionView:
 # --- the browser ------------------------------------------------------------------------------
 
 
-def _no_browser_reason() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (make browser installs Debian's chromium)"
+def _no_browser_reason(chromium: Path = CHROMIUM) -> str | None:
+    if not chromium.exists():
+        return f"no Chromium at {chromium} (`make browser` installs Debian's chromium)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -199,13 +199,19 @@ def _no_browser_reason() -> str | None:
     return None
 
 
+def require_browser(reason: str | None, *, ci: bool) -> None:
+    """Nothing when there is a browser (`reason` None); else skip with the reason, or
+    fail under CI."""
+    if reason is None:
+        return
+    if ci:
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def _playwright() -> Iterator[Playwright]:
-    reason = _no_browser_reason()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
+    require_browser(_no_browser_reason(), ci=os.environ.get("CI", "").lower() == "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

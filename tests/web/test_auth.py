@@ -199,7 +199,10 @@ async def test_errors_are_problem_details(
     assert invalid.json()["errors"][0]["loc"] == ["body", "name"]
     blank = await web_client.post("/api/v1/tokens", json={"name": "  "}, headers=api_headers)
     assert blank.status_code == 422
-    assert blank.json()["detail"] == "give the token a name (what will use it)"
+    assert blank.json()["errors"][0]["loc"] == ["body", "name"]
+    typo = await web_client.get("/api/v1/tokens?limt=5", headers=api_headers)
+    assert typo.status_code == 422
+    assert typo.json()["detail"] == "unknown query parameter: 'limt'"
     nowhere = await web_client.get("/api/v1/nowhere", headers=api_headers)
     assert (nowhere.status_code, nowhere.json()["title"]) == (404, "Not found")
 

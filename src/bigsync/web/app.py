@@ -20,9 +20,10 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from bigsync.accounts import AccountService
 from bigsync.config import Settings, get_settings
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobSpec
@@ -50,6 +51,7 @@ class ServeInfo:
     public_url: str | None
     runs_jobs: bool
     jobs: tuple[JobView, ...]
+    needs_setup: bool = False  # no user yet: the first visit creates the admin on /setup
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -93,9 +95,14 @@ def create_app(
                     await asyncio.wait_for(scheduler.wait_started(), STARTUP_LOOK_S)
             if on_ready is not None:
                 views = tuple(scheduler.snapshot()) if scheduler else ()
+                accounts = getattr(app.state, "accounts", None) or AccountService(ctx.engine)
                 on_ready(
                     ServeInfo(
-                        describe_database(ctx.engine), ctx.settings.public_url, run_jobs, views
+                        describe_database(ctx.engine),
+                        ctx.settings.public_url,
+                        run_jobs,
+                        views,
+                        needs_setup=accounts.needs_setup(),
                     )
                 )
             yield
@@ -123,7 +130,7 @@ def create_app(
     for router in pages.ROUTERS:
         app.include_router(router)
     for router in api.ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(openapi.reject_unknown_query)])
     app.include_router(openapi.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_handlers(app)

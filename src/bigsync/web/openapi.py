@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from bigsync.web.auth import ApiUser
-from bigsync.web.problems import PROBLEM_JSON, ProblemDetails
+from bigsync.web.problems import PROBLEM_JSON, Problem, ProblemDetails
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = f"{API_PREFIX}/openapi.json"
@@ -73,6 +73,33 @@ def route_table(app: FastAPI) -> list[tuple[str, frozenset[str]]]:
         if path is not None:
             table.append((str(path), frozenset(getattr(entry, "methods", None) or ())))
     return table
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A 422 problem for a query parameter the operation does not have (a typo such as
+    `?limt=10` is an error, not silently the default). Every API router is included with
+    this dependency."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise Problem(
+            422,
+            "Invalid request",
+            detail=f"unknown query parameter{'s' if len(unknown) > 1 else ''}: "
+            + ", ".join(repr(name[:40]) for name in unknown[:5]),
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route's dependant and all its sub-dependencies."""
+    names = {param.alias for param in getattr(dependant, "query_params", ())}
+    for sub in getattr(dependant, "dependencies", ()):
+        names |= _query_names(sub)
+    return names
 
 
 router = APIRouter(include_in_schema=False)

@@ -15,6 +15,8 @@ from bigsync.web.pagination import CursorPage, PageParams
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"])
 
+# Some visible character, no control characters (what `AccountService.create_token` takes).
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the token's id")]
 
 
@@ -53,7 +55,7 @@ class CreatedToken(Token):
 class NewToken(BaseModel):
     """What to call the new token (what will use it)."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
 
 
 class Me(BaseModel):
