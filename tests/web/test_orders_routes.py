@@ -219,8 +219,12 @@ async def test_status_change_from_the_page_and_the_api(web: Web) -> None:
         json={"status": "lost"},
         headers=web.api(),
     )
-    assert wrong.status_code == 422
+    assert wrong.status_code == 400
     assert "no order status 'lost'" in wrong.json()["detail"]
+    unknown = await web.client.put(
+        f"/api/v1/connections/{web.cid}/orders/1/status", json={"status": "2"}, headers=web.api()
+    )
+    assert unknown.status_code == 404
 
 
 async def test_api_shipment_refuses_over_shipping_and_records_once(web: Web) -> None:
@@ -233,7 +237,7 @@ async def test_api_shipment_refuses_over_shipping_and_records_once(web: Web) -> 
               "items": [{"order_product_id": line.id, "quantity": line.quantity + 1}]},
         headers=web.api(),
     )  # fmt: skip
-    assert over.status_code == 422
+    assert over.status_code == 400
     assert "left to ship" in over.json()["detail"]
     body = {"tracking_number": "T-1", "carrier": "ups",
             "items": [{"order_product_id": line.id, "quantity": 1}]}  # fmt: skip

@@ -515,6 +515,12 @@ def _status_view(row: OutboxRow, statuses: Mapping[int, OrderStatus]) -> StatusC
     return StatusChangeView(status_id, label, _intent(row))
 
 
+def has_order(hub: Hub, order_id: int) -> bool:
+    """Whether the mirror has this order."""
+    with hub.db.read() as conn:
+        return hub_mirror.store_order(conn, hub.connection_id, order_id) is not None
+
+
 def intent_state(hub: Hub, intent_id: int) -> IntentView | None:
     """The state of one of the connection's intents (None: no such intent)."""
     with hub.db.read() as conn:

@@ -6,12 +6,15 @@ The cursor holds only the position; send the same filters with it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
+from bigsync.errors import InputError
 from bigsync.fulfillment import orders_view
 from bigsync.fulfillment.order_status import change_status
 from bigsync.fulfillment.shipments import ShipOrder, ship
@@ -29,6 +32,7 @@ from bigsync.web.pagination import CursorPage, PageParams, encode_cursor
 from bigsync.web.problems import Problem, ProblemDetails
 
 if TYPE_CHECKING:
+    from bigsync.fulfillment.hub import Hub as ConnectionHub
     from bigsync.store.hub_mirror import OrderStatus
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -38,6 +42,24 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ProblemDetails, "content": {"application/problem+json": {}}}
     for code in (400, 401, 404, 422)
 }
+
+
+@contextmanager
+def refused_as_400() -> Iterator[None]:
+    """A request the schema allows but the order or the store's data refuses (over-shipping,
+    an unknown status or carrier) is a 400 problem with the use-case's message; 422 stays
+    for requests the schema itself refuses."""
+    try:
+        yield
+    except InputError as error:
+        raise Problem(400, "Request refused", detail=str(error)) from None
+
+
+def _known(orders_hub: ConnectionHub, name: str, order_id: int) -> None:
+    if not orders_view.has_order(orders_hub, order_id):
+        raise Problem(
+            404, "No such order", detail=f"order {order_id} is not in the mirror of {name}"
+        )
 
 
 class Order(BaseModel):
@@ -350,14 +372,15 @@ def list_orders(
     ] = None,
 ) -> CursorPage[Order]:
     _view, orders_hub = connection_hub(hub, user, connection_id)
-    found = orders_view.list_orders(
-        orders_hub,
-        search=q,
-        status=status_filter,
-        shipping_filter=shipping,
-        before=_before(page),
-        limit=page.limit,
-    )
+    with refused_as_400():
+        found = orders_view.list_orders(
+            orders_hub,
+            search=q,
+            status=status_filter,
+            shipping_filter=shipping,
+            before=_before(page),
+            limit=page.limit,
+        )
     cursor = encode_cursor({"before": found.next_before}) if found.next_before else None
     return CursorPage[Order](items=[Order.of(o) for o in found.orders], next_cursor=cursor)
 
@@ -434,12 +457,14 @@ def create_shipment(
     user: ApiUser,
     hub: HubDep,
 ) -> OrderShipmentRecorded:
-    _view, orders_hub = connection_hub(hub, user, connection_id)
+    view, orders_hub = connection_hub(hub, user, connection_id)
+    _known(orders_hub, view.name, order_id)
     items = tuple((i.order_product_id, i.quantity) for i in body.items) if body.items else None
-    result = ship(
-        orders_hub,
-        ShipOrder(order_id, body.tracking_number, body.carrier, items, body.status, body.comments),
+    request = ShipOrder(
+        order_id, body.tracking_number, body.carrier, items, body.status, body.comments
     )
+    with refused_as_400():
+        result = ship(orders_hub, request)
     send_soon(hub, connection_id)
     intent = orders_view.intent_state(orders_hub, result.intent_id)
     assert intent is not None
@@ -489,8 +514,10 @@ def put_status(
     user: ApiUser,
     hub: HubDep,
 ) -> OrderStatusRecorded:
-    _view, orders_hub = connection_hub(hub, user, connection_id)
-    result = change_status(orders_hub, order_id, body.status)
+    view, orders_hub = connection_hub(hub, user, connection_id)
+    _known(orders_hub, view.name, order_id)
+    with refused_as_400():
+        result = change_status(orders_hub, order_id, body.status)
     send_soon(hub, connection_id)
     intent = orders_view.intent_state(orders_hub, result.intent_id)
     assert intent is not None
