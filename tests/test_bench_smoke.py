@@ -30,6 +30,7 @@ TINY_RUNS = {
                    "--noop-jobs", "20"],
     "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
                            "--events", "50"],
+    "web_pages.py": ["--products", "30", "--orders", "40", "--requests", "2"],
 }  # fmt: skip
 
 

@@ -163,7 +163,7 @@ def ship(hub: Hub, request: ShipOrder) -> ShipResult:
         if repeated is not None:
             statuses = hub_mirror.store_order_statuses(conn, hub.connection_id)
             return _result(repeated, statuses, already=True)
-        reserved = _reserved(conn, order, recorded)
+        reserved = reserved_by_hub(conn, order, recorded)
         plan = plan_shipment(order.id, lines, addresses, reserved=reserved, items=request.items)
         address = next((a for a in addresses if a.id == plan.order_address_id), None)
         carrier, service = _carrier(conn, hub, request.carrier, address)
@@ -268,7 +268,7 @@ def _order(conn: Connection, hub: Hub, order_id: int) -> StoreOrder:
     return order
 
 
-def _reserved(
+def reserved_by_hub(
     conn: Connection, order: StoreOrder, recorded: Sequence[hub_repository.HubShipment]
 ) -> dict[int, int]:
     """Quantities of the hub's shipments that the mirror does not show yet, by line."""
@@ -276,18 +276,20 @@ def _reserved(
     reserved: dict[int, int] = {}
     for shipment in recorded:
         intent = intents.get(shipment.intent_id or 0)
-        if intent is None or not _not_in_mirror(intent.state, intent.confirmed_at, order):
+        if intent is None or not not_in_mirror(intent.state, intent.confirmed_at, order.synced_at):
             continue
         for line_id, quantity in shipment.items:
             reserved[line_id] = reserved.get(line_id, 0) + quantity
     return reserved
 
 
-def _not_in_mirror(state: str, confirmed_at: datetime | None, order: StoreOrder) -> bool:
+def not_in_mirror(state: str, confirmed_at: datetime | None, synced_at: datetime) -> bool:
+    """Whether a hub shipment whose intent is in `state` is missing from an order the mirror
+    last read at `synced_at` (on its way, failed, or confirmed after that read)."""
     if state in RESERVING_STATES:
         return True
     if state == IntentState.CONFIRMED:
-        return confirmed_at is None or confirmed_at >= order.synced_at
+        return confirmed_at is None or confirmed_at >= synced_at
     return False  # dropped: never sent
 
 

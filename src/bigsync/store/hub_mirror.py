@@ -198,14 +198,10 @@ def store_order(conn: sa.Connection, connection_id: int, order_id: int) -> Store
 
 def order_lines(conn: sa.Connection, connection_id: int, order_id: int) -> list[OrderLine]:
     """The lines of one order, by id."""
-    query = (
-        sa.select(order_products)
-        .where(
-            order_products.c.connection_id == connection_id, order_products.c.order_id == order_id
-        )
-        .order_by(order_products.c.id)
-    )
-    return [
+    query = sa.select(order_products).where(
+        order_products.c.connection_id == connection_id, order_products.c.order_id == order_id
+    )  # sorted here: an ORDER BY id leads SQLite to scan the primary key, not the order's index
+    lines = [
         OrderLine(
             id=r.id,
             order_address_id=r.order_address_id or None,
@@ -219,17 +215,17 @@ def order_lines(conn: sa.Connection, connection_id: int, order_id: int) -> list[
         )
         for r in conn.execute(query)
     ]
+    return sorted(lines, key=lambda line: line.id)
 
 
 def order_addresses(conn: sa.Connection, connection_id: int, order_id: int) -> list[OrderAddress]:
     """The shipping addresses of one order, by id."""
     table = order_shipping_addresses
-    query = (
-        sa.select(table.c.id, table.c.shipping_method, table.c.shipping_zone_id)
-        .where(table.c.connection_id == connection_id, table.c.order_id == order_id)
-        .order_by(table.c.id)
-    )
-    return [OrderAddress(r.id, r.shipping_method, r.shipping_zone_id) for r in conn.execute(query)]
+    query = sa.select(table.c.id, table.c.shipping_method, table.c.shipping_zone_id).where(
+        table.c.connection_id == connection_id, table.c.order_id == order_id
+    )  # sorted here, as the lines are
+    found = [OrderAddress(r.id, r.shipping_method, r.shipping_zone_id) for r in conn.execute(query)]
+    return sorted(found, key=lambda address: address.id)
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,16 @@ orders = _mirror_table(
     sa.Column("is_deleted", sa.Boolean, nullable=False),
     sa.Column("date_created", UtcDateTime),
     sa.Column("date_modified", UtcDateTime),
+    # The billing address's name ("first last") and email: what the orders page searches.
+    sa.Column("billing_name", sa.String(255)),
+    sa.Column("billing_email", sa.String(255)),
     sa.Index("ix_orders_modified", "connection_id", "date_modified"),
     sa.Index("ix_orders_customer", "connection_id", "customer_id"),
+    sa.Index("ix_orders_status", "connection_id", "status_id", "id"),
+    # Covers the orders page's id query (newest first, search, status).
+    sa.Index(
+        "ix_orders_browse", "connection_id", "id", "status_id", "billing_name", "billing_email"
+    ),
 )
 
 order_products = _mirror_table(

@@ -189,8 +189,20 @@ def _address_row(doc: Json, order_id: int) -> Row:
     }
 
 
+def _billing(doc: Json) -> tuple[str | None, str | None]:
+    """(name, email) of an order's billing address."""
+    billing = doc.get("billing_address")
+    if not isinstance(billing, dict):
+        return None, None
+    parts = (billing.get("first_name"), billing.get("last_name"))
+    name = " ".join(str(p).strip() for p in parts if p and str(p).strip())
+    email = str(billing.get("email") or "").strip()
+    return name[:255] or None, email[:255] or None
+
+
 def order_row(doc: Json) -> Row:
     raw = _without(doc, "consignments")
+    billing_name, billing_email = _billing(doc)
     return {
         "id": doc["id"],
         "customer_id": _int(doc.get("customer_id")),
@@ -204,6 +216,8 @@ def order_row(doc: Json) -> Row:
         "is_deleted": bool(doc.get("is_deleted")),
         "date_created": parse_timestamp(doc.get("date_created")),
         "date_modified": parse_timestamp(doc.get("date_modified")),
+        "billing_name": billing_name,
+        "billing_email": billing_email,
         "raw": raw,
     }
 
