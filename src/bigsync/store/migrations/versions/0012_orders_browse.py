@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_orders_browse"
-down_revision = "0009_accounts"
+down_revision = "0010_worker"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from alembic import op
 from bigsync.store.schema import UtcDateTime
 
 revision = "0013_sync_progress"
-down_revision = "0010_worker"
+down_revision = "0012_orders_browse"
 branch_labels = None
 depends_on = None
 
