@@ -19,8 +19,10 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from bigsync.accounts import AccountService
 from bigsync.oauth.install import AppInstaller
 from bigsync.web import oauth, webhooks
+from bigsync.web.cookies import CookieMiddleware
 from bigsync.webhooks.receiver import WebhookReceiver
 from bigsync.webhooks.runner import RefreshRunner
 
@@ -30,8 +32,10 @@ def hub_app(
     receiver: WebhookReceiver | None = None,
     runner: RefreshRunner | None = None,
     installer: AppInstaller | None = None,
+    accounts: AccountService | None = None,
 ) -> FastAPI:
-    """The routers on a bare app; the runner runs for the app's lifetime."""
+    """The routers on a bare app; the runner runs for the app's lifetime. The app's load
+    callback opens sessions through `accounts` (default: over the installer's database)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,8 +50,12 @@ def hub_app(
     app = FastAPI(lifespan=lifespan)
     app.include_router(webhooks.router)
     app.include_router(oauth.router)
+    app.add_middleware(CookieMiddleware)
     app.state.webhook_receiver = receiver
     app.state.app_installer = installer
+    if accounts is None and installer is not None:
+        accounts = AccountService(installer.service.engine)
+    app.state.accounts = accounts
     return app
 
 

@@ -13,6 +13,11 @@
     │   ├── WebhookAuthError         no or wrong secret, bad signature, stale timestamp
     │   └── WebhookPayloadError      the body is not a webhook payload (malformed)
     │       └── WebhookTooLargeError .. the body is larger than a delivery can be
+    ├── AccountError                 a login, session or API token was refused
+    │   ├── LoginFailedError         wrong username or password (which one is not said)
+    │   ├── LoginThrottledError      too many failed logins: wait `retry_after_s`
+    │   ├── SetupDoneError           the first admin exists already
+    │   └── AccountNotFoundError     no such user or API token
     ├── AppInstallError              an app callback was refused
     │   ├── SignedPayloadError       signed_payload_jwt invalid (signature, claims, shape)
     │   ├── ForeignStoreError        a valid payload for a store this hub does not serve
@@ -105,6 +110,31 @@ class WebhookPayloadError(WebhookError):
 
 class WebhookTooLargeError(WebhookPayloadError):
     """The body is larger than any webhook payload BigCommerce sends."""
+
+
+class AccountError(BigsyncError):
+    """A login, a session or an API token was refused."""
+
+
+class LoginFailedError(AccountError):
+    """The username or the password is wrong; the message never says which."""
+
+
+class LoginThrottledError(AccountError):
+    """Too many failed logins for this username or from this address; `retry_after_s` says
+    when the next attempt will be heard."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SetupDoneError(AccountError):
+    """The first-run setup was asked for after the first admin was created."""
+
+
+class AccountNotFoundError(AccountError):
+    """No user or API token with that name or id."""
 
 
 class AppInstallError(BigsyncError):

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bigsync.accounts import AccountService
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService
 from bigsync.oauth.install import AppCredentials, AppInstaller
@@ -24,6 +25,7 @@ from bigsync.sandbox.server import SandboxServer
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.vault import Vault
 from bigsync.webhooks.subscriptions import disconnect
+from tests.accounts.hashing import FAST_HASHER
 from tests.hub import HubServer
 from tests.leakscan import LeakRecorder
 
@@ -67,9 +69,10 @@ class AppWorld:
         answer: dict[str, Any] = self.control("/_sandbox/oauth/signed-payload", body)
         return answer
 
-    def browse(self, url: str) -> httpx.Response:
-        """A GET as the merchant's browser (or BigCommerce) makes it; the answer is scanned."""
-        response = httpx.get(url, timeout=60)
+    def browse(self, url: str, *, client: httpx.Client | None = None) -> httpx.Response:
+        """A GET as the merchant's browser (or BigCommerce) makes it, without following
+        redirects; the answer is scanned."""
+        response = (client or httpx).get(url, timeout=60)
         self.leaks.record_output("api", response.text)
         return response
 
@@ -112,6 +115,7 @@ async def app_world(
             )
             installer = AppInstaller(service, app, disconnect=disconnect)
             hub.app.state.app_installer = installer
+            hub.app.state.accounts = AccountService(engine, hasher=FAST_HASHER)
             stores = list(sandbox.stores.values())
             yield AppWorld(
                 sandbox, stores, sandbox_url, hub_url, hub, service, app, installer, leak_recorder

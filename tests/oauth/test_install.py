@@ -39,8 +39,9 @@ def test_install_load_remove_user_uninstall(app_world: AppWorld) -> None:
     assert any(a.access_token == token for a in store.accounts.values())
 
     load = app_world.browse(app_world.signed("load")["callback_url"])
-    assert load.status_code == 200
-    assert view.name in load.text
+    assert load.status_code == 303  # to the store's page, logged in for that store
+    assert load.headers["location"] == f"/integrations/{view.id}"
+    assert "bigsync_session=" in load.headers["set-cookie"]
 
     removed = app_world.browse(app_world.signed("remove_user")["callback_url"])
     assert removed.status_code == 200
@@ -203,7 +204,7 @@ def test_the_access_log_never_shows_a_signed_payload(app_world: AppWorld) -> Non
         assert app_world.install().status_code == 200
         token = app_world.signed("load")["signed_payload_jwt"]
         url = f"http://127.0.0.1:{port}/bigcommerce/load?signed_payload_jwt={token}"
-        assert app_world.browse(url).status_code == 200
+        assert app_world.browse(url).status_code == 303
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -22,6 +22,7 @@ TABLE_MODULES = (
     "bigsync.store.schedule_schema",
     "bigsync.store.hub_schema",
     "bigsync.store.webhook_schema",
+    "bigsync.store.accounts_schema",
 )
 
 

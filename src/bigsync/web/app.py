@@ -1,8 +1,13 @@
-"""The ASGI app of `bigsync serve`: health routes, the routers it is given (webhooks, app
-install), and a lifespan that opens the database and vault and runs the scheduler on the
-server's event loop.
+"""The ASGI app of `bigsync serve`: health routes, the pages and the `/api/v1` API (their
+routers are listed in `web/pages/__init__.py` and `web/api/__init__.py`), `/static`, the
+routers it is given (webhooks, app install), and a lifespan that opens the database and
+vault and runs the scheduler on the server's event loop.
 
     app = create_app(routers=[webhooks.router, oauth.router])
+
+Only the health checks, the routers given (which authenticate by their own means: webhook
+secrets, signed payloads), `/static`, `/login` and `/setup` (before the first user) answer
+without a session or API token; `tests/web/test_route_access.py` walks every route.
 
 Stopping (the server's SIGTERM/SIGINT): the lifespan's exit stops the scheduler, which takes
 no new work and cancels running jobs between pages, within `shutdown_grace_s`."""
@@ -15,7 +20,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from bigsync.config import Settings, get_settings
 from bigsync.jobs.context import JobContext
@@ -24,8 +30,12 @@ from bigsync.jobs.scheduler import JobView, Scheduler, SchedulerOptions
 from bigsync.jobs.source import DatabaseScheduleStore
 from bigsync.jobs.tasks import DEFAULT_JOBS
 from bigsync.store.db import describe_database
-from bigsync.web import health
+from bigsync.web import api, health, openapi, pages
+from bigsync.web.auth import LoginRequired
+from bigsync.web.cookies import CookieMiddleware
 from bigsync.web.deps import Hub
+from bigsync.web.problems import install_handlers
+from bigsync.web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +109,61 @@ def create_app(
             if context is None:
                 ctx.close()
 
-    app = FastAPI(title="bigsync", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(health.router)
+    app = FastAPI(
+        title="bigsync",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served by `web.openapi`, authenticated, for /api/v1 only
+    )
+    app.include_router(health.router, include_in_schema=False)
     for router in routers:
+        app.include_router(router, include_in_schema=False)
+    for router in pages.ROUTERS:
         app.include_router(router)
+    for router in api.ROUTERS:
+        app.include_router(router, dependencies=[Depends(openapi.reject_unknown_query)])
+    app.include_router(openapi.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_handlers(app)
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.add_middleware(CookieMiddleware, headers=SECURITY_HEADERS)
     return app
+
+
+# Pages load nothing from elsewhere and run no inline script; the control panel of
+# BigCommerce may frame them (the app's page opens there).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'; frame-ancestors 'self' https://*.bigcommerce.com "
+        "https://*.mybigcommerce.com"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    """A page without a session: to the login (back to the page afterwards), or to the
+    first-run setup while the hub has no user."""
+    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+
+    from bigsync.web.auth import get_accounts, login_url  # noqa: PLC0415
+    from bigsync.web.flash import redirect  # noqa: PLC0415
+
+    assert isinstance(exc, LoginRequired)
+    if await run_in_threadpool(get_accounts(request).needs_setup):
+        return redirect("/setup")
+    return redirect(login_url(exc.next_url))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("bigsync")
+    except PackageNotFoundError:  # pragma: no cover -- a checkout that was never installed
+        return "0"

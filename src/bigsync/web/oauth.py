@@ -1,7 +1,8 @@
 """The app callbacks BigCommerce calls (API-NOTES §10), at `BIGSYNC_PUBLIC_URL` +
 
     GET /bigcommerce/auth?code=&scope=&context=     install: HTML "connected"
-    GET /bigcommerce/load?signed_payload_jwt=       the store's page (HTML)
+    GET /bigcommerce/load?signed_payload_jwt=       a session for the store's user, limited
+                                                    to that store; 303 to its page
     GET /bigcommerce/uninstall?signed_payload_jwt=  the connection goes; 200, no body
     GET /bigcommerce/remove-user?signed_payload_jwt=  (also /remove_user, the default
                                                     spelling of app registrations)
@@ -22,7 +23,8 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from bigsync.errors import (
     AppInstallError,
@@ -33,6 +35,7 @@ from bigsync.errors import (
     TokenExchangeError,
 )
 from bigsync.oauth.install import AppCredentials, AppInstaller
+from bigsync.web.auth import get_accounts, start_session
 from bigsync.webhooks.subscriptions import disconnect
 
 log = logging.getLogger(__name__)
@@ -134,14 +137,25 @@ async def auth(
 
 
 @router.get("/load")
-async def load(installer: InstallerDep, signed_payload_jwt: SignedPayloadJwt = "") -> Response:
-    """The app opened in the control panel."""
+async def load(
+    request: Request, installer: InstallerDep, signed_payload_jwt: SignedPayloadJwt = ""
+) -> Response:
+    """The app opened in the control panel: the store's user is logged in for that store
+    only (a session limited to its connection) and lands on the store's page."""
     try:
         opened = installer.load(signed_payload_jwt)
     except AppInstallError as error:
         return _refusal("load", error)
     view = opened.connection
-    return _page(f"bigsync — {view.name}", f"Store {view.store_hash}: connection {view.name}.")
+    session = await run_in_threadpool(
+        get_accounts(request).open_store_session,
+        view.id,
+        store_user_id=opened.payload.user_id,
+        email=opened.payload.user_email,
+    )
+    start_session(request, session, embedded=True)
+    log.info("app opened for store %s by user %s", view.store_hash, opened.payload.user_id)
+    return RedirectResponse(f"/integrations/{view.id}", status_code=303)
 
 
 @router.get("/uninstall")

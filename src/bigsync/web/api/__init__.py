@@ -1,0 +1,12 @@
+"""The JSON API under `/api/v1`, one router per area, described by `/api/v1/openapi.json`.
+
+Each module defines `router = APIRouter(prefix="/api/v1", tags=[...])` with explicit
+`response_model`s; `ROUTERS` is what `create_app` includes (add a line for a new area)."""
+
+from fastapi import APIRouter
+
+from bigsync.web.api import tokens
+
+ROUTERS: list[APIRouter] = [
+    tokens.router,
+]

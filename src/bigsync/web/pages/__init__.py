@@ -1,0 +1,12 @@
+"""The pages (server-rendered HTML), one router per area, none in the OpenAPI document.
+
+Each module defines `router = APIRouter(include_in_schema=False)`; `ROUTERS` is what
+`create_app` includes (add a line for a new area)."""
+
+from fastapi import APIRouter
+
+from bigsync.web.pages import account
+
+ROUTERS: list[APIRouter] = [
+    account.router,
+]
