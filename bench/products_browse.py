@@ -6,9 +6,10 @@ deep in the catalog (keyset: after a key, never an OFFSET) and with a search.
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Seeds a fresh database (a SQLite file in a temporary directory, or a throw-away schema in
-the PostgreSQL that `--postgres` names, ANALYZEd as autovacuum would) with `--products` products of one variant each and
-their stock at two store locations, manages a fifth of them, gives a hub level to each managed
-variant (one in ten differing from the store), then times `fulfillment.browse.browse` (the
+the PostgreSQL that `--postgres` names, ANALYZEd as autovacuum would) with `--products`
+products of one variant each and their stock at two store locations, manages a fifth of
+them, gives a hub level to each managed variant (one in ten differing from the store), then
+times `fulfillment.browse.browse` (the
 call the page and `/api/v1/connections/{id}/products` make) `--repeat` times per case and
 prints p50 / p95 / max in milliseconds.
 """
@@ -27,18 +28,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stock_import import database  # noqa: E402 -- the bench directory's own helper
+import sqlalchemy as sa
 
-from bigsync.fulfillment import browse, catalog, locations, stock  # noqa: E402
-from bigsync.fulfillment.browse import ProductFilter  # noqa: E402
-from bigsync.fulfillment.catalog import Selection  # noqa: E402
-from bigsync.fulfillment.hub import Hub  # noqa: E402
-from bigsync.store import connection_repository, mirror_repository  # noqa: E402
-from bigsync.store.db import create_engine_for, migrate  # noqa: E402
-from bigsync.store.mirror_schema import MIRROR_TABLES  # noqa: E402
-from bigsync.store.unit_of_work import UnitOfWork  # noqa: E402
-
-import sqlalchemy as sa  # noqa: E402
+from bigsync.fulfillment import browse, catalog, locations, stock
+from bigsync.fulfillment.browse import ProductFilter
+from bigsync.fulfillment.catalog import Selection
+from bigsync.fulfillment.hub import Hub
+from bigsync.store import connection_repository, mirror_repository
+from bigsync.store.db import create_engine_for, migrate
+from bigsync.store.mirror_schema import MIRROR_TABLES
+from bigsync.store.unit_of_work import UnitOfWork
+from stock_import import database
 
 
 def seed(engine: sa.Engine, count: int) -> int:
@@ -58,8 +58,10 @@ def seed(engine: sa.Engine, count: int) -> int:
              "raw": {"option_values": [{"label": "M"}]}, "deleted_at": None}
             for i in range(1, count + 1)
         ]  # fmt: skip
-        places = [{"id": n, "code": f"L{n}", "label": f"Location {n}", "raw": {}} for n in (1, 2)]
-        levels = [
+        places: list[dict[str, Any]] = [
+            {"id": n, "code": f"L{n}", "label": f"Location {n}", "raw": {}} for n in (1, 2)
+        ]
+        levels: list[dict[str, Any]] = [
             {"location_id": n, "product_id": i, "variant_id": 10 * i, "sku": f"SKU-{i:06d}",
              "total_inventory_onhand": 5, "raw": {}}
             for i in range(1, count + 1) for n in (1, 2)
@@ -105,10 +107,10 @@ def main() -> None:
         catalog.manage(hub, Selection(variant_ids=tuple(managed)))
         locations.add(hub, "wh2")
         locations.map_to_store(hub, "wh2", 2)
-        levels = [
+        wanted = [
             (f"SKU-{v // 10:06d}", None, 7 if n % 10 == 0 else 5) for n, v in enumerate(managed)
         ]
-        stock.set_levels(hub, levels, source="bench")
+        stock.set_levels(hub, wanted, source="bench")
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:  # what autovacuum does after a sync's bulk writes
                 conn.exec_driver_sql("ANALYZE")

@@ -5,8 +5,9 @@ Each module defines `router = APIRouter(prefix="/api/v1", tags=[...])` with expl
 
 from fastapi import APIRouter
 
-from bigsync.web.api import tokens
+from bigsync.web.api import products, tokens
 
 ROUTERS: list[APIRouter] = [
     tokens.router,
+    products.router,
 ]

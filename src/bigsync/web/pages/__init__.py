@@ -5,8 +5,9 @@ Each module defines `router = APIRouter(include_in_schema=False)`; `ROUTERS` is 
 
 from fastapi import APIRouter
 
-from bigsync.web.pages import account
+from bigsync.web.pages import account, products
 
 ROUTERS: list[APIRouter] = [
     account.router,
+    products.router,
 ]

@@ -2,7 +2,7 @@
 levels of a variant (the page's stock columns and its "stock differs" filter).
 
 Revision ID: 0011_products_browse
-Revises: 0008_webhooks
+Revises: 0009_accounts (written against 0008_webhooks; re-chain at merge)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0011_products_browse"
-down_revision = "0008_webhooks"
+down_revision = "0009_accounts"  # 0008_webhooks on its own; after web-core's 0009 here
 branch_labels = None
 depends_on = None
 
