@@ -83,7 +83,9 @@ async def test_the_list_pages_through_every_variant_with_a_cursor(
     assert ids == [100 + i for i in range(1, PRODUCTS + 1) if i != 3]  # product 3 deleted
     assert set(totals) == {PRODUCTS - 1}  # counted once, carried by the cursor
     first = items[0]
-    assert first["sku"] == "SKU-001" and first["options"] == "M" and not first["managed"]
+    assert first["sku"] == "SKU-001"
+    assert first["options"] == "M"
+    assert not first["managed"]
     assert [cell["store"] for cell in first["stock"]] == [5]  # the default location -> 1
     found, _ = await _all(web_client, _url(shop), api_headers, search="sku-02")
     assert [i["sku"] for i in found] == [f"SKU-{n:03d}" for n in range(20, 30)]
@@ -107,7 +109,8 @@ async def test_manage_by_ids_and_by_filter_and_unmanage(
     assert answer.json()["changed"] == [f"SKU-00{n}" for n in range(4, 10)]  # 3: deleted
     assert answer.json()["unchanged"] == ["SKU-001", "SKU-002"]
     managed, totals = await _all(web_client, _url(shop), api_headers, status="managed")
-    assert len(managed) == 8 and totals[0] == 8
+    assert len(managed) == 8
+    assert totals[0] == 8
     unmanaged, _ = await _all(web_client, _url(shop), api_headers, status="unmanaged")
     assert len(unmanaged) == PRODUCTS - 1 - 8
     answer = await web_client.post(
@@ -123,7 +126,8 @@ async def test_manage_by_ids_and_by_filter_and_unmanage(
     missing = await web_client.post(
         _url(shop, "/manage"), json={"variant_ids": [99999]}, headers=api_headers
     )
-    assert missing.status_code == 400 and "99999" in missing.json()["detail"]
+    assert missing.status_code == 400
+    assert "99999" in missing.json()["detail"]
 
 
 async def test_stock_levels_record_intents_and_show_differences(
@@ -150,13 +154,15 @@ async def test_stock_levels_record_intents_and_show_differences(
     assert [(i["sku"], i["stock"][0]["hub"], i["stock"][0]["store"]) for i in differs] == [
         ("SKU-001", 9, 5)
     ]
-    assert differs[0]["differs"] and differs[0]["stock"][0]["differs"]
+    assert differs[0]["differs"]
+    assert differs[0]["stock"][0]["differs"]
     bad = await web_client.put(
         f"/api/v1/connections/{shop}/stock",
         json={"levels": [{"sku": "SKU-001", "quantity": 1}, {"sku": "SKU-020", "quantity": 1}]},
         headers=api_headers,
     )
-    assert bad.status_code == 400 and "SKU-020" in bad.json()["detail"]
+    assert bad.status_code == 400
+    assert "SKU-020" in bad.json()["detail"]
     again, _ = await _all(web_client, _url(shop), api_headers, status="differs")
     assert again[0]["stock"][0]["hub"] == 9  # all or nothing
 
@@ -173,7 +179,8 @@ async def test_a_stock_import_previews_then_applies(
     preview = await web_client.post(url, params={"dry_run": "true"}, content=good, headers=headers)
     assert preview.status_code == 200, preview.text
     body = preview.json()
-    assert body["applied"] is False and body["problems"] == []
+    assert body["applied"] is False
+    assert body["problems"] == []
     assert [
         (r["line"], r["sku"], r["location"], r["before"], r["after"]) for r in body["lines"]
     ] == [
@@ -211,7 +218,8 @@ async def test_the_pages_list_manage_set_stock_and_import(
     await login(web_client)
     page = await web_client.get(f"/integrations/{shop}/products")
     assert page.status_code == 200, page.text
-    assert "SKU-001" in page.text and "29 variants match" in page.text
+    assert "SKU-001" in page.text
+    assert "29 variants match" in page.text
     csrf = csrf_of(page)
     base = f"/integrations/{shop}/products"
     done = await web_client.post(
@@ -230,13 +238,15 @@ async def test_the_pages_list_manage_set_stock_and_import(
     )
     assert saved.status_code == 303
     page = await web_client.get(f"{base}?status=differs")
-    assert "SKU-001" in page.text and "SKU-002" not in page.text
+    assert "SKU-001" in page.text
+    assert "SKU-002" not in page.text
     assert "hub-cell differs" in page.text
     preview = await web_client.post(
         f"{base}/import", data={"csrf_token": csrf, "text": "SKU-002,3\nSKU-001,x\n"}
     )
     assert preview.status_code == 200
-    assert "nothing can be applied" in preview.text and "confirm-import" not in preview.text
+    assert "nothing can be applied" in preview.text
+    assert "confirm-import" not in preview.text
     preview = await web_client.post(
         f"{base}/import", data={"csrf_token": csrf, "text": "SKU-002,3\n"}
     )
@@ -246,4 +256,5 @@ async def test_the_pages_list_manage_set_stock_and_import(
     )
     assert confirmed.status_code == 303
     page = await web_client.get(f"{base}?status=managed")
-    assert "Imported 1 stock level" in page.text and 'value="3"' in page.text
+    assert "Imported 1 stock level" in page.text
+    assert 'value="3"' in page.text
