@@ -2,7 +2,7 @@
 hub and store stock per location and the count of matches) for each filter, at the start,
 deep in the catalog (keyset: after a key, never an OFFSET) and with a search.
 
-    .venv/bin/python bench/products_browse.py [--products 50000] [--repeat 20]
+    .venv/bin/python bench/products_browse.py [--products 50000] [--repeat 20] [--http]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Seeds a fresh database (a SQLite file in a temporary directory, or a throw-away schema in
@@ -11,12 +11,15 @@ products of one variant each and their stock at two store locations, manages a f
 them, gives a hub level to each managed variant (one in ten differing from the store), then
 times `fulfillment.browse.browse` (the
 call the page and `/api/v1/connections/{id}/products` make) `--repeat` times per case and
-prints p50 / p95 / max in milliseconds.
+prints p50 / p95 / max in milliseconds. `--http` also times the same cases through the web
+app in process (httpx over ASGI, a real session and API token): `GET /api/v1/connections/
+{id}/products` and the Products page, rendering and serialisation included.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
@@ -92,11 +95,67 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
     return statistics.median(times), p95, times[-1]
 
 
+async def http_cases(
+    engine: sa.Engine, url: str, tmp: Path, cid: int, *, middle: tuple[int, int], repeat: int
+) -> list[tuple[str, tuple[float, float, float]]]:
+    """The API and the page over ASGI: the same cases, timed per request."""
+    import httpx
+
+    from bigsync.accounts import AccountService
+    from bigsync.config import Settings
+    from bigsync.jobs.context import JobContext
+    from bigsync.vault import Vault
+    from bigsync.web.app import create_app
+    from bigsync.web.pagination import encode_cursor
+
+    settings = Settings(data_dir=tmp / "data", database_url=url)
+    context = JobContext(engine=engine, vault=Vault.from_settings(settings), settings=settings)
+    app = create_app(context=context, run_jobs=False, migrate=False)
+    accounts = AccountService(engine)
+    app.state.accounts = accounts
+    accounts.setup_admin("bench", "bench password 1")
+    principal = accounts.login("bench", "bench password 1", client="bench").principal
+    headers = {"Authorization": f"Bearer {accounts.create_token(principal, 'bench').token}"}
+    api = f"/api/v1/connections/{cid}/products"
+    deep = encode_cursor({"p": middle[0], "v": middle[1], "t": None})
+    out: list[tuple[str, tuple[float, float, float]]] = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            login = await client.get("/login")
+            token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+            form = {"csrf_token": token, "username": "bench", "password": "bench password 1"}
+            await client.post("/login", data=form)
+            cases = [
+                ("API all, first page", api, {}, headers),
+                ("API all, deep page", api, {"cursor": deep}, headers),
+                ("API 200 per page", api, {"limit": "200"}, headers),
+                ("API search", api, {"search": "sku-0123"}, headers),
+                ("API differs", api, {"status": "differs"}, headers),
+                ("API managed", api, {"status": "managed"}, headers),
+                ("page all", f"/integrations/{cid}/products", {}, {}),
+                ("page search", f"/integrations/{cid}/products", {"q": "red shirt"}, {}),
+                ("page differs", f"/integrations/{cid}/products", {"status": "differs"}, {}),
+            ]
+            for name, path, params, sent in cases:
+                times = []
+                for _ in range(repeat + 1):
+                    started = time.perf_counter()
+                    answer = await client.get(path, params=params, headers=sent)
+                    times.append((time.perf_counter() - started) * 1000)
+                    assert answer.status_code == 200, answer.text[:300]
+                times = sorted(times[1:])
+                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+                out.append((name, (statistics.median(times), p95, times[-1])))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres", default=None, help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--http", action="store_true", help="also time the API and the page")
     args = parser.parse_args()
     with TemporaryDirectory() as tmp, database(args.postgres, Path(tmp)) as url:
         engine = create_engine_for(url)
@@ -130,6 +189,10 @@ def main() -> None:
         )
         results = [(name, timed(fn, args.repeat)) for name, fn in cases]
         page = browse.browse(hub, ProductFilter("differs"))
+        if args.http:
+            results += asyncio.run(
+                http_cases(engine, url, Path(tmp), cid, middle=middle, repeat=args.repeat)
+            )
         engine.dispose()
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"{backend}: {args.products:,} variants, {len(managed):,} managed, "
