@@ -112,8 +112,9 @@ def browse(
     count: bool = True,
 ) -> ProductsPage:
     """A page of variants matching `filter`, after the key `after` (product id, variant id).
-    `count`: count the matches (up to `COUNT_CAP`); a first page that is not full is its own
-    count, and later pages are not counted (the caller carries the first page's total)."""
+    `count`: count the matches (up to `COUNT_CAP`; not for a search whose first page is
+    full); a first page that is not full is its own count, and later pages are not counted
+    (the caller carries the first page's total)."""
     chosen = (filter or ProductFilter()).check()
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"a page has 1 to {MAX_LIMIT} variants")
@@ -135,7 +136,9 @@ def browse(
         total: int | None = None
         if count and after is None and not more:
             total = len(rows)
-        elif count and after is None:
+        elif count and after is None and chosen.search is None:
+            # A search is not counted past its first page: with few matches the count would
+            # read every variant again (LIKE '%…%' has no index), doubling the page's cost.
             total = catalog_browse.count_matching(
                 conn, hub.connection_id, status=chosen.status, search=chosen.search, cap=COUNT_CAP
             )
