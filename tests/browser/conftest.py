@@ -16,8 +16,10 @@
     shot            `shot(page, "name")`: a full-page screenshot in .artifacts/screenshots/
                     (<test module>-<name>.png); returns the path.
 
-Playwright's sync API runs its own event loop in the test's thread, so browser tests are
-plain `def` tests (not `async def`).
+Playwright's sync API runs its own event loop in the test's thread while it is open, so
+browser tests are plain `def` tests (not `async def`), coroutines a fixture needs run in a
+thread of their own (`run_coroutine`), and Playwright is opened per module: the asyncio
+tests of other modules never meet its loop.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -47,6 +50,7 @@ from bigsync.store import mirror_repository
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
+T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
 ADMIN_USERNAME = "admin"
@@ -64,6 +68,13 @@ BROWSER_SPEC = BuildSpec(
 def sandbox_spec() -> BuildSpec:
     """Small stores: a browser test wants pages with data, not volume."""
     return BROWSER_SPEC
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end in a thread of its own (this thread may be running
+    Playwright's loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def wait_for(what: str, check: Callable[[], Any], *, deadline_s: float = DEADLINE_S) -> Any:
@@ -137,8 +148,9 @@ class HubWorld:
 @pytest.fixture
 def hub_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[HubWorld]:
     """The hub as `bigsync serve` runs it (see the module docstring)."""
-    from bigsync.web import oauth, webhooks
     from bigsync.web.app import create_app
+    from bigsync.web.oauth import router as app_callbacks
+    from bigsync.web.webhooks import router as webhook_receiver
 
     store = next(iter(sandbox.stores.values()))
     tokens = {account.name: token for token, account in store.accounts.items()}
@@ -147,7 +159,7 @@ def hub_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[HubWorld]:
     with SandboxServer(sandbox) as sandbox_url:
         settings = Settings(data_dir=data_dir, database_url=database_url, api_url=sandbox_url)
         context = JobContext.open(settings)
-        app = create_app(context=context, routers=[webhooks.router, oauth.router])
+        app = create_app(context=context, routers=[webhook_receiver, app_callbacks])
         app.state.accounts = AccountService(context.engine)
         served = AppServer(app)
         url = served.start()
@@ -173,7 +185,7 @@ def connected_store(hub_server: HubWorld) -> ConnectionView:
             api_url=hub_server.sandbox_url,
         )
     )
-    report = asyncio.run(service.test(added.connection.name))
+    report = run_coroutine(service.test(added.connection.name))
     assert report.ok, report
 
     def synced() -> bool:
@@ -189,9 +201,9 @@ def connected_store(hub_server: HubWorld) -> ConnectionView:
 # --- the browser ------------------------------------------------------------------------------
 
 
-def _no_browser_reason() -> str | None:
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (make browser installs Debian's chromium)"
+def _no_browser_reason(chromium: Path = CHROMIUM) -> str | None:
+    if not chromium.exists():
+        return f"no Chromium at {chromium} (`make browser` installs Debian's chromium)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -199,20 +211,26 @@ def _no_browser_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+def require_browser(reason: str | None, *, ci: bool) -> None:
+    """Nothing when there is a browser (`reason` None); else skip with the reason, or
+    fail under CI."""
+    if reason is None:
+        return
+    if ci:
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
 def _playwright() -> Iterator[Playwright]:
-    reason = _no_browser_reason()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
+    require_browser(_no_browser_reason(), ci=os.environ.get("CI", "").lower() == "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _browser(_playwright: Playwright) -> Iterator[Browser]:
     browser = _playwright.chromium.launch(
         executable_path=str(CHROMIUM),

@@ -50,6 +50,7 @@ def test_setup_login_tokens_logout(
 
     page.goto(f"{url}/settings/tokens")
     expect(page).to_have_url(re.compile(r".*/login\?next=/settings/tokens$"))
+    shot(page, "login")
     page.fill("#username", ADMIN_USERNAME)
     page.fill("#password", "not the password")
     page.click("button[type=submit]")
@@ -82,6 +83,11 @@ def test_setup_login_tokens_logout(
     refused = httpx.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {value}"})
     assert refused.status_code == 401
     leak_recorder.record_output("page", page.content())
+
+    page.goto(f"{url}/no/such/page")  # the error page keeps the navigation
+    expect(page.locator("h1")).to_have_text("Not found")
+    expect(page.locator(".sidebar")).to_be_visible()
+    shot(page, "not-found")
 
 
 def test_narrow_screens_keep_the_navigation(admin_page: Page, hub_server: HubWorld, shot: Shot):

@@ -234,3 +234,20 @@ def test_a_change_in_the_store_reaches_the_mirror_through_a_webhook(hub: Hub) ->
     text = hub.cli("status", "shop").stdout
     assert "webhooks: no event received yet" not in text
     assert serving.get("/readyz").status_code == 200
+
+
+def test_serve_serves_the_web_app_behind_a_login(hub: Hub) -> None:
+    """The pages, the API and /static are served; only the login, the first-run setup and
+    /static answer without a session or token; the printout says where to start."""
+    serving = hub.serve()
+    assert "first run:  open http://127.0.0.1:" in serving.output()
+    assert "/setup to create the admin" in serving.output()
+    login = serving.get("/login")
+    assert (login.status_code, login.headers["location"]) == (303, "/setup")
+    assert serving.get("/setup").status_code == 200
+    assert serving.get("/static/app.css").status_code == 200
+    api = serving.get("/api/v1/me")
+    assert (api.status_code, api.headers["content-type"]) == (401, "application/problem+json")
+    assert serving.get("/api/v1/openapi.json").status_code == 401
+    tokens = serving.get("/settings/tokens")
+    assert (tokens.status_code, tokens.headers["location"]) == (303, "/setup")

@@ -20,6 +20,7 @@ from bigsync.cli import (
     shipping,
     stock,
     sync,
+    users,
 )
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ for area in (
     fulfillment,
     shipping,
     serve,
+    users,
     sandbox,
     demo,
 ):

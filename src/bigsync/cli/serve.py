@@ -127,6 +127,10 @@ def print_started(console: Console, url: str, info: ServeInfo, timeout: float) -
     public = info.public_url or "not set (BIGSYNC_PUBLIC_URL: needed for webhooks)"
     console.print(f"  public URL: {public}", highlight=False, markup=False)
     console.print(f"  database:   {info.database}", highlight=False, markup=False, overflow="fold")
+    if info.needs_setup:
+        console.print(f"  first run:  open {url}/setup to create the admin", highlight=False)
+    elif info.needs_setup is False:
+        console.print(f"  web app:    {url}/login", highlight=False)
     syncs = [job for job in info.jobs if job.kind == "sync"]
     noun = "connection" if len(syncs) == 1 else "connections"
     console.print(f"  scheduled:  {len(syncs)} {noun}", highlight=False)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from bigsync.accounts import AccountService
 from bigsync.config import Settings, get_settings
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobSpec
@@ -50,6 +51,9 @@ class ServeInfo:
     public_url: str | None
     runs_jobs: bool
     jobs: tuple[JobView, ...]
+    # No user yet: the first visit creates the admin on /setup (None: unknown, the
+    # database is not at this bigsync's schema; /readyz says so).
+    needs_setup: bool | None = False
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -95,7 +99,11 @@ def create_app(
                 views = tuple(scheduler.snapshot()) if scheduler else ()
                 on_ready(
                     ServeInfo(
-                        describe_database(ctx.engine), ctx.settings.public_url, run_jobs, views
+                        describe_database(ctx.engine),
+                        ctx.settings.public_url,
+                        run_jobs,
+                        views,
+                        needs_setup=_needs_setup(app, ctx),
                     )
                 )
             yield
@@ -158,6 +166,14 @@ async def _to_login(request: Request, exc: Exception) -> Response:
     if await run_in_threadpool(get_accounts(request).needs_setup):
         return redirect("/setup")
     return redirect(login_url(exc.next_url))
+
+
+def _needs_setup(app: FastAPI, ctx: JobContext) -> bool | None:
+    accounts = getattr(app.state, "accounts", None) or AccountService(ctx.engine)
+    try:
+        return bool(accounts.needs_setup())
+    except Exception:  # a schema behind or a database away: /readyz reports it
+        return None
 
 
 def _version() -> str:
