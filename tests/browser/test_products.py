@@ -6,49 +6,18 @@ one is previewed (from → to) and confirmed. A screenshot of each page."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from bigsync.connections import ConnectionView, NewConnection
-from bigsync.store import hub_mirror, mirror_repository
-from tests.browser.conftest import CONNECTED_NAME, HubWorld, wait_for
+from bigsync.connections import ConnectionView
+from bigsync.store import hub_mirror
+from tests.browser.conftest import HubWorld, wait_for
 
 Shot = Callable[[Page, str], Path]
-
-
-@pytest.fixture
-def synced_store(hub_server: HubWorld) -> ConnectionView:
-    """`connected_store`, with its connection test run on a thread of its own: Playwright's
-    sync API keeps an event loop running in the test's thread, so `asyncio.run` cannot run
-    there once the browser is open."""
-    service = hub_server.connections()
-    added = service.add(
-        NewConnection(
-            name=CONNECTED_NAME,
-            store=hub_server.store.hash,
-            access_token=hub_server.tokens["full"],
-            api_url=hub_server.sandbox_url,
-        )
-    )
-    with ThreadPoolExecutor(1) as pool:
-        report = pool.submit(asyncio.run, service.test(added.connection.name)).result()
-    assert report.ok, report
-
-    def synced() -> bool:
-        with hub_server.engine.connect() as conn:
-            runs = mirror_repository.recent_runs(conn, connection_id=added.connection.id)
-        assert not any(r["status"] == "failed" for r in runs), runs
-        return any(r["status"] == "ok" for r in runs)
-
-    wait_for("the initial sync", synced)
-    return service.get(added.connection.name)
 
 
 def _writable_variant(hub_server: HubWorld, connection_id: int) -> hub_mirror.StoreVariant:
@@ -82,11 +51,11 @@ def _store_on_hand(hub_server: HubWorld, variant_id: int) -> int | None:
 
 
 def test_products_manage_stock_and_import(
-    admin_page: Page, hub_server: HubWorld, synced_store: ConnectionView, shot: Shot
+    admin_page: Page, hub_server: HubWorld, connected_store: ConnectionView, shot: Shot
 ) -> None:
     page, url = admin_page, hub_server.url
-    base = f"{url}/integrations/{synced_store.id}/products"
-    variant = _writable_variant(hub_server, synced_store.id)
+    base = f"{url}/integrations/{connected_store.id}/products"
+    variant = _writable_variant(hub_server, connected_store.id)
     sku = variant.sku or ""
 
     page.goto(base)
