@@ -20,6 +20,7 @@ TINY_RUNS = {
     "sandbox_throughput.py": ["--products", "40", "--seconds", "1"],
     "serve_scheduler.py": ["--connections", "20"],
     "stock_import.py": ["--items", "30"],
+    "products_browse.py": ["--products", "60", "--repeat", "2"],
     "sync_full.py": ["--products", "40", "--orders", "40", "--customers", "10",
                      "--latency-ms", "0", "--changes", "5"],
     "stock_push.py": ["--items", "200", "--latency-ms", "0", "--inventory-delay-ms", "300"],

@@ -23,6 +23,7 @@ from bigsync.store.hub_repository import HubItem, ItemEvent
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from bigsync.bigcommerce import ClientOptions
     from bigsync.connections import ConnectionService
     from bigsync.sync.model import SyncResult
 
@@ -33,17 +34,20 @@ REFRESH_STREAMS = "products,products_scan,locations,inventory_levels"
 
 @dataclass(frozen=True)
 class Selection:
-    """Which variants a manage / unmanage acts on: all, or by SKU, or by product id."""
+    """Which variants a manage / unmanage acts on: all, or by SKU, product id or variant id
+    (the web app's selections)."""
 
     all: bool = False
     skus: tuple[str, ...] = ()
     product_ids: tuple[int, ...] = ()
+    variant_ids: tuple[int, ...] = ()
 
     def check(self) -> Selection:
         """The selection, or InputError when it names nothing or mixes `all` with names."""
-        if self.all and (self.skus or self.product_ids):
+        named = self.skus or self.product_ids or self.variant_ids
+        if self.all and named:
             raise InputError("choose either --all or --sku/--product, not both")
-        if not (self.all or self.skus or self.product_ids):
+        if not (self.all or named):
             raise InputError("say which variants: --all, --sku SKU or --product ID")
         return self
 
@@ -333,6 +337,15 @@ def _select_variants(
                 f"(see `bigsync products {hub.name}`, or {hub.sync_hint('products')})"
             )
         chosen.update((v.variant_id, v) for v in of_product)
+    if selection.variant_ids:
+        by_id = {v.variant_id: v for v in variants}
+        missing = [i for i in selection.variant_ids if i not in by_id]
+        if missing:
+            raise InputError(
+                f"no variant {missing[0]} in the mirror of {hub.name} (deleted in the store?"
+                f" {hub.sync_hint('products')})"
+            )
+        chosen.update((i, by_id[i]) for i in selection.variant_ids)
     return sorted(chosen.values(), key=lambda v: (v.product_id, v.variant_id))
 
 
@@ -354,6 +367,9 @@ def _select_items(items: Sequence[HubItem], selection: Selection, *, hint: Hub) 
         if not of_product:
             raise InputError(f"the hub manages no variant of product {product_id}")
         chosen.update((i.id, i) for i in of_product)
+    if selection.variant_ids:
+        wanted = set(selection.variant_ids)
+        chosen.update((i.id, i) for i in items if i.variant_id in wanted)
     return list(chosen.values())
 
 
@@ -370,11 +386,13 @@ def item_history(hub: Hub, sku: str) -> list[ItemEvent]:
         return hub_repository.item_events(conn, hub.connection_id, item_id=item.id)
 
 
-async def refresh(service: ConnectionService, name: str) -> SyncResult:
+async def refresh(
+    service: ConnectionService, name: str, *, client_options: ClientOptions | None = None
+) -> SyncResult:
     """Sync the catalog (every variant re-read) and stock per location of `name` now."""
     from bigsync.streams import select_streams  # noqa: PLC0415 -- the engine only when asked
     from bigsync.sync.model import SyncOptions  # noqa: PLC0415
     from bigsync.sync.service import sync_connection  # noqa: PLC0415
 
     options = replace(SyncOptions(streams=select_streams(REFRESH_STREAMS)), scan_every=timedelta(0))
-    return await sync_connection(service, name, options=options)
+    return await sync_connection(service, name, options=options, client_options=client_options)

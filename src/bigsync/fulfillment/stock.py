@@ -162,16 +162,88 @@ def import_stock(hub: Hub, data: bytes | str, *, source: str = "the file") -> li
         return _apply(conn, hub, rows, source=source, problems=problems)
 
 
-def _apply(
+def set_levels(
+    hub: Hub, levels: Sequence[tuple[str, str | None, int]], *, source: str = "the form"
+) -> list[StockChange]:
+    """Set several hub levels, (SKU, location or None for the default, quantity) each: all of
+    them or (any bad) none, in one transaction; a bad level is named by its place (1, 2, …)."""
+    rows = [StockRow(n, sku, q, loc) for n, (sku, loc, q) in enumerate(levels, start=1)]
+    problems = [
+        (row.line, f"quantity {row.quantity} is not from 0 to {MAX_QUANTITY:,}")
+        for row in rows
+        if not 0 <= row.quantity <= MAX_QUANTITY
+    ]
+    if not rows:
+        raise InputError("no stock levels given")
+    with hub.db.write() as conn:
+        return _apply(conn, hub, rows, source=source, problems=problems)
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """One row of a stock file as it would apply: line number, SKU, hub location, the level
+    before (None: none yet) and after, and whether it is written to the store."""
+
+    line: int
+    sku: str
+    location: str
+    before: int | None
+    after: int
+    to_store: bool
+
+    @property
+    def changes(self) -> bool:
+        """Whether applying the row changes the hub level."""
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What a stock file would do: every good row, and the bad ones by line number (any bad
+    row: the import applies nothing)."""
+
+    lines: tuple[PreviewLine, ...]
+    problems: tuple[tuple[int, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file would apply."""
+        return bool(self.lines) and not self.problems
+
+
+def preview_import(hub: Hub, data: bytes | str) -> ImportPreview:
+    """What `import_stock` would do with this file, with the same checks, writing nothing
+    (the hub's upkeep of its items and default location aside)."""
+    rows, problems = parse_stock_file(data)
+    with hub.db.write() as conn:
+        planned, problems = _plan(conn, hub, rows, problems)
+        before = hub_repository.stock_levels(conn, hub.connection_id)
+    lines = tuple(
+        PreviewLine(
+            line=row.line,
+            sku=item.sku or row.sku,
+            location=location.code,
+            before=before.get((item.id, location.id)),
+            after=row.quantity,
+            to_store=location.store_location_id is not None,
+        )
+        for row, item, location in planned
+    )
+    if not rows and not problems:
+        problems = [(1, "no rows (columns: sku,quantity[,location])")]
+    return ImportPreview(lines, tuple(sorted(problems)))
+
+
+def _plan(
     conn: Connection,
     hub: Hub,
     rows: Sequence[StockRow],
+    problems: Sequence[tuple[int, str]],
     *,
-    source: str | None,
-    problems: Sequence[tuple[int, str]] = (),
-) -> list[StockChange]:
-    """Check every row (raising StockFileError with these and the parse `problems`, so
-    nothing is written), then write them all."""
+    raise_first: bool = False,
+) -> tuple[list[tuple[StockRow, HubItem, HubLocation]], list[tuple[int, str]]]:
+    """Check every row: the rows that would apply (row, item, location) and every problem
+    (`raise_first`: raise the first problem as it is, for a single level)."""
     now = hub.now()
     items = {(i.sku or "").casefold(): i for i in catalog.managed_items(conn, hub) if i.sku}
     # Whole reads, filtered here: an IN list of every row's id would pass the databases'
@@ -189,11 +261,26 @@ def _apply(
             location = default if row.location is None else _location(hub, by_code, row.location)
             _check_store_location(hub, location, store)
         except InputError as error:
-            if source is None:
+            if raise_first:
                 raise
             problems.append((row.line, str(error)))
             continue
         planned.append((row, item, location))
+    return planned, problems
+
+
+def _apply(
+    conn: Connection,
+    hub: Hub,
+    rows: Sequence[StockRow],
+    *,
+    source: str | None,
+    problems: Sequence[tuple[int, str]] = (),
+) -> list[StockChange]:
+    """Check every row (raising StockFileError with these and the parse `problems`, so
+    nothing is written), then write them all."""
+    now = hub.now()
+    planned, problems = _plan(conn, hub, rows, problems, raise_first=source is None)
     if problems:
         raise StockFileError(source or "input", sorted(problems))
     before = hub_repository.stock_levels(conn, hub.connection_id)

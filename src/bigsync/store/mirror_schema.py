@@ -106,7 +106,8 @@ variants = _mirror_table(
     sa.Column("purchasing_disabled", sa.Boolean),
     # Hash of `raw`: the periodic variant scan rewrites only rows whose content changed.
     sa.Column("content_hash", sa.String(32), nullable=False),
-    sa.Index("ix_variants_product", "connection_id", "product_id"),
+    # Also the Products page's keyset order (product id, variant id).
+    sa.Index("ix_variants_product", "connection_id", "product_id", "id"),
     sa.Index("ix_variants_sku", "connection_id", "sku"),
     soft_delete=True,
 )
@@ -148,6 +149,7 @@ inventory_levels = _mirror_table(
     sa.Column("total_inventory_onhand", sa.Integer),
     sa.Column("safety_stock", sa.Integer),
     sa.Column("is_in_stock", sa.Boolean),
+    sa.Index("ix_inventory_levels_variant", "connection_id", "variant_id", "location_id"),
     key=("location_id", "product_id", "variant_id"),
 )
 

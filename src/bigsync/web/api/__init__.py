@@ -5,11 +5,12 @@ Each module defines `router = APIRouter(prefix="/api/v1", tags=[...])` with expl
 
 from fastapi import APIRouter
 
-from bigsync.web.api import activity, connections, orders, shipping, tokens
+from bigsync.web.api import activity, connections, orders, products, shipping, tokens
 
 ROUTERS: list[APIRouter] = [
     connections.router,
     tokens.router,
+    products.router,
     orders.router,
     shipping.router,
     activity.router,

@@ -5,11 +5,12 @@ Each module defines `router = APIRouter(include_in_schema=False)`; `ROUTERS` is 
 
 from fastapi import APIRouter
 
-from bigsync.web.pages import account, activity, integrations, orders, shipping
+from bigsync.web.pages import account, activity, integrations, orders, products, shipping
 
 ROUTERS: list[APIRouter] = [
     integrations.router,
     account.router,
+    products.router,
     orders.router,
     shipping.router,
     activity.router,
