@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0011_products_browse"
-down_revision = "0009_accounts"  # 0008_webhooks on its own; after web-core's 0009 here
+down_revision = "0010_worker"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_orders_browse"
-down_revision = "0010_worker"
+down_revision = "0011_products_browse"
 branch_labels = None
 depends_on = None
 
