@@ -14,10 +14,10 @@ process (no scheduler), an admin with a browser session and an API token, and re
 each URL once to warm up, then `--requests` times through an ASGI middleware that times the
 app alone (from the request's arrival to the end of the response body).
 
-URLs: the products page (first page, a search, a deep cursor page) and its API list, the
-orders page (first, search, status filter, a deep page below the oldest 1%), its API list,
-and an order's page and API detail. A URL whose route the app does not have (the products
-pages before they exist) is skipped with a note.
+URLs: the products page (first page, a search, a deep keyset page) and its API list (first
+and deep), the orders page (first, search, status filter, a deep page below the oldest 1%),
+its API list, and an order's page and API detail. A URL whose route the app does not have
+is skipped with a note.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from bigsync.store import connection_repository, mirror_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.streams import rows
+from bigsync.web.pagination import decode_cursor
 
 CHUNK = 1000
 FIRST_ORDER = 100
@@ -240,11 +241,14 @@ async def measure(
         deep_product = max(1, products // 100)
         detail_id = FIRST_ORDER + orders // 2
         products_cursor = await _products_cursor(timer, url, cid, token, deep_product)
+        deep = decode_cursor(products_cursor) if products_cursor else {}
+        products_after = f"after={deep.get('p')}.{deep.get('v')}&total={deep.get('t')}"
         pages = [
             ("page", f"/integrations/{cid}/products"),
             ("page", f"/integrations/{cid}/products?q=Hopper"),
-            ("page", f"/integrations/{cid}/products?cursor={products_cursor}"),
+            ("page", f"/integrations/{cid}/products?{products_after}" if deep else ""),
             ("api", f"/api/v1/connections/{cid}/products"),
+            ("api", f"/api/v1/connections/{cid}/products?cursor={products_cursor}"),
             ("page", f"/integrations/{cid}/orders"),
             ("page", f"/integrations/{cid}/orders?q=dijkstra"),
             ("page", f"/integrations/{cid}/orders?q={last_order - 3}"),
@@ -262,7 +266,7 @@ async def measure(
         async with httpx.AsyncClient(transport=transport, base_url=url) as client:
             client.cookies.set("bigsync_session", session.token)
             for kind, path in pages:
-                if not _route_exists(app, path) or path.endswith("cursor="):
+                if not path or not _route_exists(app, path) or path.endswith("cursor="):
                     results.append((kind, path, None, 0))
                     continue
                 headers = {"Authorization": f"Bearer {token}"} if kind == "api" else {}

@@ -181,6 +181,7 @@ def audit_page(
     return render(
         request,
         "activity/audit.html",
+        active="audit",
         audit=found[:PAGE_SIZE],
         next_url=f"/audit?before={following}" if following is not None else None,
     )
