@@ -22,7 +22,7 @@ from bigsync.fulfillment.hub import Hub
 from bigsync.fulfillment.order_status import resolve_status
 from bigsync.store import hub_mirror, hub_repository, orders_browse, shipping_repository
 from bigsync.store.hub_mirror import OrderStatus
-from bigsync.store.orders_browse import SHIPPING_FILTERS, AddressRecord, LineRecord
+from bigsync.store.orders_browse import SHIPPING_FILTERS, AddressRecord
 from bigsync.store.outbox_repository import OutboxRow, get_intents
 from bigsync.writeback.intents import IntentState
 
@@ -366,7 +366,9 @@ def _options(raw: Mapping[str, Any]) -> str:
     return ", ".join(shown)
 
 
-def _line(line: LineRecord, left: Mapping[int, int], reserved: Mapping[int, int]) -> LineView:
+def _line(
+    line: hub_mirror.OrderLine, left: Mapping[int, int], reserved: Mapping[int, int]
+) -> LineView:
     return LineView(
         id=line.id,
         order_address_id=line.order_address_id,
@@ -403,7 +405,7 @@ def order_detail(hub: Hub, order_id: int) -> OrderDetail | None:
         record = orders_browse.get_order(conn, cid, order_id)
         if record is None:
             return None
-        lines = orders_browse.order_lines(conn, cid, order_id)
+        lines = hub_mirror.order_lines(conn, cid, order_id)
         addresses = orders_browse.order_addresses(conn, cid, order_id)
         payments = orders_browse.order_transactions(conn, cid, order_id)
         recorded = hub_repository.shipments_of_order(conn, cid, order_id)
@@ -412,7 +414,7 @@ def order_detail(hub: Hub, order_id: int) -> OrderDetail | None:
         store_order = hub_mirror.store_order(conn, cid, order_id)
         assert store_order is not None
         reserved = shipments.reserved_by_hub(conn, store_order, recorded)
-        left = shipments.remaining(hub_mirror.order_lines(conn, cid, order_id), reserved)
+        left = shipments.remaining(lines, reserved)
         statuses = hub_mirror.store_order_statuses(conn, cid)
         services = shipping_repository.list_services(conn, cid)
         rules = shipping_repository.list_rules(conn, cid)

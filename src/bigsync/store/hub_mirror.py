@@ -4,8 +4,8 @@ shipping method the store uses. Read-only; the caller owns the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -174,6 +174,8 @@ class OrderLine:
     quantity: int
     quantity_shipped: int
     type: str | None  # physical, digital, giftcertificate
+    total_inc_tax: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)  # its document
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,8 @@ def order_lines(conn: sa.Connection, connection_id: int, order_id: int) -> list[
             quantity=int(r.quantity or 0),
             quantity_shipped=int(r.quantity_shipped or 0),
             type=r.raw.get("type") if isinstance(r.raw, dict) else None,
+            total_inc_tax=r.total_inc_tax,
+            raw=r.raw if isinstance(r.raw, dict) else {},
         )
         for r in conn.execute(query)
     ]

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from bigsync.store.hub_schema import hub_shipments
 from bigsync.store.mirror_schema import (
-    order_products,
     order_shipping_addresses,
     orders,
     transactions,
@@ -246,46 +245,6 @@ def get_order(conn: sa.Connection, connection_id: int, order_id: int) -> OrderRe
     if row is None:
         return None
     return _record(row, row.raw if isinstance(row.raw, dict) else {})
-
-
-@dataclass(frozen=True)
-class LineRecord:
-    """A line (order product) of an order with its document."""
-
-    id: int
-    order_address_id: int | None
-    product_id: int | None
-    variant_id: int | None
-    sku: str | None
-    name: str | None
-    quantity: int
-    quantity_shipped: int
-    total_inc_tax: float | None
-    raw: Mapping[str, Any]
-
-
-def order_lines(conn: sa.Connection, connection_id: int, order_id: int) -> list[LineRecord]:
-    """The lines of one order, by id."""
-    table = order_products
-    query = sa.select(table).where(
-        table.c.connection_id == connection_id, table.c.order_id == order_id
-    )  # sorted here: an ORDER BY id leads SQLite to scan the primary key, not the order's index
-    found = [
-        LineRecord(
-            id=r.id,
-            order_address_id=r.order_address_id or None,
-            product_id=r.product_id,
-            variant_id=r.variant_id,
-            sku=r.sku,
-            name=r.name,
-            quantity=int(r.quantity or 0),
-            quantity_shipped=int(r.quantity_shipped or 0),
-            total_inc_tax=r.total_inc_tax,
-            raw=r.raw if isinstance(r.raw, dict) else {},
-        )
-        for r in conn.execute(query)
-    ]
-    return sorted(found, key=lambda line: line.id)
 
 
 @dataclass(frozen=True)
