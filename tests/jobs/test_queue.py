@@ -17,9 +17,11 @@ from bigsync.errors import NotFoundError, RateLimitedError, SchemaMismatchError,
 from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobOutcome, JobSpec
 from bigsync.jobs.queue import (
+    QUEUE,
     JobBusy,
     QueueNudge,
     QueueOptions,
+    enqueue,
     list_jobs,
     queueing_lock,
     retry_decision,
@@ -174,6 +176,70 @@ async def test_the_tick_queues_what_is_due_once_and_the_schedule_moves_on(ctx: J
         }
 
 
+async def _left_running(worker: QueueWorker, kind: str, shop: int) -> tuple[int, int]:
+    """A job of `kind` the way a worker SIGKILLed as it began leaves it: `doing`, no
+    schedule written; its id and its worker's (still taken for alive: its heartbeat is
+    fresh)."""
+    manager = worker.app.job_manager
+    job_id = await enqueue(worker.app, kind, shop)
+    gone = await manager.register_worker()
+    fetched = await manager.fetch_job(queues=[QUEUE], worker_id=gone)
+    assert job_id is not None
+    assert fetched is not None
+    assert fetched.id == job_id
+    return job_id, gone
+
+
+def _falls_silent(engine: sa.Engine, worker_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
+                "WHERE id = :id"
+            ),
+            {"id": worker_id},
+        )
+
+
+async def _statuses(worker: QueueWorker) -> list[tuple[int, str]]:
+    jobs = await worker.app.job_manager.list_jobs_async(task="bigsync.sync")
+    return sorted((job.id or 0, job.status or "") for job in jobs)
+
+
+@pytest.mark.postgres
+async def test_a_running_job_is_never_queued_beside_itself(ctx: JobContext) -> None:
+    shop = _ready(ctx.engine, "shop")
+    worker = QueueWorker(ctx, jobs={"sync": JobSpec(Runs().job("sync"))}, clock=Clock())
+    async with worker.app.open_async():
+        running, gone = await _left_running(worker, "sync", shop)
+        await worker.tick()  # due by its schedule (none written yet), but it runs
+        assert await _statuses(worker) == [(running, "doing")]
+        _falls_silent(ctx.engine, gone)
+        await worker.tick()  # its worker is gone: handed back, still the only one
+        assert await _statuses(worker) == [(running, "todo")]
+        await worker.tick()
+        assert await _statuses(worker) == [(running, "todo")]
+
+
+@pytest.mark.postgres
+async def test_a_dead_workers_job_ends_when_a_nudge_queued_it_again(ctx: JobContext) -> None:
+    shop = _ready(ctx.engine, "shop")
+    worker = QueueWorker(ctx, jobs={"sync": JobSpec(Runs().job("sync"))}, clock=Clock())
+    async with worker.app.open_async():
+        stalled, gone = await _left_running(worker, "sync", shop)
+        queued = await enqueue(worker.app, "sync", shop)  # "Sync now" while it ran
+        assert queued is not None
+        _falls_silent(ctx.engine, gone)
+        # The stalled one cannot go back beside the queued one: it ends, which frees the
+        # store's lock for the queued one.
+        assert await worker.recover_stalled() == 1
+        assert await _statuses(worker) == sorted([(stalled, "aborted"), (queued, "todo")])
+        fresh = await worker.app.job_manager.register_worker()
+        fetched = await worker.app.job_manager.fetch_job(queues=[QUEUE], worker_id=fresh)
+        assert fetched is not None
+        assert fetched.id == queued
+
+
 @pytest.mark.postgres
 async def test_failures_back_off_and_busy_comes_back_soon(ctx: JobContext) -> None:
     runs, clock = Runs(), Clock()
@@ -198,7 +264,9 @@ async def test_failures_back_off_and_busy_comes_back_soon(ctx: JobContext) -> No
 
 
 @pytest.mark.postgres
-async def test_a_worker_stops_before_a_job_once_a_newer_bigsync_migrated(ctx: JobContext) -> None:
+async def test_a_worker_stops_before_a_job_once_a_newer_bigsync_migrated(
+    ctx: JobContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = Runs()
     shop = _ready(ctx.engine, "shop")
     options = WorkerOptions(concurrency=1, queue=QueueOptions(tick_every_s=60))
@@ -222,6 +290,11 @@ async def test_a_worker_stops_before_a_job_once_a_newer_bigsync_migrated(ctx: Jo
     with ctx.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     worker = QueueWorker(ctx, jobs={"sync": JobSpec(runs.job("sync"))}, options=options)
+
+    async def idle_tick() -> None:  # the tick, first in line, would meet the schema first
+        return None
+
+    monkeypatch.setattr(worker, "tick", idle_tick)
     started = asyncio.Event()
     task = asyncio.create_task(worker.run(on_started=started.set))
     await asyncio.wait_for(started.wait(), timeout=30)

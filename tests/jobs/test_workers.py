@@ -84,10 +84,6 @@ def _kill_mid_sync(worker: subprocess.Popen[str], engine: sa.Engine, worker_id: 
         worker.send_signal(signal.SIGCONT)
 
 
-@pytest.mark.skip(
-    reason="issue #13: since the web app's merge some stores' schedule_state never reads "
-    "'ok' within 150 s although every sync job succeeds; under investigation"
-)
 @pytest.mark.timeout(300, method="thread")
 def test_fifty_stores_three_workers_one_killed(tmp_path: Path, postgres_url: str) -> None:
     spec = BuildSpec(

@@ -30,6 +30,9 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from procrastinate import exceptions as queue_errors
+from procrastinate.jobs import Status
+
 from bigsync.errors import BigsyncError, SchemaMismatchError
 from bigsync.jobs import metrics
 from bigsync.jobs.model import JobOutcome
@@ -295,8 +298,15 @@ class QueueWorker:
         return self.store.connections(), self.store.load_state()
 
     async def _waiting_locks(self) -> set[str]:
-        jobs = await self.app.job_manager.list_jobs_async(queue=QUEUE, status="todo")
-        return {job.queueing_lock for job in jobs if job.queueing_lock}
+        """The queueing locks of the jobs waiting or running: a job that runs has not yet
+        moved its schedule on (a worker may even have died before it could), so it is not
+        queued again beside itself."""
+        manager = self.app.job_manager
+        locks: set[str] = set()
+        for status in ("todo", "doing"):
+            jobs = await manager.list_jobs_async(queue=QUEUE, status=status)
+            locks.update(job.queueing_lock for job in jobs if job.queueing_lock)
+        return locks
 
     async def recover_stalled(self) -> int:
         """Put the running jobs of workers silent for `stalled_after_s` back in the queue;
@@ -311,17 +321,31 @@ class QueueWorker:
                 is_worker_alive, self.ctx.engine, job.worker_id
             ):
                 continue  # late heartbeats, live process: its job runs on
+            silent = self.options.queue.stalled_after_s
             try:
                 await manager.retry_job(job)
+            except queue_errors.UniqueViolation:
+                # The same job (its queueing lock) already waits, queued by a nudge while
+                # this one ran: that one does the work, and this one ends so that the
+                # store's lock frees up for it.
+                await manager.finish_job(job, Status.ABORTED, delete_job=False)
+                log.warning(
+                    "job %s (%s) of a worker silent for %.0f s ended: the same job waits "
+                    "in the queue",
+                    job.id,
+                    job.task_name,
+                    silent,
+                )
             except Exception as error:  # another tick got there first
                 log.debug("could not hand job %s back: %s", job.id, error)
                 continue
+            else:
+                log.warning(
+                    "job %s (%s) of a worker silent for %.0f s is back in the queue",
+                    job.id,
+                    job.task_name,
+                    silent,
+                )
             recovered += 1
-            log.warning(
-                "job %s (%s) of a worker silent for %.0f s is back in the queue",
-                job.id,
-                job.task_name,
-                self.options.queue.stalled_after_s,
-            )
         metrics.jobs_recovered(recovered)
         return recovered
