@@ -37,13 +37,16 @@ def start_sandbox(
     customers: int,
     latency_ms: float,
     plan: str,
+    stores: int = 1,
+    seed: int = 1,
 ) -> subprocess.Popen[bytes]:
-    """`bigsync sandbox` with one store of that size (seed 1), pinned to CPU 0."""
+    """`bigsync sandbox` with `stores` stores of that size, pinned to CPU 0."""
     command = [
         str(BIGSYNC),
         "sandbox",
         f"--port={port}",
-        "--seed=1",
+        f"--seed={seed}",
+        f"--stores={stores}",
         f"--products={products}",
         f"--orders={orders}",
         f"--customers={customers}",

@@ -1,13 +1,15 @@
 """Worker mode at scale: stores synced per minute by 1, 2 and 4 `bigsync worker` processes on
 PostgreSQL (small sandbox stores, each answer delayed by --latency-ms, the way a real store's
-network round trip is), and the queue's own overhead per job (no-op jobs through one
-in-process worker: fetch, status writes, the schedule's state, the schema check).
+network round trip is), the workers' CPU per store, and the queue's own overhead per job
+(no-op jobs through one in-process worker: fetch, status writes, the schedule's state, the
+schema check).
 
     .venv/bin/python bench/workers.py --stores 200 --workers 1,2,4
 
 PostgreSQL: BIGSYNC_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
-every run uses a schema of its own, dropped at the end. The sandbox runs in this process
-(a thread), so the workers' CPU is theirs."""
+every run uses a schema of its own, dropped at the end. The sandbox is a `bigsync sandbox`
+process of its own (pinned to CPU 0), so neither the bench nor the workers share its CPU
+time or its GIL."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -34,14 +37,11 @@ from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobOutcome, JobSpec
 from bigsync.jobs.queue import QueueOptions, enqueue
 from bigsync.jobs.worker import QueueWorker, WorkerOptions
-from bigsync.sandbox.backend import BuildSpec, Sandbox
-from bigsync.sandbox.builder import build_sandbox
-from bigsync.sandbox.generator import StoreSizes
-from bigsync.sandbox.server import SandboxServer
 from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.schema import connections
 from bigsync.vault import Vault
+from sandbox_process import free_port, start_sandbox, wait_ready
 
 BASE = os.environ.get(
     "BIGSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -64,22 +64,20 @@ def fresh_schema() -> Iterator[str]:
         admin.dispose()
 
 
-def connect_all(url: str, data_dir: Path, api_url: str, sandbox: Sandbox) -> None:
+def connect_all(url: str, data_dir: Path, api_url: str, stores: list[dict[str, Any]]) -> None:
     engine = create_engine_for(url)
     migrate(engine)
     settings = Settings(data_dir=data_dir, database_url=url, api_url=api_url)
     service = ConnectionService(engine, Vault.from_settings(settings), actor="bench",
                                 default_api_url=api_url)  # fmt: skip
     names = []
-    for number, store in enumerate(sandbox.stores.values()):
-        token = next(t for t, a in store.accounts.items() if a.name == "full")
+    for number, store in enumerate(stores):
+        token = next(a["access_token"] for a in store["accounts"] if a["name"] == "full")
         names.append(f"store {number:04d}")
-        service.add(NewConnection(name=names[-1], store=store.hash, access_token=token))
+        service.add(NewConnection(name=names[-1], store=store["hash"], access_token=token))
 
     # One connection test; the other stores get its result (same token, same kind of store).
-    latency, sandbox.latency_ms = sandbox.latency_ms, 0.0
     asyncio.run(service.test(names[0]))
-    sandbox.latency_ms = latency
     columns = ("features", "disabled_features", "last_test", "last_tested_at", "granted_scopes")
     with engine.begin() as conn:
         tested = sa.select(*(connections.c[c] for c in columns)).where(
@@ -97,15 +95,30 @@ def synced(engine: sa.Engine) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
-def run_fleet(sandbox: Sandbox, api_url: str, workers: int, concurrency: int) -> float:
-    """Seconds from the workers' start until every store's first sync is done."""
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a running process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_fleet(
+    stores: list[dict[str, Any]], api_url: str, workers: int, concurrency: int
+) -> tuple[float, float]:
+    """Seconds from the workers' start until every store's first sync is done, and the
+    workers' CPU seconds."""
     with tempfile.TemporaryDirectory() as folder, fresh_schema() as url:
         data = Path(folder) / "data"
-        connect_all(url, data, api_url, sandbox)
+        connect_all(url, data, api_url, stores)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BIGSYNC_")}
         env |= {"BIGSYNC_DATA_DIR": str(data), "BIGSYNC_DATABASE_URL": url,
                 "BIGSYNC_API_URL": api_url, "BIGSYNC_LOG_LEVEL": "WARNING"}  # fmt: skip
         engine = create_engine_for(url)
+        cpu_before = children_cpu_s()
         started = time.monotonic()
         processes = [
             subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
@@ -117,7 +130,7 @@ def run_fleet(sandbox: Sandbox, api_url: str, workers: int, concurrency: int) ->
             for _ in range(workers)
         ]
         try:
-            while synced(engine) < len(sandbox.stores):
+            while synced(engine) < len(stores):
                 if any(p.poll() is not None for p in processes):
                     raise RuntimeError("a worker exited")
                 time.sleep(0.2)
@@ -128,7 +141,7 @@ def run_fleet(sandbox: Sandbox, api_url: str, workers: int, concurrency: int) ->
             for process in processes:
                 process.wait(timeout=60)
             engine.dispose()
-    return elapsed
+    return elapsed, children_cpu_s() - cpu_before
 
 
 def queue_overhead(jobs: int) -> float:
@@ -183,6 +196,7 @@ def queue_overhead(jobs: int) -> float:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
@@ -192,21 +206,30 @@ def main() -> None:
     parser.add_argument("--noop-jobs", type=int, default=500)
     parser.add_argument("--plan", default="enterprise", help="the stores' plan (rate quota)")
     args = parser.parse_args()
-    spec = BuildSpec(seed=5, stores=args.stores, plan=args.plan,
-                     sizes=StoreSizes(products=args.products, orders=args.products,
-                                      customers=max(1, args.products // 2)))  # fmt: skip
-    sandbox = build_sandbox(spec, latency_ms=args.latency_ms)
+    port = free_port()
+    server = start_sandbox(port, stores=args.stores, seed=5, products=args.products,
+                           orders=args.products, customers=max(1, args.products // 2),
+                           latency_ms=args.latency_ms, plan=args.plan)  # fmt: skip
+    api_url = f"http://127.0.0.1:{port}"
     print(f"stores: {args.stores:,} ({args.products} products, {args.products} orders each), "
           f"{args.latency_ms:.0f} ms per answer, plan {args.plan}, "
           f"--concurrency {args.concurrency}")  # fmt: skip
     base: float | None = None
-    with SandboxServer(sandbox) as api_url:
+    try:
+        stores = asyncio.run(wait_ready(api_url, server))["stores"]
         for workers in (int(w) for w in args.workers.split(",")):
-            elapsed = run_fleet(sandbox, api_url, workers, args.concurrency)
+            sandbox_before = process_cpu_s(server.pid)
+            elapsed, cpu_s = run_fleet(stores, api_url, workers, args.concurrency)
+            sandbox_s = process_cpu_s(server.pid) - sandbox_before
             rate = args.stores / elapsed * 60
             base = base or rate
             print(f"workers {workers}: {elapsed:6.1f} s, {rate:7.0f} stores/min "
-                  f"({rate / base:.2f}x)")  # fmt: skip
+                  f"({rate / base:.2f}x); CPU per store: workers "
+                  f"{cpu_s / args.stores * 1000:.0f} ms, sandbox "
+                  f"{sandbox_s / args.stores * 1000:.0f} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     overhead = queue_overhead(args.noop_jobs)
     print(f"queue overhead: {overhead:.2f} ms per job ({args.noop_jobs} no-op jobs, one at a time)")
 

@@ -344,3 +344,18 @@ async def test_the_web_tier_without_jobs_queues_its_nudges(ctx: JobContext) -> N
         ("dispatch_outbox", shop, "todo"),
         ("webhook_refresh", shop, "todo"),
     ]
+
+
+@pytest.mark.postgres
+async def test_the_tick_queues_a_job_with_work_only_where_work_waits(ctx: JobContext) -> None:
+    shop, idle = _ready(ctx.engine, "shop"), _ready(ctx.engine, "idle")
+    busy: set[int] = set()
+    table = {"outbox": JobSpec(Runs().job("outbox"), with_work=lambda _ctx, _now: set(busy))}
+    worker = QueueWorker(ctx, jobs=table, clock=Clock())
+    async with worker.app.open_async():
+        await worker.tick()
+        assert await _todo(worker) == []  # nothing waits anywhere: no job at all
+        busy.add(shop)
+        await worker.tick()
+        assert [job[:2] for job in await _todo(worker)] == [("bigsync.outbox", shop)]
+        assert idle not in {job[1] for job in await _todo(worker)}

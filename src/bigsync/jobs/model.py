@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -41,12 +41,18 @@ class JobSpec:
     """One kind of job in the scheduler's table: the function, how often it runs per
     connection (None: the connection's own sync interval), which connections it is for (any
     of `features` active; empty: every connection whose test passed) and the arguments it is
-    called with besides the connection id."""
+    called with besides the connection id.
+
+    `with_work`, for a job that has nothing to do unless work waits (the outbox): the
+    connections with work at a moment. Worker mode's tick queues the job only for those (a
+    queued job costs a round trip through the queue; the in-process scheduler runs the
+    function, which finds nothing to do in one query)."""
 
     function: JobFunction
     every: timedelta | None = None
     features: frozenset[str] = frozenset()
     arguments: Mapping[str, Any] = field(default_factory=dict)
+    with_work: Callable[[JobContext, datetime], set[int]] | None = None
 
     def applies_to(self, connection: ScheduledConnection) -> bool:
         """Whether this job runs for `connection`."""

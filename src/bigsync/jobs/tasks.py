@@ -6,7 +6,7 @@ embedded scheduler and a procrastinate worker run the very same code. Each retur
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bigsync.errors import DispatchLockedError, SyncLockedError
 from bigsync.jobs.context import JobContext
@@ -17,7 +17,7 @@ from bigsync.sync.service import sync_connection
 from bigsync.webhooks.refresh import run_pending_refreshes
 from bigsync.webhooks.subscriptions import keep_connection_hooks
 from bigsync.writeback.dispatcher import DispatchOptions
-from bigsync.writeback.service import push_connection
+from bigsync.writeback.service import connections_with_due_intents, push_connection
 
 SYNC = "sync"
 DISPATCH_OUTBOX = "dispatch_outbox"
@@ -84,6 +84,11 @@ async def dispatch_outbox_job(ctx: JobContext, connection_id: int) -> JobOutcome
     return JobOutcome("ok", f"outbox: {text}")
 
 
+def outbox_with_work(ctx: JobContext, now: datetime) -> set[int]:
+    """The connections whose outbox has intents due at `now`."""
+    return connections_with_due_intents(ctx.engine, now=now)
+
+
 async def webhook_refresh_job(ctx: JobContext, connection_id: int) -> JobOutcome:
     """Refresh the records the connection's webhook deliveries named (the durable queue)."""
     report = await run_pending_refreshes(
@@ -129,8 +134,11 @@ def sync_outcome(result: SyncResult) -> JobOutcome:
 
 DEFAULT_JOBS: dict[str, JobSpec] = {
     SYNC: JobSpec(sync_connection_job),  # every connection, at its own interval
-    # Every connection: intents recorded by the CLI or the web app wait at most a minute.
-    DISPATCH_OUTBOX: JobSpec(dispatch_outbox_job, every=timedelta(minutes=1)),
+    # Every connection with intents due: those recorded by the CLI or the web app (which
+    # nudge it at once) and retries wait at most a minute.
+    DISPATCH_OUTBOX: JobSpec(
+        dispatch_outbox_job, every=timedelta(minutes=1), with_work=outbox_with_work
+    ),
     # Deliveries nudge the refresh at once; the timer retries refreshes that failed.
     WEBHOOK_REFRESH: JobSpec(
         webhook_refresh_job, every=timedelta(minutes=1), features=frozenset({"webhooks"})
@@ -148,6 +156,7 @@ __all__ = [
     "WEBHOOK_REFRESH",
     "WEBHOOK_UPKEEP",
     "dispatch_outbox_job",
+    "outbox_with_work",
     "sync_connection_job",
     "sync_outcome",
     "webhook_refresh_job",

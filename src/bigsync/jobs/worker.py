@@ -275,6 +275,7 @@ class QueueWorker:
         await self.recover_stalled()
         now = self.clock()
         connections, states = await asyncio.to_thread(self._read_schedule)
+        with_work = await asyncio.to_thread(self._with_work, now)
         waiting = await self._waiting_locks()
         queued = 0
         for connection in connections:
@@ -283,6 +284,8 @@ class QueueWorker:
             for kind, spec in self.jobs.items():
                 if not spec.applies_to(connection):
                     continue
+                if kind in with_work and connection.id not in with_work[kind]:
+                    continue  # nothing waits for it: no job (it stays due for later)
                 row = states.get((connection.id, kind))
                 due = row.next_run_at if row and row.next_run_at else now
                 if due > now or queueing_lock(kind, connection.id) in waiting:
@@ -293,6 +296,13 @@ class QueueWorker:
                 if await enqueue(self.app, kind, connection.id, arguments=arguments):
                     queued += 1
         metrics.tick_queued(queued)
+
+    def _with_work(self, now: datetime) -> dict[str, set[int]]:
+        return {
+            kind: spec.with_work(self.ctx, now)
+            for kind, spec in self.jobs.items()
+            if spec.with_work is not None
+        }
 
     def _read_schedule(self) -> tuple[list[Any], dict[tuple[int, str], ScheduleRow]]:
         return self.store.connections(), self.store.load_state()

@@ -340,6 +340,24 @@ def next_due_at(conn: sa.Connection, connection_id: int, states: Sequence[str]) 
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def connections_with_work(
+    conn: sa.Connection, *, anytime: Sequence[str], when_due: Sequence[str], now: datetime
+) -> set[int]:
+    """The connections with an intent in `anytime`, or in `when_due` with its
+    `next_attempt_at` come, across all connections."""
+    query = (
+        sa.select(outbox.c.connection_id)
+        .where(
+            sa.or_(
+                outbox.c.state.in_(list(anytime)),
+                sa.and_(outbox.c.state.in_(list(when_due)), outbox.c.next_attempt_at <= now),
+            )
+        )
+        .distinct()
+    )
+    return set(conn.execute(query).scalars())
+
+
 def count_by_state(conn: sa.Connection, connection_id: int) -> dict[str, int]:
     """How many intents the connection has in each state."""
     query = (

@@ -52,4 +52,6 @@ outbox = sa.Table(
     sa.UniqueConstraint("connection_id", "live_key", name="uq_outbox_live_key"),
     sa.Index("ix_outbox_due", "connection_id", "state", "next_attempt_at"),
     sa.Index("ix_outbox_dedupe", "connection_id", "dedupe_key"),
+    # Which connections have work now, across all of them (worker mode's tick).
+    sa.Index("ix_outbox_open", "state", "next_attempt_at"),
 )

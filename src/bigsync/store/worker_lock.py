@@ -6,32 +6,47 @@ runs (a busy event loop) is never taken for dead."""
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 
-_LOCK = sa.text("SELECT pg_advisory_lock(hashtext('bigsync worker ' || current_schema()), :id)")
 _TRY = sa.text("SELECT pg_try_advisory_lock(hashtext('bigsync worker ' || current_schema()), :id)")
 _UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext('bigsync worker ' || current_schema()), :id)")
 
 
 class WorkerLiveness:
-    """The lock a running worker holds (`hold` once its queue worker id is known)."""
+    """The lock a running worker holds (`hold` once its queue worker id is known). Safe from
+    any thread: a worker's first jobs call `hold` at the same moment."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.worker_id: int | None = None
         self._conn: sa.Connection | None = None
+        self._mutex = threading.Lock()
 
     def hold(self, worker_id: int) -> None:
         """Hold the lock of `worker_id` until `release` (or the process's end)."""
-        if self.worker_id == worker_id:
-            return
-        self.release()
-        conn = self.engine.connect()
-        conn.execute(_LOCK, {"id": worker_id})
-        conn.commit()
-        self._conn, self.worker_id = conn, worker_id
+        with self._mutex:
+            if self.worker_id == worker_id:
+                return
+            self._release()
+            conn = self.engine.connect()
+            try:
+                taken = bool(conn.execute(_TRY, {"id": worker_id}).scalar())
+                conn.commit()
+            except BaseException:
+                conn.close()
+                raise
+            if not taken:  # ids are unique in a schema: only a bug gets here
+                conn.close()
+                raise RuntimeError(f"another session holds the liveness lock of worker {worker_id}")
+            self._conn, self.worker_id = conn, worker_id
 
     def release(self) -> None:
+        with self._mutex:
+            self._release()
+
+    def _release(self) -> None:
         if self._conn is None:
             return
         try:

@@ -1,6 +1,6 @@
 """Write-back use-cases over the connection service: dispatch a connection's outbox with a
-real client (what `bigsync push` and the scheduler run), list it (a page at a time, by
-state or by filter), retry or drop an entry."""
+real client (what `bigsync push` and the scheduler run), find the connections with work
+waiting, list it (a page at a time, by state or by filter), retry or drop an entry."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from bigsync.writeback.intents import OPEN_STATES, IntentState, describe
 from bigsync.writeback.scopes import scope_gate
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Engine
+
     from bigsync.connections import ConnectionService
 
 
@@ -48,6 +52,18 @@ async def push_connection(
             options=options,
         )
         return await dispatcher.run()
+
+
+def connections_with_due_intents(db: Engine, *, now: datetime) -> set[int]:
+    """The connections whose outbox has work for a dispatch now: an intent pending or sent
+    (a stock level to read back) whose next attempt has come, or one left `sending`."""
+    with UnitOfWork(db).read() as conn:
+        return repo.connections_with_work(
+            conn,
+            anytime=[IntentState.SENDING],
+            when_due=[IntentState.PENDING, IntentState.SENT],
+            now=now,
+        )
 
 
 def list_outbox(
