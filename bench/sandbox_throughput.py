@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import statistics
 import time
-from pathlib import Path
 
 import httpx
 
-from sandbox_process import free_port, pin, start_sandbox, wait_ready
+from sandbox_process import cpu_seconds, free_port, pin, start_sandbox, wait_ready
 
 DEFAULT_PATH = "/v3/catalog/products?include=variants&limit=250"
 
@@ -34,12 +32,6 @@ def _count(body: bytes) -> int:
     whole pages would make this client, not the sandbox, the bottleneck)."""
     match = _COUNT.search(body, max(0, len(body) - 512))
     return int(match.group(1)) if match else 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(

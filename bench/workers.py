@@ -41,7 +41,7 @@ from bigsync.store import connection_repository
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.schema import connections
 from bigsync.vault import Vault
-from sandbox_process import free_port, start_sandbox, wait_ready
+from sandbox_process import cpu_seconds, free_port, start_sandbox, wait_ready
 
 BASE = os.environ.get(
     "BIGSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -98,12 +98,6 @@ def synced(engine: sa.Engine) -> int:
 def children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds of a running process (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_fleet(
@@ -218,9 +212,9 @@ def main() -> None:
     try:
         stores = asyncio.run(wait_ready(api_url, server))["stores"]
         for workers in (int(w) for w in args.workers.split(",")):
-            sandbox_before = process_cpu_s(server.pid)
+            sandbox_before = cpu_seconds(server.pid)
             elapsed, cpu_s = run_fleet(stores, api_url, workers, args.concurrency)
-            sandbox_s = process_cpu_s(server.pid) - sandbox_before
+            sandbox_s = cpu_seconds(server.pid) - sandbox_before
             rate = args.stores / elapsed * 60
             base = base or rate
             print(f"workers {workers}: {elapsed:6.1f} s, {rate:7.0f} stores/min "

@@ -274,8 +274,7 @@ class QueueWorker:
         await self.check_schema()
         await self.recover_stalled()
         now = self.clock()
-        connections, states = await asyncio.to_thread(self._read_schedule)
-        with_work = await asyncio.to_thread(self._with_work, now)
+        connections, states, with_work = await asyncio.to_thread(self._read_schedule, now)
         waiting = await self._waiting_locks()
         queued = 0
         for connection in connections:
@@ -297,15 +296,17 @@ class QueueWorker:
                     queued += 1
         metrics.tick_queued(queued)
 
-    def _with_work(self, now: datetime) -> dict[str, set[int]]:
-        return {
+    def _read_schedule(
+        self, now: datetime
+    ) -> tuple[list[Any], dict[tuple[int, str], ScheduleRow], dict[str, set[int]]]:
+        """The connections, their jobs' states, and per job kind with `with_work` the
+        connections with work at `now`."""
+        with_work = {
             kind: spec.with_work(self.ctx, now)
             for kind, spec in self.jobs.items()
             if spec.with_work is not None
         }
-
-    def _read_schedule(self) -> tuple[list[Any], dict[tuple[int, str], ScheduleRow]]:
-        return self.store.connections(), self.store.load_state()
+        return self.store.connections(), self.store.load_state(), with_work
 
     async def _waiting_locks(self) -> set[str]:
         """The queueing locks of the jobs waiting or running: a job that runs has not yet
@@ -331,31 +332,25 @@ class QueueWorker:
                 is_worker_alive, self.ctx.engine, job.worker_id
             ):
                 continue  # late heartbeats, live process: its job runs on
-            silent = self.options.queue.stalled_after_s
             try:
                 await manager.retry_job(job)
+                fate = "is back in the queue"
             except queue_errors.UniqueViolation:
                 # The same job (its queueing lock) already waits, queued by a nudge while
                 # this one ran: that one does the work, and this one ends so that the
                 # store's lock frees up for it.
                 await manager.finish_job(job, Status.ABORTED, delete_job=False)
-                log.warning(
-                    "job %s (%s) of a worker silent for %.0f s ended: the same job waits "
-                    "in the queue",
-                    job.id,
-                    job.task_name,
-                    silent,
-                )
+                fate = "ended: the same job waits in the queue"
             except Exception as error:  # another tick got there first
                 log.debug("could not hand job %s back: %s", job.id, error)
                 continue
-            else:
-                log.warning(
-                    "job %s (%s) of a worker silent for %.0f s is back in the queue",
-                    job.id,
-                    job.task_name,
-                    silent,
-                )
             recovered += 1
+            log.warning(
+                "job %s (%s) of a worker silent for %.0f s %s",
+                job.id,
+                job.task_name,
+                self.options.queue.stalled_after_s,
+                fate,
+            )
         metrics.jobs_recovered(recovered)
         return recovered

@@ -34,12 +34,11 @@ class WorkerLiveness:
             try:
                 taken = bool(conn.execute(_TRY, {"id": worker_id}).scalar())
                 conn.commit()
+                if not taken:  # ids are unique in a schema: only a bug gets here
+                    raise RuntimeError(f"another session holds the lock of worker {worker_id}")
             except BaseException:
                 conn.close()
                 raise
-            if not taken:  # ids are unique in a schema: only a bug gets here
-                conn.close()
-                raise RuntimeError(f"another session holds the liveness lock of worker {worker_id}")
             self._conn, self.worker_id = conn, worker_id
 
     def release(self) -> None:
