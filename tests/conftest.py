@@ -9,6 +9,7 @@ from functools import cache
 
 import pytest
 
+from tests import migration_template
 from tests.leakscan import LeakRecorder, install
 
 # --- databases ------------------------------------------------------------------------------
@@ -42,6 +43,25 @@ def _postgres_unreachable_reason() -> str | None:
 SECRET_BEARING_TABLES = ("connections", "connection_secrets", "audit_log")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _migration_template() -> Iterator[migration_template.MigrationTemplate]:
+    """Migrations run once per backend in this process, then replay: migration_template.py."""
+    with migration_template.installed(_postgres_base_url) as template:
+        yield template
+
+
+@pytest.fixture(autouse=True)
+def _real_migrations(
+    request: pytest.FixtureRequest, _migration_template: migration_template.MigrationTemplate
+) -> None:
+    """Tests marked `real_migrations` run Alembic's migrations themselves (all tests do with
+    BIGSYNC_TEST_REAL_MIGRATIONS=1)."""
+    _migration_template.enabled = (
+        request.node.get_closest_marker("real_migrations") is None
+        and os.environ.get("BIGSYNC_TEST_REAL_MIGRATIONS") != "1"
+    )
+
+
 @pytest.fixture
 def postgres_url(leak_recorder: LeakRecorder) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test.
@@ -61,7 +81,9 @@ def postgres_url(leak_recorder: LeakRecorder) -> Iterator[str]:
     admin = create_engine_for(_postgres_base_url())
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    # A test needs no durable commits: not waiting for the disk on each one saves seconds.
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    url = admin.url.update_query_dict({"options": options})
     try:
         yield url.render_as_string(hide_password=False)
     finally:

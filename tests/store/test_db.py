@@ -16,6 +16,9 @@ from bigsync.store.db import create_engine_for, migrate, normalize_url
 from bigsync.store.schema import metadata
 from bigsync.store.unit_of_work import UnitOfWork
 
+# The migrations' own tests: Alembic runs them, never the suite's replay of them.
+pytestmark = pytest.mark.real_migrations
+
 OWN_TABLES = {"connections", "connection_secrets", "audit_log"}
 
 
@@ -142,3 +145,18 @@ def test_connections_and_vault_import_sqlalchemy_only_for_type_checking() -> Non
             if any(n.split(".")[0] in ("sqlalchemy", "alembic") for n in names):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+def test_libpq_reads_every_setting_of_a_url_with_several_options(postgres_url: str) -> None:
+    import psycopg
+
+    from bigsync.store.db import libpq_conninfo
+
+    conninfo = libpq_conninfo(postgres_url)  # search_path and synchronous_commit, one space
+    assert "+" not in conninfo.split("?", 1)[1]
+    with psycopg.connect(conninfo) as connection:
+        path = connection.execute("SHOW search_path").fetchone()
+        commit = connection.execute("SHOW synchronous_commit").fetchone()
+    assert path is not None
+    assert path[0].startswith("t_")
+    assert commit == ("off",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,6 +11,9 @@ from alembic.migration import MigrationContext
 from bigsync.store.db import alembic_config, create_engine_for, migrate
 from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.store.purge import load_all_tables, tables_owned_by_connection
+
+# The migrations' own tests: Alembic runs them, never the suite's replay of them.
+pytestmark = pytest.mark.real_migrations
 
 
 def _bigsync_own(name: str | None, type_: str, parents: dict[str, str | None]) -> bool:

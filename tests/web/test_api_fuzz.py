@@ -127,7 +127,8 @@ def test_the_api_answers_every_request_by_its_schema(
         )
         def fuzz(case: Any) -> None:
             headers = {"Authorization": f"Bearer {fuzz_world.fresh_token()}"}
-            response = case.call_and_validate(headers=headers)
+            # The answer is checked, not its speed: a loaded machine may pass the 10 s default.
+            response = case.call_and_validate(headers=headers, timeout=120)
             calls.append(f"{case.method} {case.path}")
             leak_recorder.record_output("api", response.text)
 

@@ -20,6 +20,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import orjson
 import sqlalchemy as sa
@@ -157,7 +158,11 @@ def alembic_config() -> Config:
     return config
 
 
-_MIGRATION_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtext('bigsync migrate'))")
+# Keyed by the schema, like bigsync's other advisory locks: installs in two schemas of one
+# database migrate independently.
+_MIGRATION_LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext('bigsync migrate ' || current_schema()))"
+)
 
 
 def migrate(engine_or_url: Engine | str, *, revision: str = "head") -> None:
@@ -226,7 +231,17 @@ def libpq_conninfo(url: str) -> str:
             "worker mode needs a PostgreSQL database: set BIGSYNC_DATABASE_URL to "
             "postgresql://user:password@host:5432/database"
         )
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    # libpq reads `+` in a URI literally: the query is encoded with %20 for spaces (an
+    # `options` of several `-c` settings), not as SQLAlchemy renders it.
+    base = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    if not parsed.query:
+        return base
+    pairs = [
+        (key, value)
+        for key, values in parsed.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{base}?{urlencode(pairs, quote_via=quote)}"
 
 
 def describe_database(engine: Engine) -> str:
