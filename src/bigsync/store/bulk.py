@@ -246,7 +246,10 @@ def _key_names(table: sa.Table) -> list[str]:
 
 
 def _getter(positions: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    """`operator.itemgetter` that always answers a tuple (a single position or key too)."""
+    """`operator.itemgetter` that always answers a tuple (a single position or key too; no
+    position: the empty tuple, the key of a table with one row per connection)."""
+    if not positions:
+        return lambda _values: ()
     if len(positions) == 1:
         one = positions[0]
         return lambda values: (values[one],)
