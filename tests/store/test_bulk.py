@@ -202,7 +202,7 @@ def test_write_rows_writes_in_full_only_the_rows_that_differ(db: tuple[sa.Engine
     "dialect", [sa.dialects.sqlite.dialect(), sa.dialects.postgresql.dialect()]
 )
 def test_dedicated_processors_return_what_sqlalchemys_own_return(dialect: sa.Dialect) -> None:
-    dialect._json_serializer = json_dumps  # type: ignore[attr-defined]  # as our engines set it
+    dialect._json_serializer = json_dumps  # as our engines set it
     stamp = UtcDateTime()
     own = stamp._cached_bind_processor(dialect)
     fast = bulk._fast_processor(stamp, dialect, own)
@@ -219,13 +219,13 @@ def test_dedicated_processors_return_what_sqlalchemys_own_return(dialect: sa.Dia
         assert fast(moment) == own(moment)
     with pytest.raises(ValueError, match="naive"):
         fast(datetime(2026, 1, 1))
-    document = JsonDocument
-    own = document._cached_bind_processor(dialect)
-    fast = bulk._fast_processor(document, dialect, own)
-    assert fast is not None
-    assert own is not None
+    document: Any = JsonDocument
+    own_json = document._cached_bind_processor(dialect)
+    fast_json = bulk._fast_processor(document, dialect, own_json)
+    assert fast_json is not None
+    assert own_json is not None
     for value in ({"a": [1, 2.5, "ü", None]}, [1, {"b": True}], None, sa.JSON.NULL, {}):
-        mine, theirs = fast(value), own(value)
+        mine, theirs = fast_json(value), own_json(value)
         if dialect.name == "postgresql":  # psycopg wrappers: compare what they wrap
             mine, theirs = getattr(mine, "obj", mine), getattr(theirs, "obj", theirs)
         assert mine == theirs
