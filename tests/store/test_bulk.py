@@ -5,7 +5,7 @@ exactly as the per-row upsert wrote them, unchanged rows are not rewritten but h
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from bigsync.store import bulk, connection_repository
 from bigsync.store import mirror_repository as repo
-from bigsync.store.db import create_engine_for, migrate
-from bigsync.store.mirror_schema import MIRROR_TABLES
+from bigsync.store.db import create_engine_for, json_dumps, migrate
+from bigsync.store.mirror_schema import MIRROR_TABLES, JsonDocument
+from bigsync.store.schema import UtcDateTime
 from bigsync.streams.rows import inventory_batch, orders_batch, products_batch
 from bigsync.streams.spec import Batch
 
@@ -195,3 +196,74 @@ def test_write_rows_writes_in_full_only_the_rows_that_differ(db: tuple[sa.Engine
     assert write(edited, skip=True) == bulk.TableWrite(changed=1, written=1)
     assert write(edited, skip=False) == bulk.TableWrite(changed=3, written=3)
     assert {r["id"]: r["price"] for r in stored(db, "products")} == {1: 10.5, 2: 11.0, 3: 10.5}
+
+
+@pytest.mark.parametrize(
+    "dialect", [sa.dialects.sqlite.dialect(), sa.dialects.postgresql.dialect()]
+)
+def test_dedicated_processors_return_what_sqlalchemys_own_return(dialect: sa.Dialect) -> None:
+    dialect._json_serializer = json_dumps  # as our engines set it
+    stamp = UtcDateTime()
+    own = stamp._cached_bind_processor(dialect)
+    fast = bulk._fast_processor(stamp, dialect, own)
+    assert fast is not None
+    assert own is not None
+    assert fast is not own
+    moments = [
+        None,
+        T0,
+        datetime(2019, 3, 5, 21, 40, 11, 5, tzinfo=timezone(timedelta(hours=-4))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ]
+    for moment in moments:
+        assert fast(moment) == own(moment)
+    with pytest.raises(ValueError, match="naive"):
+        fast(datetime(2026, 1, 1))
+    document: Any = JsonDocument
+    own_json = document._cached_bind_processor(dialect)
+    fast_json = bulk._fast_processor(document, dialect, own_json)
+    assert fast_json is not None
+    assert own_json is not None
+    for value in ({"a": [1, 2.5, "ü", None]}, [1, {"b": True}], None, sa.JSON.NULL, {}):
+        mine, theirs = fast_json(value), own_json(value)
+        if dialect.name == "postgresql":  # psycopg wrappers: compare what they wrap
+            mine, theirs = getattr(mine, "obj", mine), getattr(theirs, "obj", theirs)
+        assert mine == theirs
+
+
+def test_a_page_whose_children_are_unchanged_deletes_nothing(db: tuple[sa.Engine, int]) -> None:
+    """Child replacement reads the live children's ids and removes only those gone."""
+    engine, _ = db
+    commit(db, "orders", "orders", orders_batch([order(5), order(6)]), T0)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        commit(db, "orders", "orders", orders_batch([order(5), order(6)]), T0 + LEASE)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert "DELETE" not in statements
+    smaller = order(6)
+    smaller["consignments"] = {"shipping": []}
+    commit(db, "orders", "orders", orders_batch([order(5), smaller]), T0 + 2 * LEASE)
+    assert [r["order_id"] for r in stored(db, "order_products")] == [5]
+    assert [r["order_id"] for r in stored(db, "order_shipping_addresses")] == [5]
+
+
+def test_the_record_counters_are_set_or_added_to_not_both(db: tuple[sa.Engine, int]) -> None:
+    engine, connection_id = db
+    with engine.begin() as conn, pytest.raises(ValueError, match="not both"):
+        repo.save_state(
+            conn, connection_id=connection_id, stream="orders", now=T0,
+            add_records=3, last_run_records=0,
+        )  # fmt: skip
+    pages = [orders_batch([order(5)]), orders_batch([order(6), order(7)])]
+    for page in pages:
+        commit(db, "orders", "orders", page, T0)  # adds the page's count to both counters
+    with engine.connect() as conn:
+        state = repo.load_states(conn, connection_id=connection_id)["orders"]
+    total = sum(page.count for page in pages)
+    assert (state.records_total, state.last_run_records) == (total, total)

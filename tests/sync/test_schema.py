@@ -44,3 +44,21 @@ def test_migration_matches_the_models_and_downgrades(database_url: str) -> None:
 def test_every_mirror_table_is_purged_with_its_connection() -> None:
     owned = {table.name for table in tables_owned_by_connection()}
     assert set(MIRROR_TABLES) | {"sync_state", "sync_runs", "sync_locks"} <= owned
+
+
+def test_the_orders_keyset_walk_has_its_covering_index(database_url: str) -> None:
+    """0015_orders_keyset_index: `orders_after` reads (date_modified, id, date_created) in
+    key order from one index; the index on date_modified alone is gone."""
+    engine = create_engine_for(database_url)
+    try:
+        migrate(engine)
+        indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("orders")}
+        assert indexes["ix_orders_keyset"] == [
+            "connection_id",
+            "date_modified",
+            "id",
+            "date_created",
+        ]
+        assert "ix_orders_modified" not in indexes
+    finally:
+        engine.dispose()

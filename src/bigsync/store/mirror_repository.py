@@ -67,24 +67,25 @@ def replace_owned(
     conn: sa.Connection, owned: Owned, rows: Sequence[Row], *, connection_id: int, now: datetime
 ) -> None:
     """Remove the children of `owned.parent_ids` that are not among `rows` (soft-delete when
-    the table has `deleted_at`). The caller upserts `rows` afterwards."""
+    the table has `deleted_at`). The caller upserts `rows` afterwards. The live children are
+    read first (their ids alone), and only those `rows` no longer list are written."""
     if not owned.parent_ids:
         return
     table = MIRROR_TABLES[owned.table]
-    keep = [row["id"] for row in rows]
-    condition = sa.and_(
-        table.c.connection_id == connection_id,
-        table.c[owned.parent_column].in_(owned.parent_ids),
-        table.c.id.not_in(keep) if keep else sa.true(),
+    keep = {row["id"] for row in rows}
+    live = bulk.live_children(
+        conn, table, owned.parent_column, owned.parent_ids, connection_id=connection_id
     )
-    if "deleted_at" in table.c:
-        conn.execute(
-            table.update()
-            .where(condition, table.c.deleted_at.is_(None))
-            .values(deleted_at=now, synced_at=now)
-        )
-    else:
-        conn.execute(table.delete().where(condition))
+    gone = [child for child in live if child not in keep]
+    if not gone:
+        return
+    for start in range(0, len(gone), bulk.KEY_CHUNK):
+        chunk = gone[start : start + bulk.KEY_CHUNK]
+        condition = sa.and_(table.c.connection_id == connection_id, table.c.id.in_(chunk))
+        if "deleted_at" in table.c:
+            conn.execute(table.update().where(condition).values(deleted_at=now, synced_at=now))
+        else:
+            conn.execute(table.delete().where(condition))
 
 
 def count_changed(
@@ -320,13 +321,27 @@ def load_states(conn: sa.Connection, *, connection_id: int) -> dict[str, StreamS
 
 
 def save_state(
-    conn: sa.Connection, *, connection_id: int, stream: str, now: datetime, **values: Any
+    conn: sa.Connection,
+    *,
+    connection_id: int,
+    stream: str,
+    now: datetime,
+    add_records: int | None = None,
+    **values: Any,
 ) -> None:
-    """Create or update a stream's state with `values` (columns of `sync_state`)."""
+    """Create or update a stream's state with `values` (columns of `sync_state`); with
+    `add_records`, also add it to the record counters (`add_records()`) in the same
+    statement."""
     statement = _insert(conn, sync_state)
     row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
     row["updated_at"] = now
-    updates = {name: statement.excluded[name] for name in (*values, "updated_at")}
+    updates: dict[str, Any] = {name: statement.excluded[name] for name in (*values, "updated_at")}
+    if add_records is not None:
+        if {"records_total", "last_run_records"} & values.keys():
+            raise ValueError("set the record counters or add to them, not both")
+        for counter in ("records_total", "last_run_records"):
+            row[counter] = add_records
+            updates[counter] = sync_state.c[counter] + statement.excluded[counter]
     conn.execute(
         statement.values(**row).on_conflict_do_update(
             index_elements=["connection_id", "stream"], set_=updates
@@ -539,8 +554,9 @@ def commit_page(
         removed = 0
         for step in finishes:
             removed += apply_finish(conn, step, connection_id=connection_id, now=now)
-        save_state(conn, connection_id=connection_id, stream=stream, now=now, **state)
-        add_records(conn, connection_id=connection_id, stream=stream, count=records)
+        save_state(
+            conn, connection_id=connection_id, stream=stream, now=now, add_records=records, **state
+        )
         if tally is not None:
             record_tally(conn, tally, now=now, records=records, changed=changed)
     return PageWritten(changed=changed, removed=removed)

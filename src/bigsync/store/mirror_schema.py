@@ -170,7 +170,8 @@ orders = _mirror_table(
     # The billing address's name ("first last") and email: what the orders page searches.
     sa.Column("billing_name", sa.String(255)),
     sa.Column("billing_email", sa.String(255)),
-    sa.Index("ix_orders_modified", "connection_id", "date_modified"),
+    # The transactions stream's keyset walk (`orders_after`) reads this index alone.
+    sa.Index("ix_orders_keyset", "connection_id", "date_modified", "id", "date_created"),
     sa.Index("ix_orders_customer", "connection_id", "customer_id"),
     sa.Index("ix_orders_status", "connection_id", "status_id", "id"),
     # Covers the orders page's id query (newest first, search, status).
