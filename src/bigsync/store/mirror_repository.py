@@ -10,6 +10,7 @@ changed (the others get a new `synced_at` and nothing else).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,11 +33,15 @@ def key_columns(table: sa.Table) -> list[str]:
 
 
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "postgresql":
+    return _dialect_insert(conn.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: sa.Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upserts are not implemented for {conn.dialect.name}")
+    raise NotImplementedError(f"upserts are not implemented for {dialect}")
 
 
 def upsert(
@@ -323,15 +328,20 @@ def save_state(
     conn: sa.Connection, *, connection_id: int, stream: str, now: datetime, **values: Any
 ) -> None:
     """Create or update a stream's state with `values` (columns of `sync_state`)."""
-    statement = _insert(conn, sync_state)
     row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
     row["updated_at"] = now
-    updates = {name: statement.excluded[name] for name in (*values, "updated_at")}
-    conn.execute(
-        statement.values(**row).on_conflict_do_update(
-            index_elements=["connection_id", "stream"], set_=updates
-        )
+    conn.execute(_state_upsert(conn.dialect.name, tuple(values)), row)
+
+
+@functools.cache
+def _state_upsert(dialect: str, names: tuple[str, ...]) -> Any:
+    """The `sync_state` upsert that updates `names` (built once per column set: its
+    `excluded` columns cost more to build than the statement takes to run)."""
+    statement = (
+        postgresql.insert(sync_state) if dialect == "postgresql" else sqlite.insert(sync_state)
     )
+    updates = {name: statement.excluded[name] for name in (*names, "updated_at")}
+    return statement.on_conflict_do_update(index_elements=["connection_id", "stream"], set_=updates)
 
 
 def add_records(conn: sa.Connection, *, connection_id: int, stream: str, count: int) -> None:
