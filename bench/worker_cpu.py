@@ -49,7 +49,9 @@ async def run_worker(ctx: JobContext, stores: int, concurrency: int) -> float:
         watcher.dispose()
 
 
-def measure(stores: list[dict[str, Any]], api_url: str, concurrency: int, profile: str | None):
+def measure(
+    stores: list[dict[str, Any]], api_url: str, concurrency: int, profile: str | None
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder, fresh_schema() as url:
         data = Path(folder) / "data"
         connect_all(url, data, api_url, stores)

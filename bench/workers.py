@@ -97,6 +97,39 @@ def synced(engine: sa.Engine) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
+def running_syncs(engine: sa.Engine) -> int:
+    query = sa.text("SELECT count(*) FROM procrastinate_jobs "
+                    "WHERE status = 'doing' AND task_name = 'bigsync.sync'")  # fmt: skip
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy so far (every process: /proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of the PostgreSQL server so far: its live processes, and the backends
+    that ended (reaped by the postmaster). Every client of the server is counted."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text.split(" (", 1)[1].rsplit(")", 1)
+        if name != "postgres":
+            continue
+        fields = rest.split()
+        total += int(fields[11]) + int(fields[12])
+        if fields[1] == "1" or Path(f"/proc/{fields[1]}/stat").read_text().find("(postgres)") < 0:
+            total += int(fields[13]) + int(fields[14])  # the postmaster: its reaped children
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -108,6 +141,9 @@ class FleetRun:
     cpu_s: float  # the workers' CPU
     jobs: dict[str, int]  # jobs run, by task (syncs, ticks, ...)
     wait_ms: tuple[float, float]  # a sync job's median and p95 from queued to started
+    at_once: float  # syncs running at once, on average
+    machine_s: float  # CPU seconds the whole machine was busy (every process on it)
+    postgres_s: float  # CPU seconds of the PostgreSQL server (every client of it)
 
 
 def queue_figures(engine: sa.Engine) -> tuple[dict[str, int], tuple[float, float]]:
@@ -143,6 +179,7 @@ def run_fleet(
                 "BIGSYNC_API_URL": api_url, "BIGSYNC_LOG_LEVEL": "WARNING"}  # fmt: skip
         engine = create_engine_for(url)
         cpu_before = children_cpu_s()
+        machine_before, pg_before = machine_busy_s(), postgres_cpu_s()
         started = time.monotonic()
         processes = [
             subprocess.Popen(  # noqa: S603 -- our own CLI with fixed arguments
@@ -154,11 +191,14 @@ def run_fleet(
             for _ in range(workers)
         ]
         try:
+            running = []
             while synced(engine) < len(stores):
                 if any(p.poll() is not None for p in processes):
                     raise RuntimeError("a worker exited")
+                running.append(running_syncs(engine))
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
+            machine_s, postgres_s = machine_busy_s() - machine_before, postgres_cpu_s() - pg_before
         finally:
             for process in processes:
                 process.terminate()
@@ -167,7 +207,8 @@ def run_fleet(
             cpu_s = children_cpu_s() - cpu_before
             jobs, wait_ms = queue_figures(engine)
             engine.dispose()
-    return FleetRun(elapsed, cpu_s, jobs, wait_ms)
+    at_once = statistics.mean(running) if running else 0.0
+    return FleetRun(elapsed, cpu_s, jobs, wait_ms, at_once, machine_s, postgres_s)
 
 
 def queue_overhead(jobs: int) -> tuple[float, float]:
@@ -263,6 +304,11 @@ def main() -> None:
                   f"{sandbox_s / args.stores * 1000:.0f} ms; sandbox busy "
                   f"{sandbox_s / run.elapsed_s:.0%} of a core, workers "
                   f"{run.cpu_s / run.elapsed_s:.0%}")  # fmt: skip
+            print(f"  {run.at_once:.1f} syncs running at once on average (of "
+                  f"{workers * args.concurrency} slots); PostgreSQL CPU "
+                  f"{run.postgres_s / args.stores * 1000:.0f} ms per store; the machine busy "
+                  f"{run.machine_s / run.elapsed_s:.2f} of {os.cpu_count()} cores "
+                  "(every process on it)")  # fmt: skip
             print(f"  queue: {jobs} jobs ({run.jobs.get('bigsync.tick', 0)} ticks), a sync "
                   f"waits {run.wait_ms[0]:.0f} ms median, {run.wait_ms[1]:.0f} ms p95 from "
                   f"queued to started; the queue's own CPU ~{queue_share:.0%} of the "

@@ -71,7 +71,8 @@ def slots(
     connection_id: int, every: timedelta, start: Any, until: Any, kind: str = "sync"
 ) -> list[Any]:
     """The runs after one at `start` (jobs that take no time), up to `until`."""
-    times, moment = [], start
+    times: list[Any] = []
+    moment = start
     while True:
         moment = next_run_after(connection_id, every, finished=moment, kind=kind)
         if moment > until:
