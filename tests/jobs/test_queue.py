@@ -27,6 +27,7 @@ from bigsync.jobs.queue import (
     retry_decision,
     store_lock,
 )
+from bigsync.jobs.timing import next_run_after
 from bigsync.jobs.worker import QueueWorker, WorkerOptions, schema_refusal
 from bigsync.store import connection_repository
 from bigsync.store.db import SchemaState, libpq_conninfo, schema_state
@@ -167,7 +168,7 @@ async def test_the_tick_queues_what_is_due_once_and_the_schedule_moves_on(ctx: J
         clock.now += timedelta(minutes=2)
         await worker.tick()
         assert [job[:2] for job in await _todo(worker)] == [("bigsync.hooks", hooked)]
-        clock.now += timedelta(minutes=15)
+        clock.now += timedelta(minutes=21)  # past T0 + 1.5 intervals: the latest slot
         await worker.tick()
         assert {job[:2] for job in await _todo(worker)} == {
             ("bigsync.hooks", hooked),
@@ -260,7 +261,9 @@ async def test_failures_back_off_and_busy_comes_back_soon(ctx: JobContext) -> No
     await worker.run_job("sync", shop, {"every_s": 600.0})
     row = worker.store.load_state()[(shop, "sync")]
     assert (row.failures, row.last_outcome, row.last_error) == (0, "ok", None)
-    assert T0 < row.next_run_at <= T0 + timedelta(seconds=600)  # type: ignore[operator]
+    every = timedelta(seconds=600)
+    assert row.next_run_at == next_run_after(shop, every, finished=T0)
+    assert T0 + every / 2 < row.next_run_at <= T0 + 1.5 * every
 
 
 @pytest.mark.postgres

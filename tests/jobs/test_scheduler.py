@@ -14,7 +14,7 @@ import pytest
 
 from bigsync.jobs.model import JobOutcome, JobSpec, ScheduledConnection
 from bigsync.jobs.scheduler import INTERRUPTED, Scheduler, SchedulerOptions
-from bigsync.jobs.timing import backoff_delay, next_slot, phase_fraction
+from bigsync.jobs.timing import MIN_GAP, backoff_delay, next_run_after, next_slot, phase_fraction
 from bigsync.store.schedule_repository import ScheduleRow
 from tests.jobs.fakes import T0, ManualTime, MemoryStore, Recorder, inline, ready, settle
 
@@ -67,12 +67,17 @@ async def harness() -> AsyncIterator[Harness]:
     await h.stop()
 
 
-def slots(connection_id: int, every: timedelta, start: Any, count: int) -> list[Any]:
-    times, moment = [], start
-    for _ in range(count):
-        moment = next_slot(connection_id, every, after=moment)
+def slots(
+    connection_id: int, every: timedelta, start: Any, until: Any, kind: str = "sync"
+) -> list[Any]:
+    """The runs after one at `start` (jobs that take no time), up to `until`."""
+    times: list[Any] = []
+    moment = start
+    while True:
+        moment = next_run_after(connection_id, every, finished=moment, kind=kind)
+        if moment > until:
+            return times
         times.append(moment)
-    return times
 
 
 # --- pure timing ------------------------------------------------------------------------------
@@ -96,6 +101,19 @@ def test_next_slot_is_on_the_connections_grid() -> None:
     assert next_slot(7, timedelta(0), after=T0) == T0
 
 
+def test_the_next_run_is_at_least_half_an_interval_after_the_last() -> None:
+    every = timedelta(minutes=15)
+    for connection_id in range(1, 201):
+        finished = T0 + timedelta(seconds=connection_id * 7)
+        after = next_run_after(connection_id, every, finished=finished)
+        assert finished + every * MIN_GAP < after <= finished + every * (1 + MIN_GAP)
+        grid = next_slot(connection_id, every, after=after - timedelta(microseconds=1))
+        assert grid == after  # still on the connection's own slots
+    # A run that ended on its slot keeps to its grid: the next slot, one interval on.
+    slot = next_slot(9, every, after=T0)
+    assert next_run_after(9, every, finished=slot + timedelta(minutes=2)) == slot + every
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     delays = [backoff_delay(n, base=MIN, cap=timedelta(minutes=8)) for n in range(7)]
     assert delays == [timedelta(0), MIN, 2 * MIN, 4 * MIN, 8 * MIN, 8 * MIN, 8 * MIN]
@@ -112,8 +130,22 @@ async def test_first_run_at_once_then_on_its_slots(harness: Harness) -> None:
     assert sorted(harness.job.calls) == [(1, T0), (2, T0)]  # initial syncs start by themselves
     await harness.time.advance(timedelta(hours=1))
     fifteen, five = timedelta(minutes=15), timedelta(minutes=5)
-    assert harness.job.times(1) == [T0, *slots(1, fifteen, T0, 4)]
-    assert harness.job.times(2) == [T0, *slots(2, five, T0, 12)]
+    end = T0 + timedelta(hours=1)
+    assert harness.job.times(1) == [T0, *slots(1, fifteen, T0, end)]
+    assert harness.job.times(2) == [T0, *slots(2, five, T0, end)]
+    assert len(harness.job.times(1)) >= 4
+
+
+async def test_a_first_sync_is_not_followed_by_another_seconds_later(harness: Harness) -> None:
+    every = timedelta(minutes=15)
+    slot = next_slot(18, every, after=T0)
+    assert slot - T0 < timedelta(seconds=5)  # connection 18's grid has a slot just after T0
+    harness.store.put(ready(18))
+    await harness.start()
+    await harness.time.advance(every * MIN_GAP)
+    assert harness.job.times(18) == [T0]
+    await harness.time.advance(every)
+    assert harness.job.times(18) == [T0, slot + every]
 
 
 async def test_the_same_connections_get_the_same_times_in_another_process() -> None:
@@ -170,8 +202,10 @@ async def test_jobs_with_their_own_cadence_and_features(harness: Harness) -> Non
     harness.store.put(ready(2))
     await harness.start()
     await harness.time.advance(timedelta(hours=2))
-    assert [c for c, _t in upkeep.calls] == [1, 1, 1]
-    assert len(harness.job.times(2)) == 9
+    end = T0 + timedelta(hours=2)
+    upkeeps = slots(1, timedelta(hours=1), T0, end, kind="webhook_upkeep")
+    assert upkeep.calls == [(1, t) for t in [T0, *upkeeps]]
+    assert harness.job.times(2) == [T0, *slots(2, timedelta(minutes=15), T0, end)]
 
 
 # --- failures ---------------------------------------------------------------------------------
@@ -186,7 +220,8 @@ async def test_failing_connection_backs_off_and_the_others_go_on(harness: Harnes
     times = harness.job.times(1)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[:6] == [MIN, 2 * MIN, 4 * MIN, 8 * MIN, 8 * MIN, 8 * MIN]
-    assert harness.job.times(2) == [T0, *slots(2, timedelta(minutes=15), T0, 3)]
+    end = T0 + timedelta(minutes=45)
+    assert harness.job.times(2) == [T0, *slots(2, timedelta(minutes=15), T0, end)]
     row = harness.store.state[(1, "sync")]
     assert (row.last_outcome, row.last_error, row.failures) == ("ok", None, 0)
     [view] = [v for v in harness.scheduler.snapshot() if v.connection_id == 1]
@@ -373,7 +408,7 @@ async def test_a_restart_keeps_the_schedule_and_the_back_off() -> None:
     await h.time.advance(timedelta(minutes=10))
     assert h.job.times(1) == [T0 + timedelta(minutes=6)]
     assert h.job.times(2)[0] == finished + 4 * MIN  # 3 failures: 4 min after the last
-    assert store.state[(1, "sync")].next_run_at == next_slot(1, every, after=T0 + 6 * MIN)
+    assert store.state[(1, "sync")].next_run_at == next_run_after(1, every, finished=T0 + 6 * MIN)
     await h.stop()
 
 

@@ -14,6 +14,8 @@ off). Exceptions stay the library's own: `mapping.py` turns them into bigsync er
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -98,6 +100,13 @@ class HttpxSender:
         await self._http.aclose()
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS context of every aiohttp session of the process: httpx's trust store
+    (certifi), loaded once (loading it costs more CPU than a small store's sync requests)."""
+    return httpx.create_ssl_context()
+
+
 class AiohttpSender:
     """aiohttp over a real socket. The session is opened on the first request (aiohttp binds
     it to the running event loop), so a client can be built outside one."""
@@ -121,7 +130,7 @@ class AiohttpSender:
         connector = aiohttp.TCPConnector(
             limit=self._options.max_connections,
             limit_per_host=0,
-            ssl=httpx.create_ssl_context(),  # the same trust store as httpx (certifi)
+            ssl=shared_ssl_context(),
         )
         session = aiohttp.ClientSession(
             connector=connector,

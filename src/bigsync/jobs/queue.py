@@ -18,6 +18,11 @@ A periodic task, `bigsync.tick` (every `tick_every_s`, deferred once per instant
 worker's periodic deferrer gets there first), enqueues the (kind, connection) pairs that are
 due by `schedule_state` and hands the jobs of dead workers back to the queue.
 
+Finished jobs do not pile up: a periodic `bigsync.remove_old_jobs` (hourly) has procrastinate
+delete (`JobManager.delete_old_jobs`, what its builtin `remove_old_jobs` task calls) the jobs
+that succeeded more than `keep_succeeded_h` ago, and those that failed, were cancelled or
+aborted more than `keep_failed_h` ago (kept longer: someone may look into them).
+
 Retries follow the error's own policy (`errors.is_retriable`): a retriable error is tried again
 with exponential delays, up to `retry_attempts`; another error fails the job, and the
 schedule's back-off decides the next run.
@@ -48,6 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK = "tick"
+REMOVE_OLD_JOBS = "remove_old_jobs"
+OWN_TASKS = (TICK, REMOVE_OLD_JOBS)  # the queue's upkeep, of no connection
 TASK_PREFIX = "bigsync."
 QUEUE = "bigsync"
 TICK_PRIORITY = 10  # jobs default to 0; procrastinate starts higher priorities first
@@ -79,6 +86,9 @@ class QueueOptions:
     retry_attempts: int = 5
     busy_retry_s: float = 30.0
     schema_retry_s: float = 30.0
+    keep_succeeded_h: int = 24
+    keep_failed_h: int = 7 * 24  # failed, cancelled and aborted jobs
+    remove_old_cron: str = "17 * * * *"  # hourly
 
     def tick_cron(self) -> str:
         """The tick's cron line (six columns: the last one is seconds)."""
@@ -175,7 +185,28 @@ def build_queue(
     # First in line when a worker's slot frees up (it waits for one like any job).
     registered = app.task(name=name, queue=QUEUE, queueing_lock=name, priority=TICK_PRIORITY)(tick)
     app.periodic(cron=options.tick_cron(), periodic_id=TICK, priority=TICK_PRIORITY)(registered)
+
+    async def remove_old_jobs(timestamp: int) -> None:
+        del timestamp
+        await remove_finished_jobs(app, options)
+
+    name = task_name(REMOVE_OLD_JOBS)
+    cleanup = app.task(name=name, queue=QUEUE, queueing_lock=name)(remove_old_jobs)
+    app.periodic(cron=options.remove_old_cron, periodic_id=REMOVE_OLD_JOBS)(cleanup)
     return app
+
+
+async def remove_finished_jobs(app: procrastinate.App, options: QueueOptions) -> None:
+    """Delete the queue's jobs that ended longer ago than `options` keeps them."""
+    manager = app.job_manager
+    await manager.delete_old_jobs(nb_hours=options.keep_succeeded_h, queue=QUEUE)
+    await manager.delete_old_jobs(
+        nb_hours=options.keep_failed_h,
+        queue=QUEUE,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
 
 
 async def enqueue(
@@ -283,8 +314,8 @@ def _queued(job: Job) -> QueuedJob:
 async def list_jobs(
     conninfo: str, *, status: str | None = None, kind: str | None = None, limit: int = 50
 ) -> list[QueuedJob]:
-    """The newest `limit` jobs (of `status`, of `kind`), newest first; the tick's own runs
-    are left out unless `kind` is the tick."""
+    """The newest `limit` jobs (of `status`, of `kind`), newest first; the queue's own
+    upkeep (the tick, the removal of old jobs) is left out unless `kind` names it."""
     app = build_queue(conninfo)
     async with app.open_async():
         found = await app.job_manager.list_jobs_async(
@@ -292,7 +323,7 @@ async def list_jobs(
         )
     jobs = [_queued(job) for job in found]
     if kind is None:
-        jobs = [job for job in jobs if job.kind != TICK]
+        jobs = [job for job in jobs if job.kind not in OWN_TASKS]
     return sorted(jobs, key=lambda job: job.id, reverse=True)[:limit]
 
 
@@ -306,7 +337,9 @@ async def retry_job(conninfo: str, job_id: int) -> QueuedJob:
             raise JobNotFoundError(f"no job #{job_id} in the queue")
         job = _queued(found[0])
         if job.connection_id is None:
-            raise JobNotFoundError(f"job #{job_id} is the queue's own tick: it runs by itself")
+            raise JobNotFoundError(
+                f"job #{job_id} is the queue's own {job.kind}: it runs by itself"
+            )
         await enqueue(app, job.kind, job.connection_id)
         waiting = list(
             await app.job_manager.list_jobs_async(

@@ -8,8 +8,9 @@ Rules:
   adds while this one runs: the scheduler polls a cheap signature of the connections table
   (`ScheduleStore.signature`) and reloads the connections only when it changed.
 - A job that never ran runs at once (the initial sync starts by itself). Then it runs on its
-  connection's slots (`timing.next_slot`): every `JobSpec.every`, or the connection's own
-  sync interval, shifted by a phase fixed per connection, so stores do not start together.
+  connection's slots (`timing.next_run_after`): every `JobSpec.every`, or the connection's
+  own sync interval, shifted by a phase fixed per connection, so stores do not start
+  together, and never sooner than half an interval after the run before.
 - One run per (job, connection) at a time, and at most `max_running` runs at once.
 - `nudge(kind, connection_id)` asks for a run soon: nudges before the run starts make one
   run; nudges during a run make one more run right after it.
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from bigsync.errors import BigsyncError
 from bigsync.jobs.model import JobOutcome, JobSpec, ScheduledConnection
-from bigsync.jobs.timing import backoff_delay, next_slot
+from bigsync.jobs.timing import backoff_delay, next_run_after
 from bigsync.store.schedule_repository import ScheduleRow
 
 if TYPE_CHECKING:
@@ -281,7 +282,9 @@ class Scheduler:
             return
         every = self._every(spec, connection)
         if every != self._every(spec, previous) and entry.last_finished_at is not None:
-            entry.due = next_slot(connection.id, every, after=entry.last_finished_at, kind=kind)
+            entry.due = next_run_after(
+                connection.id, every, finished=entry.last_finished_at, kind=kind
+            )
 
     def _restore(self, kind: str, connection: ScheduledConnection, now: datetime) -> _Entry:
         """A new entry, from the saved state when there is one."""
@@ -360,7 +363,7 @@ class Scheduler:
         every = self._every(spec, entry.connection)
         if outcome.succeeded:
             entry.failures, entry.not_before = 0, None
-            entry.due = next_slot(entry.connection.id, every, after=now, kind=entry.kind)
+            entry.due = next_run_after(entry.connection.id, every, finished=now, kind=entry.kind)
         elif outcome.status == "busy":
             entry.due = now + self.options.busy_retry
         else:

@@ -3,7 +3,13 @@
 Each connection's periodic jobs run on slots of its interval shifted by a phase of its own,
 derived from its id: `phase + k * every`. The phase is the same in every process and after
 every restart, and the phases of many connections spread evenly over the interval, so stores
-whose syncs share an interval never start together."""
+whose syncs share an interval never start together.
+
+After a run, the next one is the first slot at least `MIN_GAP` of the interval after it
+(`next_run_after`): a run that happened off its grid (the first sync, a nudge, the end of a
+back-off) is not followed by a slot a few seconds later. Half the interval keeps the mean gap
+at one interval when runs end anywhere on the grid (gaps fall in (every/2, 3 every/2]), and
+keeps runs shorter than half their interval on their slots."""
 
 from __future__ import annotations
 
@@ -32,6 +38,18 @@ def next_slot(
     elapsed = (after - EPOCH) // _MICROSECOND - phase
     slots = elapsed // period + 1
     return EPOCH + (phase + slots * period) * _MICROSECOND
+
+
+MIN_GAP = 0.5
+"""The least gap between the end of a run and the next one, as a fraction of the interval."""
+
+
+def next_run_after(
+    connection_id: int, every: timedelta, *, finished: datetime, kind: str = "sync"
+) -> datetime:
+    """When `connection_id`'s job `kind` runs next after a run that ended at `finished`: its
+    first slot at least `MIN_GAP * every` later."""
+    return next_slot(connection_id, every, after=finished + every * MIN_GAP, kind=kind)
 
 
 def backoff_delay(failures: int, *, base: timedelta, cap: timedelta) -> timedelta:

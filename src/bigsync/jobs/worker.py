@@ -4,7 +4,7 @@ on any number of machines.
 - Each job runs the job function of its kind (`DEFAULT_JOBS`) with this process's one
   `JobContext`, and keeps `schedule_state` as the embedded scheduler does (started, finished,
   outcome, failures, next run), so `bigsync status` reads the same, and the tick knows what
-  is due: the next slot of the connection (`timing.next_slot`) after a success, the back-off
+  is due: the next slot (`timing.next_run_after`) after a success, the back-off
   after a failure, `busy_retry` after `busy`.
 - A job whose worker died (SIGKILL, a lost machine) is handed back to the queue by the next
   tick once the worker's heartbeat is `stalled_after_s` old and the database server says
@@ -47,7 +47,7 @@ from bigsync.jobs.queue import (
 from bigsync.jobs.scheduler import SchedulerOptions
 from bigsync.jobs.source import DatabaseScheduleStore
 from bigsync.jobs.tasks import DEFAULT_JOBS
-from bigsync.jobs.timing import backoff_delay, next_slot
+from bigsync.jobs.timing import backoff_delay, next_run_after
 from bigsync.store import schedule_repository
 from bigsync.store.db import SchemaState, libpq_conninfo, schema_state
 from bigsync.store.schedule_repository import ScheduleRow
@@ -211,7 +211,7 @@ class QueueWorker:
         row = replace(
             row,
             last_started_at=started,
-            next_run_at=next_slot(connection_id, every, after=started, kind=kind),
+            next_run_at=next_run_after(connection_id, every, finished=started, kind=kind),
         )
         await asyncio.to_thread(self.store.save_state, row)
         began = time.monotonic()
@@ -251,7 +251,7 @@ class QueueWorker:
         elif outcome.status == "busy":
             next_run = done + schedule.busy_retry
         else:
-            next_run = next_slot(row.connection_id, every, after=done, kind=row.job)
+            next_run = next_run_after(row.connection_id, every, finished=done, kind=row.job)
         row = replace(
             row,
             last_finished_at=done,

@@ -14,6 +14,7 @@ PostgreSQL is reached through psycopg 3 (`postgresql+psycopg://`); plain `postgr
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import weakref
@@ -203,14 +204,22 @@ class SchemaState:
         return self.reachable and self.current == self.heads
 
 
+@functools.cache
+def shipped_revisions() -> tuple[tuple[str, ...], frozenset[str]]:
+    """This bigsync's migration heads and every revision it knows (its migration scripts,
+    read once per process: they do not change while it runs)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 -- rarely needed
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return tuple(sorted(scripts.get_heads())), known
+
+
 def schema_state(engine: Engine) -> SchemaState:
     """Ask the database for its schema revision (one short read)."""
     from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 -- rarely needed
-    from alembic.script import ScriptDirectory  # noqa: PLC0415
 
-    scripts = ScriptDirectory.from_config(alembic_config())
-    heads = tuple(sorted(scripts.get_heads()))
-    known = {script.revision for script in scripts.walk_revisions()}
+    heads, known = shipped_revisions()
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()

@@ -10,6 +10,7 @@ changed (the others get a new `synced_at` and nothing else).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,11 +33,15 @@ def key_columns(table: sa.Table) -> list[str]:
 
 
 def _insert(conn: sa.Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "postgresql":
+    return _dialect_insert(conn.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: sa.Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upserts are not implemented for {conn.dialect.name}")
+    raise NotImplementedError(f"upserts are not implemented for {dialect}")
 
 
 def upsert(
@@ -332,21 +337,27 @@ def save_state(
     """Create or update a stream's state with `values` (columns of `sync_state`); with
     `add_records`, also add it to the record counters (`add_records()`) in the same
     statement."""
-    statement = _insert(conn, sync_state)
     row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
     row["updated_at"] = now
-    updates: dict[str, Any] = {name: statement.excluded[name] for name in (*values, "updated_at")}
     if add_records is not None:
         if {"records_total", "last_run_records"} & values.keys():
             raise ValueError("set the record counters or add to them, not both")
+        row["records_total"] = row["last_run_records"] = add_records
+    statement = _state_upsert(conn.dialect.name, tuple(values), adds=add_records is not None)
+    conn.execute(statement, row)
+
+
+@functools.cache
+def _state_upsert(dialect: str, names: tuple[str, ...], *, adds: bool) -> Any:
+    """The `sync_state` upsert that updates `names` and, with `adds`, adds to the record
+    counters (built once per column set: its `excluded` columns cost more to build than the
+    statement takes to run)."""
+    statement = _dialect_insert(dialect, sync_state)
+    updates: dict[str, Any] = {name: statement.excluded[name] for name in (*names, "updated_at")}
+    if adds:
         for counter in ("records_total", "last_run_records"):
-            row[counter] = add_records
             updates[counter] = sync_state.c[counter] + statement.excluded[counter]
-    conn.execute(
-        statement.values(**row).on_conflict_do_update(
-            index_elements=["connection_id", "stream"], set_=updates
-        )
-    )
+    return statement.on_conflict_do_update(index_elements=["connection_id", "stream"], set_=updates)
 
 
 def add_records(conn: sa.Connection, *, connection_id: int, stream: str, count: int) -> None:
