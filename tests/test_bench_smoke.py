@@ -32,6 +32,7 @@ TINY_RUNS = {
     "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
                            "--events", "50"],
     "web_pages.py": ["--products", "30", "--orders", "40", "--requests", "2"],
+    "worker_cpu.py": ["--stores", "3", "--products", "3", "--latency-ms", "0"],
 }  # fmt: skip
 
 
