@@ -40,9 +40,10 @@ browser:
 		&& $$sudo env $(APT_ENV) apt-get install -y -qq --no-install-recommends chromium; } \
 	|| { echo "make browser: could not install chromium"; [ "$$CI" != true ] || exit 1; }
 
-# Coverage of the pure modules has a floor (pyproject.toml, [tool.coverage.report]).
+# Coverage of the pure modules has a floor (pyproject.toml, [tool.coverage.report]); the
+# slowest tests are listed at the end, to keep the suite short.
 test: $(BIN)/.installed browser
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term --durations=25
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
