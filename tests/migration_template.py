@@ -63,24 +63,22 @@ class MigrationTemplate:
             self._dumps[dialect] = maker(config) if maker else None
         return self._dumps[dialect]
 
-    def _migrate_for_real(self, engine: sa.Engine, config: Any) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            try:
+    def _migrate_for_real(self, url: str, config: Any) -> None:
+        """Alembic's own upgrade to head of the database at `url`."""
+        engine = create_engine_for(url)
+        saved = config.attributes.get("connection")
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
                 self._upgrade(config, "head")
-            finally:
-                config.attributes.pop("connection", None)
+        finally:
+            config.attributes["connection"] = saved
+            engine.dispose()
 
     def _sqlite_dump(self, config: Any) -> list[str]:
         folder = Path(tempfile.mkdtemp(prefix="bigsync-template-"))
         try:
-            engine = create_engine_for(f"sqlite:///{folder}/template.db")
-            saved = config.attributes.get("connection")
-            try:
-                self._migrate_for_real(engine, config)
-            finally:
-                config.attributes["connection"] = saved
-                engine.dispose()
+            self._migrate_for_real(f"sqlite:///{folder}/template.db", config)
             with sqlite3.connect(folder / "template.db") as raw:
                 dump = list(raw.iterdump())
         finally:
@@ -102,13 +100,7 @@ class MigrationTemplate:
             with admin.begin() as connection:
                 connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
             url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
-            engine = create_engine_for(url.render_as_string(hide_password=False))
-            saved = config.attributes.get("connection")
-            try:
-                self._migrate_for_real(engine, config)
-            finally:
-                config.attributes["connection"] = saved
-                engine.dispose()
+            self._migrate_for_real(url.render_as_string(hide_password=False), config)
             libpq = libpq_conninfo(admin.url.render_as_string(hide_password=False))
             dump = subprocess.run(  # noqa: S603 -- our own arguments
                 [pg_dump, "--schema", schema, "--inserts", "--no-owner", "--no-privileges",
