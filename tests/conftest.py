@@ -6,11 +6,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests import migration_template
 from tests.leakscan import LeakRecorder, install
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # --- databases ------------------------------------------------------------------------------
 
@@ -113,6 +117,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 # --- secret-leak scan -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on `database_url` (each backend), migrated; disposed after the test."""
+    from bigsync.store.db import create_engine_for, migrate
+
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

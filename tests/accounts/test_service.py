@@ -3,7 +3,6 @@ sessions and their expiry, API tokens, store sessions of the app's load callback
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from bigsync.errors import (
     SetupDoneError,
 )
 from bigsync.store.accounts_schema import api_tokens, sessions, users
-from bigsync.store.db import create_engine_for, migrate
 from tests.accounts.hashing import FAST_HASHER
 from tests.databases import add_connection
 
@@ -35,14 +33,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = create_engine_for(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

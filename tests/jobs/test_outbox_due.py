@@ -4,14 +4,11 @@ intent state and due time, so that a wrong state list or a wrong comparison fail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from bigsync.store import outbox_repository
-from bigsync.store.db import create_engine_for, migrate
 from bigsync.writeback.intents import IntentState
 from bigsync.writeback.service import connections_with_due_intents
 from tests.databases import add_connection
@@ -35,14 +32,6 @@ CASES: dict[str, tuple[IntentState, datetime]] = {
     "superseded": (IntentState.SUPERSEDED, EARLIER),
 }
 WITH_WORK = {"pending-due", "pending-due-now", "sent-due", "sending-later"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = create_engine_for(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _seed(engine: sa.Engine) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,14 +15,6 @@ from bigsync.store import connection_repository as repo
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.store.purge import delete_connection_data, tables_owned_by_connection
 from bigsync.store.schema import audit_log, connection_secrets, connections, metadata
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def add(conn: sa.Connection, name: str = "main", **kw: object) -> int:

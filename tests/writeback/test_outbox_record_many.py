@@ -5,7 +5,7 @@ same time on PostgreSQL (the second joins the first's intents instead of failing
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +25,6 @@ from bigsync.writeback.outbox import (
     retry_intent,
 )
 from tests.databases import add_connection
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = create_engine_for(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def level(variant_id: int, location_id: int, quantity: int, product_id: int = 1) -> StockLevel:
