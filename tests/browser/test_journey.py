@@ -1,9 +1,11 @@
 """A new user's whole first hour, in one browser session and one hub, page after page: the
 first-run setup; the wizard (a pasted API path, a wrong token first, Test and its scope
 report, Connect); the initial sync's progress to its end; Test again from the connection
-page; the products page (Create product for a selection, a hub stock level that reaches the
-sandbox store); shipping-method rules with wildcards and their live preview; an order
-shipped from its page, the shipment in the sandbox store and on the activity page. Nothing is
+page; the products page (Create product for a selection, a hub stock level held while stock
+write-back is off, shown held on the activity page, and sent to the sandbox store once the
+user turns the write features on); shipping-method rules with wildcards and their live
+preview; an order shipped from its page, the shipment in the sandbox store and on the
+activity page. Nothing is
 set up behind the browser's back: every step is what the user clicks. A screenshot of each
 page (`.artifacts/screenshots/test_journey-*.png`)."""
 
@@ -164,7 +166,24 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     editor.locator("input.qty").fill(str(level))
     editor.locator("button").click()
     expect(page.locator(".flash.ok").first).to_contain_text(f"→ {level}")
-    shot(page, "10-products-stock-changed")
+    # Write features are opt-in: the level is held in the hub, and the page says why.
+    expect(page.locator("#stock-writes-off")).to_contain_text("Stock write-back is off")
+    shot(page, "10-products-stock-held")
+    page.click("nav.tabs a.tab:has-text('Activity')")
+    held = page.locator("#outbox-table tbody tr[data-state=held]")
+    expect(held).to_have_count(1, timeout=WAIT_MS)
+    expect(held).to_contain_text("Write stock is off")
+    expect(page.locator("#held-notice")).to_contain_text("1 write is held")
+    assert _on_hand(world, variant.variant_id) != level
+
+    # Turn the write features on (the notice links to them): the held level goes.
+    page.click("#held-notice a:has-text('Features')")
+    for name in ("write_stock", "write_fulfillment"):
+        page.check(f"#features input[name=feature][value={name}]")
+    page.click("#features button:has-text('Save features')")
+    expect(page.locator(".flash.ok").first).to_contain_text("Features of")
+    expect(page.locator("#features input[value=write_stock]")).to_be_checked()
+    shot(page, "11-write-features-on")
     wait_for(
         "the hub's stock level in the sandbox store",
         lambda: _on_hand(world, variant.variant_id) == level,
@@ -183,7 +202,7 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     page.wait_for_selector('#rule-preview li[data-method="DHL-1"].wins', timeout=WAIT_MS)
     assert "matches" in page.locator("#preview-summary").inner_text()
     page.select_option("#rule-service", "dhl")
-    shot(page, "11-shipping-preview")
+    shot(page, "12-shipping-preview")
     page.click("#rule-form button[value=save]")
     page.wait_for_selector('#rules-table tr[data-pattern="DHL*"]')
     assert page.locator('#methods-table tr[data-method="DHL-1"].unmatched').count() == 0
@@ -192,7 +211,7 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     page.click("#rule-form button[value=save]")
     page.wait_for_selector('#rules-table tr[data-pattern="*"]')
     assert page.locator("#methods-table tr.unmatched").count() == 0
-    shot(page, "12-shipping-rules")
+    shot(page, "13-shipping-rules")
 
     # Orders: find an order, ship it with the carrier its rule preselects.
     order = _order_to_ship(world, connection_id)
@@ -202,7 +221,7 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     page.fill("input[name=q]", str(order.summary.id))
     page.click("form[role=search] button[type=submit]")
     page.wait_for_url(re.compile(rf".*q={order.summary.id}.*"))
-    shot(page, "13-orders")
+    shot(page, "14-orders")
     page.click(f"a[href$='/orders/{order.summary.id}']")
     page.wait_for_url(re.compile(rf".*/orders/{order.summary.id}$"))
     assert page.locator(f"#carrier-{address.id}").input_value() == expected_service
@@ -211,7 +230,7 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     page.click("button:has-text('Create shipment')")
     page.wait_for_selector(".flash.ok")
     assert f"tracking {tracking}" in page.locator(".flash.ok").inner_text()
-    shot(page, "14-order-shipment-recorded")
+    shot(page, "15-order-shipment-recorded")
 
     def shipped() -> list[Any]:
         found = _store_api(world, f"/v2/orders/{order.summary.id}/shipments") or []
@@ -222,7 +241,7 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     sent_as = shipment["shipping_provider"] or shipment["tracking_carrier"]
     assert sent_as == expected_service, shipment
     page.wait_for_selector("#shipments [data-intent-state=confirmed]", timeout=WAIT_MS)
-    shot(page, "15-order-shipped")
+    shot(page, "16-order-shipped")
 
     # Activity: the stock write and the shipment, both confirmed, and the audit log.
     page.click("nav.tabs a.tab:has-text('Activity')")
@@ -235,12 +254,12 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     assert kinds.get("stock") == "confirmed", kinds
     assert kinds.get("shipment") == "confirmed", kinds
     assert page.locator("#audit .audit-table").count() == 1
-    shot(page, "16-activity")
+    shot(page, "17-activity")
 
     # The list of integrations now shows the store connected, with its last sync.
     page.goto(f"{url}/integrations")
     listed = page.inner_text(f"tr[data-connection='{connection_id}']")
     assert "my-shop" in listed
     assert world.store.hash in listed
-    shot(page, "17-integrations")
+    shot(page, "18-integrations")
     leak_recorder.record_output("page", page.content())

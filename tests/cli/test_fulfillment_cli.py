@@ -119,7 +119,8 @@ def _open_order(database: Path) -> tuple[int, int, int]:
 def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer) -> None:
     store_hash, token = token_of(live_sandbox, "full")
     args = ("--store", store_hash, "--token", token, "--api-url", live_sandbox.url)
-    assert run("connect", "shop", *args).exit_code == 0
+    writes = ("--enable", "write_stock", "--enable", "write_fulfillment")
+    assert run("connect", "shop", *args, *writes).exit_code == 0
     assert run("sync", "shop").exit_code == 0
 
     listed = data("products", "shop")

@@ -150,6 +150,7 @@ async def test_the_outbox_job_sends_what_is_due_and_is_idle_otherwise(
     ctx: JobContext, sandbox: Sandbox
 ) -> None:
     connection_id = _add(ctx, sandbox)
+    ctx.connections().update("shop", ConnectionChanges(enable=["write_fulfillment"]))
     await ctx.connections().test("shop")
     idle = await dispatch_outbox_job(ctx, connection_id)
     assert (idle.status, idle.message) == ("idle", "outbox: nothing due")

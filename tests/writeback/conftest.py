@@ -27,6 +27,7 @@ from bigsync.sandbox.generator import StoreSizes
 from bigsync.sandbox.testing import IN_PROCESS_URL
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, Hook, OutboxDispatcher
+from bigsync.writeback.gate import OPEN_GATE, WriteGate
 from bigsync.writeback.intents import ShipmentRequest, StockLevel
 from bigsync.writeback.outbox import (
     record_order_status,
@@ -34,7 +35,6 @@ from bigsync.writeback.outbox import (
     record_stock,
     record_stock_many,
 )
-from bigsync.writeback.scopes import NO_GATE, ScopeGate
 from tests.sync.conftest import make_db
 
 SPEC = BuildSpec(
@@ -81,7 +81,7 @@ class WbWorld:
     api: BigCommerceClient
     time: FakeTime
     hook: Hook | None = None
-    scopes: ScopeGate = NO_GATE
+    gate: WriteGate = OPEN_GATE
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,7 +97,7 @@ class WbWorld:
             self.api,
             connection_id=self.connection_id,
             connection_name="sandbox",
-            scopes=self.scopes,
+            gate=self.gate,
             options=DispatchOptions(**{**self.options, **options}),
             now=self.now,
             sleep=self.time.sleep,

@@ -37,7 +37,8 @@ def run(*args: str, input: str | None = None) -> Result:
 
 
 def test_push_then_list_retry_and_drop(cli_db: str, sandbox: Sandbox, store: StoreState) -> None:
-    connected = run("connect", "shop", "--store", store.hash, input=f"{token_of(store)}\n")
+    writes = ("--enable", "write_stock", "--enable", "write_fulfillment")
+    connected = run("connect", "shop", "--store", store.hash, *writes, input=f"{token_of(store)}\n")
     assert connected.exit_code == 0, connected.output
     item = tracked_items(store)[0]
     good, bad = shippable_orders(store, 2)

@@ -96,7 +96,7 @@ def test_filters_name_groups_of_states(service: ConnectionService) -> None:
     assert [e.can_drop for e in pending.entries] == [True, True]
     assert writeback.outbox_states("all") is None
     assert writeback.outbox_states("mismatched") == (IntentState.MISMATCHED,)
-    with pytest.raises(InputError, match="valid: all, pending, failed, done, sending, sent"):
+    with pytest.raises(InputError, match="valid: all, pending, failed, done, held, sending, sent"):
         writeback.outbox_states("broken")
 
 

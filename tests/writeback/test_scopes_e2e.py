@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bigsync.config import Settings
 from bigsync.connections import ConnectionService
-from bigsync.connections.model import NewConnection
+from bigsync.connections.model import ConnectionChanges, NewConnection
 from bigsync.sandbox.backend import StoreState
 from bigsync.store.db import create_engine_for, migrate
 from bigsync.vault import Vault
@@ -26,6 +26,7 @@ async def test_scopes_the_test_found_missing_fail_at_once(
     service = ConnectionService(engine, vault, default_api_url=live_url)
     token = token_of(store, "catalog-only")  # no orders and no inventory scopes at all
     added = service.add(NewConnection(name="shop", store=store.hash, access_token=token))
+    service.update("shop", ConnectionChanges(enable=["write_stock", "write_fulfillment"]))
     report = await service.test("shop")
     statuses = {
         scope.scope: scope.status

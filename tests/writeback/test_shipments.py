@@ -14,8 +14,8 @@ from bigsync.connections.report import CheckReport, FeatureResult, ScopeResult
 from bigsync.sandbox.builder import add_account
 from bigsync.sandbox.faults import FaultSpec
 from bigsync.store import outbox_repository
+from bigsync.writeback.gate import write_gate
 from bigsync.writeback.intents import IntentState
-from bigsync.writeback.scopes import scope_gate
 from tests.writeback.conftest import EPOCH, WbWorld, open_world
 from tests.writeback.helpers import ship_all, shipments_of, shippable_orders
 
@@ -138,7 +138,7 @@ def _view(status: str) -> ConnectionView:
         api_url="http://sandbox",
         client_id=None,
         granted_scopes=None,
-        features=(),
+        features=("write_stock", "write_fulfillment"),
         disabled_features={},
         features_off=(),
         secret_hints={},
@@ -154,8 +154,8 @@ async def test_a_write_whose_scope_is_known_missing_fails_at_once(wb: WbWorld) -
     (order,) = shippable_orders(wb.store, 1)
     shipment = wb.ship(ship_all(order, "NOSCOPE", then_status_id=SHIPPED))
     status = wb.status(order.id, 11)
-    wb.scopes = scope_gate(_view("missing"))
-    assert scope_gate(_view("unverified")).missing == {}
+    wb.gate = write_gate(_view("missing"))
+    assert write_gate(_view("unverified")).missing == {}
     result = await wb.push()
     for intent in (shipment, status):
         assert result.outcomes[intent].state == IntentState.FAILED

@@ -27,7 +27,7 @@ def outbox(
         list[str] | None,
         typer.Option(
             "--state",
-            help="Only entries in this state (pending, sending, sent, confirmed, mismatched, "
+            help="Only entries in this state (pending, held, sending, sent, confirmed, mismatched, "
             "failed, dropped, superseded); repeat for several.",
         ),
     ] = None,
@@ -106,7 +106,7 @@ def print_entries(rows: list[OutboxRow]) -> None:
         )
     console.print(table)
     for row in rows:
-        if row.last_error and row.state in ("failed", "mismatched", "pending"):
+        if row.last_error and row.state in ("failed", "mismatched", "pending", "held"):
             console.print(f"  #{row.id}: {row.last_error}", highlight=False, markup=False)
 
 
@@ -148,6 +148,9 @@ def print_push(name: str, result: DispatchResult) -> None:
     if result.left:
         left = ", ".join(f"{n} {s}" for s, n in result.left.items())
         console.print(runnable(f"Still open: {left}; run `bigsync push {name}` again later."))
+    for kind, n in result.held.items():
+        reason = result.held_reasons.get(kind, "held")
+        console.print(runnable(f"{n} {kind} write(s) {reason}"), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ Rows come back as frozen dataclasses. Secrets travel only as ciphertext here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +168,17 @@ def list_connections(conn: sa.Connection) -> list[ConnectionRow]:
         connections.select().where(connections.c.removed_at.is_(None)).order_by(connections.c.name)
     )
     return [_connection_row(r) for r in conn.execute(query)]
+
+
+def features_by_id(conn: sa.Connection, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The features turned on of the active connections with these ids."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = sa.select(connections.c.id, connections.c.features).where(
+        connections.c.id.in_(wanted), connections.c.removed_at.is_(None)
+    )
+    return {int(cid): tuple(features or ()) for cid, features in conn.execute(query)}
 
 
 def update_connection(conn: sa.Connection, connection_id: int, **values: Any) -> None:

@@ -22,6 +22,8 @@ from bigsync.streams.spec import Batch
 
 STOCK = "stock"
 CONFIRMED = "confirmed"
+PENDING = "pending"
+HELD = "held"
 
 
 def utcnow() -> datetime:
@@ -356,6 +358,65 @@ def connections_with_work(
         .distinct()
     )
     return set(conn.execute(query).scalars())
+
+
+def count_held_by_kind(conn: sa.Connection, connection_id: int) -> dict[str, int]:
+    """How many held intents the connection has of each kind."""
+    query = (
+        sa.select(outbox.c.kind, sa.func.count())
+        .where(outbox.c.connection_id == connection_id, outbox.c.state == HELD)
+        .group_by(outbox.c.kind)
+    )
+    return {kind: int(n) for kind, n in conn.execute(query)}
+
+
+def held_kinds(conn: sa.Connection) -> dict[int, set[str]]:
+    """connection id -> the kinds of its held intents, across all connections."""
+    query = (
+        sa.select(outbox.c.connection_id, outbox.c.kind).where(outbox.c.state == HELD).distinct()
+    )
+    kinds: dict[int, set[str]] = {}
+    for connection_id, kind in conn.execute(query):
+        kinds.setdefault(int(connection_id), set()).add(str(kind))
+    return kinds
+
+
+def hold(
+    conn: sa.Connection, intent_ids: Sequence[int], *, reason: str, now: datetime
+) -> list[int]:
+    """Move pending intents to held with `reason`; returns the ids that moved."""
+    ids = list(intent_ids)
+    if not ids:
+        return []
+    moved = conn.execute(
+        sa.select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.state == PENDING)
+    ).scalars()
+    taken = sorted(int(i) for i in moved)
+    if taken:
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(taken))
+            .values(state=HELD, last_error=reason, updated_at=now)
+        )
+    return taken
+
+
+def release_held(
+    conn: sa.Connection, connection_id: int, *, kinds: Sequence[str], now: datetime
+) -> int:
+    """Make the connection's held intents of `kinds` pending and due now; returns how many."""
+    if not kinds:
+        return 0
+    result = conn.execute(
+        outbox.update()
+        .where(
+            outbox.c.connection_id == connection_id,
+            outbox.c.state == HELD,
+            outbox.c.kind.in_(list(kinds)),
+        )
+        .values(state=PENDING, last_error=None, next_attempt_at=now, updated_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 def count_by_state(conn: sa.Connection, connection_id: int) -> dict[str, int]:

@@ -7,6 +7,7 @@ through its states:
     pending -> sending -> sent -> confirmed | mismatched      (stock: sent = accepted, read back)
     pending -> sending -> confirmed                            (shipments, order status)
     any open state -> failed (with last_error)   failed -> pending (retry)   * -> dropped
+    pending -> held (its write feature is off)   held -> pending (the feature is on again)
 
 `live_key` is the `dedupe_key` while the row may still absorb a new recording of the same
 intent (a pending stock level, a shipment that was not dropped) and NULL otherwise: it is

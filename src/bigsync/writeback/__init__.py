@@ -9,5 +9,6 @@ outbox with the local change that caused them, and a dispatcher that sends each 
     stock_push.py   absolute adjustments in batches of 2,000 per location, read back
     shipments.py    create a shipment, looking first for the one a lost answer may have made
     order_status.py set an order's status
-    scopes.py       which scope each kind of write needs, checked before any request
+    gate.py         which writes may go: the scope each kind needs, and the connection's
+                    write features (a kind switched off is held, sent once it is on)
 """

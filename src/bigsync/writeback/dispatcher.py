@@ -49,6 +49,7 @@ from bigsync.store.outbox_lock import hold_dispatch_lock
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.streams.rows import inventory_batch
 from bigsync.writeback import order_status, shipments, stock_push
+from bigsync.writeback.gate import OPEN_GATE, WriteGate, missing_scope_message, write_need
 from bigsync.writeback.intents import (
     OPEN_STATES,
     IntentKind,
@@ -58,7 +59,6 @@ from bigsync.writeback.intents import (
     status_from_payload,
     stock_from_payload,
 )
-from bigsync.writeback.scopes import NO_GATE, ScopeGate, missing_scope_message, write_need
 from bigsync.writeback.stock_push import ItemKey, PlannedItem, item_key
 
 if TYPE_CHECKING:
@@ -126,6 +126,10 @@ class DispatchResult:
     rounds: int = 0
     left: dict[str, int] = field(default_factory=dict)
     """Intents still open afterwards, by state."""
+    held: dict[str, int] = field(default_factory=dict)
+    """Held intents afterwards (their write feature is off), by kind."""
+    held_reasons: dict[str, str] = field(default_factory=dict)
+    """Why each kind in `held` is held, and how to turn its feature on."""
 
     def count(self, state: IntentState) -> int:
         """How many intents this dispatch left in `state`."""
@@ -138,6 +142,8 @@ class DispatchResult:
             "rounds": self.rounds,
             "counts": {s.value: self.count(s) for s in IntentState if self.count(s)},
             "left": self.left,
+            "held": self.held,
+            "held_reasons": self.held_reasons,
             "intents": [o.__dict__ for o in sorted(self.outcomes.values(), key=lambda o: o.id)],
         }
 
@@ -152,7 +158,7 @@ class OutboxDispatcher:
         *,
         connection_id: int,
         connection_name: str = "NAME",
-        scopes: ScopeGate = NO_GATE,
+        gate: WriteGate = OPEN_GATE,
         options: DispatchOptions | None = None,
         now: Now = utcnow,
         sleep: Sleep = asyncio.sleep,
@@ -163,7 +169,7 @@ class OutboxDispatcher:
         self.client = client
         self.connection_id = connection_id
         self.connection_name = connection_name
-        self.scopes = scopes
+        self.gate = gate
         self.options = options or DispatchOptions()
         self._now = now
         self._sleep = sleep
@@ -254,6 +260,20 @@ class OutboxDispatcher:
         for row in rows:
             self._note(row, IntentState.FAILED, message)
 
+    def _hold_off(self, rows: Sequence[repo.OutboxRow], kind: IntentKind) -> list[repo.OutboxRow]:
+        """Hold the pending `rows` when the gate holds `kind`; the rows left to dispatch (all
+        of them, or those already on their way: `sending` ones are settled as usual)."""
+        reason = self.gate.hold(kind)
+        if reason is None:
+            return list(rows)
+        pending = [r for r in rows if r.state == P]
+        with self.db.write() as conn:
+            held = set(repo.hold(conn, [r.id for r in pending], reason=reason, now=self._now()))
+        for row in pending:
+            if row.id in held:
+                self._note(row, IntentState.HELD, reason)
+        return [r for r in rows if r.state != P]
+
     def _error_text(self, error: ApiError, kind: IntentKind) -> str:
         if isinstance(error, PermissionDeniedError):
             return missing_scope_message(write_need(kind), self.connection_name)
@@ -296,15 +316,17 @@ class OutboxDispatcher:
     async def _stock(self) -> None:
         with self.db.read() as conn:
             rows = self._open_rows(conn, IntentKind.STOCK)
-            if not rows:
-                return
+        rows = self._hold_off(rows, IntentKind.STOCK)
+        if not rows:
+            return
+        with self.db.read() as conn:
             waiting = {
                 item_key(stock_from_payload(r.payload))
                 for r in repo.list_intents(
                     conn, self.connection_id, states=[IntentState.SENT], kinds=[IntentKind.STOCK]
                 )
             }
-        refusal = self.scopes.refusal(IntentKind.STOCK)
+        refusal = self.gate.refusal(IntentKind.STOCK)
         if refusal is not None:
             self._fail_all(rows, refusal)
             return
@@ -507,9 +529,10 @@ class OutboxDispatcher:
     async def _shipments(self) -> None:
         with self.db.read() as conn:
             rows = self._open_rows(conn, IntentKind.SHIPMENT)
+        rows = self._hold_off(rows, IntentKind.SHIPMENT)
         if not rows:
             return
-        refusal = self.scopes.refusal(IntentKind.SHIPMENT)
+        refusal = self.gate.refusal(IntentKind.SHIPMENT)
         if refusal is not None:
             self._fail_all(rows, refusal)
             return
@@ -563,6 +586,8 @@ class OutboxDispatcher:
     async def _statuses(self) -> None:
         with self.db.read() as conn:
             rows = self._open_rows(conn, IntentKind.ORDER_STATUS)
+        rows = self._hold_off(rows, IntentKind.ORDER_STATUS)
+        with self.db.read() as conn:
             afters = repo.get_intents(conn, [r.after_id for r in rows if r.after_id])
         ready = []
         for row in rows:
@@ -573,7 +598,7 @@ class OutboxDispatcher:
                 self._note(row, row.state, f"waits for shipment #{after.id} ({after.state})")
         if not ready:
             return
-        refusal = self.scopes.refusal(IntentKind.ORDER_STATUS)
+        refusal = self.gate.refusal(IntentKind.ORDER_STATUS)
         if refusal is not None:
             self._fail_all(ready, refusal)
             return

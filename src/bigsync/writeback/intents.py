@@ -26,6 +26,9 @@ class IntentState(enum.StrEnum):
     """Where an intent stands.
 
     pending     recorded, waiting to be sent (`next_attempt_at` says from when)
+    held        kept, not sent: its write feature (write_stock, write_fulfillment) is off on
+                the connection; it goes back to pending when the feature is turned on (a
+                newer stock level of the item still replaces it)
     sending     marked (and committed) just before its request went out; a crash leaves it
                 here, and the next dispatch resolves it before anything else
     sent        stock only: BigCommerce accepted the adjustment; it applies asynchronously,
@@ -40,6 +43,7 @@ class IntentState(enum.StrEnum):
     """
 
     PENDING = "pending"
+    HELD = "held"
     SENDING = "sending"
     SENT = "sent"
     CONFIRMED = "confirmed"

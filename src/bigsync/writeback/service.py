@@ -4,17 +4,19 @@ waiting, list it (a page at a time, by state or by filter), retry or drop an ent
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bigsync.bigcommerce import BigCommerceClient, ClientOptions
 from bigsync.errors import InputError
+from bigsync.store import connection_repository
 from bigsync.store import outbox_repository as repo
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.writeback import outbox
 from bigsync.writeback.dispatcher import DispatchOptions, DispatchResult, OutboxDispatcher
-from bigsync.writeback.intents import OPEN_STATES, IntentState, describe
-from bigsync.writeback.scopes import scope_gate
+from bigsync.writeback.gate import kinds_of, write_gate
+from bigsync.writeback.intents import OPEN_STATES, IntentKind, IntentState, describe
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,13 +34,22 @@ async def push_connection(
     client_options: ClientOptions | None = None,
 ) -> DispatchResult:
     """Dispatch the outbox of the connection called `name` and wait for the outcome (raises
-    DispatchLockedError when another dispatch of it runs). Writes whose scope the last
-    connection test found missing fail at once, with the scope named."""
+    DispatchLockedError when another dispatch of it runs). Writes whose feature is off are
+    held (`writeback.gate`), and held ones whose feature is on again are sent; writes whose
+    scope the last connection test found missing fail at once, with the scope named."""
     view = service.get(name)
-    with UnitOfWork(service.engine).read() as conn:
+    gate = write_gate(view)
+    db = UnitOfWork(service.engine)
+    with db.read() as conn:
         counts = repo.count_by_state(conn, view.id)
+    if counts.get(IntentState.HELD) and gate.allowed:
+        with db.write() as conn:
+            kinds = sorted(gate.allowed)
+            if repo.release_held(conn, view.id, kinds=kinds, now=repo.utcnow()):
+                counts = repo.count_by_state(conn, view.id)
     if not any(state in OPEN_STATES for state in counts):
-        return DispatchResult()  # nothing to send: no client, no lock (the scheduler's case)
+        # Nothing to send: no client, no lock (the scheduler's case).
+        return _with_held(DispatchResult(), db, view.id, gate.held)
     credentials = service.credentials(name)
     async with BigCommerceClient(
         credentials, base_url=view.api_url, options=client_options
@@ -48,22 +59,43 @@ async def push_connection(
             client,
             connection_id=view.id,
             connection_name=view.name,
-            scopes=scope_gate(view),
+            gate=gate,
             options=options,
         )
-        return await dispatcher.run()
+        result = await dispatcher.run()
+    return _with_held(result, db, view.id, gate.held)
+
+
+def _with_held(
+    result: DispatchResult,
+    db: UnitOfWork,
+    connection_id: int,
+    reasons: Mapping[IntentKind, str],
+) -> DispatchResult:
+    """`result` with the connection's held intents counted by kind, and why they are held."""
+    with db.read() as conn:
+        held = repo.count_held_by_kind(conn, connection_id)
+    result.held = held
+    result.held_reasons = {kind: reasons[IntentKind(kind)] for kind in held if kind in reasons}
+    return result
 
 
 def connections_with_due_intents(db: Engine, *, now: datetime) -> set[int]:
     """The connections whose outbox has work for a dispatch now: an intent pending or sent
-    (a stock level to read back) whose next attempt has come, or one left `sending`."""
+    (a stock level to read back) whose next attempt has come, one left `sending`, or a held
+    one whose write feature is on again."""
     with UnitOfWork(db).read() as conn:
-        return repo.connections_with_work(
+        due = repo.connections_with_work(
             conn,
             anytime=[IntentState.SENDING],
             when_due=[IntentState.PENDING, IntentState.SENT],
             now=now,
         )
+        held = repo.held_kinds(conn)
+        if held.keys() - due:
+            features = connection_repository.features_by_id(conn, held.keys() - due)
+            due |= {cid for cid, on in features.items() if kinds_of(on) & held[cid]}
+    return due
 
 
 def list_outbox(
@@ -80,7 +112,7 @@ def list_outbox(
 
 
 OUTBOX_FILTERS: dict[str, tuple[IntentState, ...]] = {
-    "pending": (IntentState.PENDING, IntentState.SENDING, IntentState.SENT),
+    "pending": (IntentState.PENDING, IntentState.HELD, IntentState.SENDING, IntentState.SENT),
     "failed": (IntentState.FAILED, IntentState.MISMATCHED),
     "done": (IntentState.CONFIRMED, IntentState.DROPPED, IntentState.SUPERSEDED),
 }
@@ -90,7 +122,7 @@ the user (retry or drop), settled."""
 
 def outbox_states(text: str | None) -> tuple[IntentState, ...] | None:
     """The states a filter (`pending`, `failed`, `done`) or a single state name stands for
-    (`pending` is the filter: pending, sending and sent); None or `all`: every state.
+    (`pending` is the filter: pending, held, sending and sent); None or `all`: every state.
     InputError naming the valid words otherwise."""
     if text is None or text.strip().lower() in ("", "all"):
         return None

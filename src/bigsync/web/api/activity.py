@@ -30,6 +30,7 @@ OutboxFilter = Literal[
     "pending",
     "failed",
     "done",
+    "held",
     "sending",
     "sent",
     "confirmed",
@@ -40,7 +41,7 @@ OutboxFilter = Literal[
 StateFilter = Annotated[
     OutboxFilter | None,
     Query(
-        description="pending (pending, sending, sent), failed (failed, mismatched), "
+        description="pending (pending, held, sending, sent), failed (failed, mismatched), "
         "done (confirmed, dropped, superseded), all, or one state",
     ),
 ]
@@ -52,7 +53,8 @@ class OutboxEntryOut(BaseModel):
     id: int
     kind: str = Field(description="stock, shipment or order_status")
     state: str = Field(
-        description="pending, sending, sent, confirmed, mismatched, failed, dropped, superseded"
+        description="pending, held (its write feature is off), sending, sent, confirmed, "
+        "mismatched, failed, dropped, superseded"
     )
     what: str = Field(description="One line saying what it writes")
     attempts: int

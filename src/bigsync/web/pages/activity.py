@@ -22,7 +22,7 @@ from bigsync.web.flash import flash
 from bigsync.web.problems import Problem
 from bigsync.web.templating import render
 from bigsync.writeback import service as writeback
-from bigsync.writeback.intents import OPEN_STATES
+from bigsync.writeback.intents import OPEN_STATES, IntentState
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,6 +80,7 @@ def page(
         counts=counts,
         entries=outbox.entries,
         open_states=OPEN_STATES,
+        held=outbox.counts.get(IntentState.HELD, 0),
         is_moving=any(e.row.state in OPEN_STATES for e in outbox.entries),
         next_url=_url(view.id, state=state, before=next_outbox, audit_before=audit_before)
         if next_outbox is not None

@@ -34,6 +34,7 @@ from bigsync.web.auth import (
 from bigsync.web.charts import history_chart
 from bigsync.web.deps import Hub, HubDep
 from bigsync.web.flash import flash
+from bigsync.web.orders_hub import send_soon
 from bigsync.web.templating import environment, render
 from bigsync.webhooks.subscriptions import disconnect
 
@@ -335,6 +336,7 @@ def set_features(
         for notice in result.notices:
             flash(request, notice, kind="warn")
         flash(request, f"Features of {view.name} saved.", kind="ok")
+        send_soon(hub, view.id)  # writes held while a write feature was off go now
     return RedirectResponse(f"/integrations/{view.id}", status_code=303)
 
 

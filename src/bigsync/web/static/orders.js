@@ -6,7 +6,7 @@
   if (!script) return;
   const url = script.dataset.api;
   const open = new Set(["pending", "sending", "sent"]);
-  const kinds = { pending: "warn", sending: "warn", sent: "warn", confirmed: "ok", failed: "fail", mismatched: "fail" };
+  const kinds = { pending: "warn", held: "warn", sending: "warn", sent: "warn", confirmed: "ok", failed: "fail", mismatched: "fail" };
   let polls = 0;
 
   function badges() { return Array.from(document.querySelectorAll("[data-intent-id]")); }
