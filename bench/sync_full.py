@@ -50,6 +50,7 @@ from bigsync.store.mirror_schema import MIRROR_TABLES
 from bigsync.streams import STREAMS, StreamKind
 from bigsync.sync.engine import SyncEngine, SyncOptions, SyncResult
 from cpu_breakdown import CpuBreakdown, print_table
+from sandbox_process import cpu_seconds as process_cpu_seconds
 from sandbox_process import free_port, pin, start_sandbox, wait_ready
 
 
@@ -167,16 +168,19 @@ async def measured_sync(
     connection_id: int,
     label: str,
     *,
+    sandbox_pid: int,
     profile: str | None = None,
     **options: Any,
 ) -> SyncResult:
-    """One sync with its CPU breakdown (and cProfile with `profile`), then its report."""
+    """One sync with its CPU breakdown and the sandbox's CPU (and cProfile with `profile`),
+    then its report."""
     engine = SyncEngine(db, client, connection_id=connection_id, options=SyncOptions(**options))
     breakdown = CpuBreakdown()
     breakdown.install()
     profiler = cProfile.Profile() if profile else None
     writer = cProfile.Profile() if profile else None
     cpu_before = cpu_seconds()
+    sandbox_before = process_cpu_seconds(sandbox_pid)
     limited_before = client.stats.rate_limited
     try:
         if profiler is not None and writer is not None:
@@ -188,9 +192,11 @@ async def measured_sync(
             profiler.disable()
         breakdown.uninstall()
     cpu_s = cpu_seconds() - cpu_before
+    sandbox_s = process_cpu_seconds(sandbox_pid) - sandbox_before
     minimum = minimum_requests(db, connection_id) if options.get("full") else None
     report(label, result, minimum, cpu_s=cpu_s, breakdown=breakdown)
     print(f"  429 answers: {client.stats.rate_limited - limited_before}")
+    print(f"  sandbox CPU s: {sandbox_s:.2f} (its own core; the bound when near the wall time)")
     if profiler is not None and writer is not None and profile is not None:
         profiler.dump_stats(profile)
         writer.dump_stats(f"{profile}.writer")
@@ -257,7 +263,13 @@ async def main(args: argparse.Namespace) -> None:
                     label: str, profile: str | None = None, **options: Any
                 ) -> SyncResult:
                     return await measured_sync(
-                        db, client, connection_id, label, profile=profile, **options
+                        db,
+                        client,
+                        connection_id,
+                        label,
+                        sandbox_pid=server.pid,
+                        profile=profile,
+                        **options,
                     )
 
                 await sync("full sync", profile=args.profile, full=True)

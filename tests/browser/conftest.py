@@ -11,8 +11,8 @@
                     is skipped with the reason, except under CI=true, where it fails.
     admin_page      `browser_page` logged in as the admin, created through /setup
                     (ADMIN_USERNAME / ADMIN_PASSWORD).
-    connected_store the sandbox store connected (name CONNECTED_NAME, full token) and its
-                    initial sync finished; the ConnectionView.
+    connected_store the sandbox store connected (name CONNECTED_NAME, full token, write
+                    features on) and its initial sync finished; the ConnectionView.
     shot            `shot(page, "name")`: a full-page screenshot in .artifacts/screenshots/
                     (<test module>-<name>.png); returns the path.
 
@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from bigsync.accounts import AccountService
 from bigsync.config import Settings
-from bigsync.connections import ConnectionService, ConnectionView, NewConnection
+from bigsync.connections import ConnectionChanges, ConnectionService, ConnectionView, NewConnection
 from bigsync.jobs.context import JobContext
 from bigsync.sandbox.backend import BuildSpec, Sandbox, StoreState
 from bigsync.sandbox.generator import StoreSizes
@@ -174,8 +174,8 @@ def hub_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[HubWorld]:
 
 @pytest.fixture
 def connected_store(hub_server: HubWorld) -> ConnectionView:
-    """The sandbox's first store connected with its full token; its initial sync (started
-    by the hub's scheduler, as for a merchant) finished."""
+    """The sandbox's first store connected with its full token and its write features on;
+    its initial sync (started by the hub's scheduler, as for a merchant) finished."""
     service = hub_server.connections()
     added = service.add(
         NewConnection(
@@ -195,7 +195,8 @@ def connected_store(hub_server: HubWorld) -> ConnectionView:
         return any(r["status"] == "ok" for r in runs)
 
     wait_for("the initial sync", synced)
-    return service.get(added.connection.name)
+    write_back = ConnectionChanges(enable=["write_stock", "write_fulfillment"])
+    return service.update(added.connection.name, write_back).connection
 
 
 # --- the browser ------------------------------------------------------------------------------

@@ -4,59 +4,23 @@ rule) that reaches the store, and a status change that does too."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
-from bigsync.connections import ConnectionView, NewConnection
+from bigsync.connections import ConnectionView
 from bigsync.fulfillment import orders_view, shipping
 from bigsync.fulfillment.hub import Hub
-from bigsync.store import mirror_repository
 from bigsync.store.unit_of_work import UnitOfWork
-from tests.browser.conftest import CONNECTED_NAME, HubWorld, wait_for
+from tests.browser.conftest import HubWorld, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 Shot = Callable[["Page", str], Path]
-
-
-@pytest.fixture
-def store_connected(hub_server: HubWorld) -> ConnectionView:
-    """`connected_store`, with the connection test run in a thread of its own: the session's
-    Playwright loop already runs in the test's thread, where asyncio.run cannot."""
-    service = hub_server.connections()
-    added = service.add(
-        NewConnection(
-            name=CONNECTED_NAME,
-            store=hub_server.store.hash,
-            access_token=hub_server.tokens["full"],
-            api_url=hub_server.sandbox_url,
-        )
-    )
-    reports: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: reports.append(asyncio.run(service.test(added.connection.name)))
-    )
-    worker.start()
-    worker.join(timeout=60)
-    assert reports, "the connection test did not finish"
-    assert reports[0].ok, reports[0]
-
-    def synced() -> bool:
-        with hub_server.engine.connect() as conn:
-            runs = mirror_repository.recent_runs(conn, connection_id=added.connection.id)
-        assert not any(r["status"] == "failed" for r in runs), runs
-        return any(r["status"] == "ok" for r in runs)
-
-    wait_for("the initial sync", synced)
-    return service.get(added.connection.name)
 
 
 def _store_api(world: HubWorld, path: str) -> Any:
@@ -78,10 +42,10 @@ def _order_to_ship(hub: Hub) -> orders_view.OrderDetail:
 
 
 def test_ship_an_order_and_change_its_status(
-    hub_server: HubWorld, store_connected: ConnectionView, admin_page: Page, shot: Shot
+    hub_server: HubWorld, connected_store: ConnectionView, admin_page: Page, shot: Shot
 ) -> None:
-    page, world, cid = admin_page, hub_server, store_connected.id
-    hub = Hub(UnitOfWork(world.engine), cid, store_connected.name)
+    page, world, cid = admin_page, hub_server, connected_store.id
+    hub = Hub(UnitOfWork(world.engine), cid, connected_store.name)
     shipping.add_service(hub, "ups-ground", carrier="ups", name="UPS Ground")
     shipping.map_pattern(hub, "*", "ups-ground")
     order = _order_to_ship(hub)
