@@ -119,8 +119,7 @@ def _open_order(database: Path) -> tuple[int, int, int]:
 def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer) -> None:
     store_hash, token = token_of(live_sandbox, "full")
     args = ("--store", store_hash, "--token", token, "--api-url", live_sandbox.url)
-    writes = ("--enable", "write_stock", "--enable", "write_fulfillment")
-    assert run("connect", "shop", *args, *writes).exit_code == 0
+    assert run("connect", "shop", *args, "--enable", "write_fulfillment").exit_code == 0
     assert run("sync", "shop").exit_code == 0
 
     listed = data("products", "shop")
@@ -149,6 +148,10 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     assert views["default"]["store_location_id"] == 1
     assert "mapped" in ok("locations", "shop").stdout
 
+    held = " ".join(ok("stock", "shop", "set", sku, "6").stdout.split())
+    assert "held: Write stock is off for this connection" in held, held
+    assert "bigsync connect shop --update --enable write_stock`)" in held, held
+    assert run("connect", "shop", "--update", "--enable", "write_stock").exit_code == 0
     change = data("stock", "shop", "set", sku, "7")
     assert (change["quantity"], change["location"]) == (7, "default")
     assert change["intent_id"] is not None
@@ -167,7 +170,9 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     assert "line 4: SKU NOPE-1 is not managed" in error
     good = cli_env / "good.csv"
     good.write_bytes(f"\ufeffsku,quantity,location\r\n{sku},9,wh2\r\n".encode())
-    assert "1 rows applied" in ok("stock", "shop", "import", str(good)).stdout
+    imported = " ".join(ok("stock", "shop", "import", str(good)).stdout.split())
+    assert "1 rows applied" in imported
+    assert "bigsync push shop` sends them." in imported, imported
     report = data("stock", "shop", "show")
     levels = {(line["sku"], line["location"]): line for line in report["lines"]}
     assert levels[(sku, "default")]["hub_quantity"] == 7

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from bigsync.cli.hub import echo_json, open_hub, say
+from bigsync.cli.hub import echo_json, open_hub, say, sends_it
 from bigsync.cli.service import JSON_HELP
+from bigsync.writeback.intents import IntentKind
 
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Connection name.")]
 OrderArgument = Annotated[int, typer.Argument(metavar="ORDER_ID", help="Order id.", min=1)]
@@ -48,8 +49,9 @@ def ship(
 
     items = tuple(parse_item(text) for text in item) if item else None
     request = ShipOrder(order_id, tracking, carrier, items, status, comments)
-    with open_hub(name, "cli:ship") as (hub, _service):
+    with open_hub(name, "cli:ship") as (hub, service):
         result = ship(hub, request)
+        sends = sends_it(service, hub.name, IntentKind.SHIPMENT)
     if as_json:
         echo_json(result)
         return
@@ -67,7 +69,7 @@ def ship(
     )
     rest = "all shipped" if result.completes_order else "items remain"
     again = " (already recorded)" if result.already_recorded else ""
-    say(f"{rest}; {then}. Outbox #{result.intent_id}{again}: `bigsync push {hub.name}` sends it.")
+    say(f"{rest}; {then}. Outbox #{result.intent_id}{again}: {sends}")
 
 
 def order_status(
@@ -83,8 +85,9 @@ def order_status(
     """Change an order's status (by id or by the store's own name)."""
     from bigsync.fulfillment.order_status import change_status  # noqa: PLC0415 -- lazy
 
-    with open_hub(name, "cli:order-status") as (hub, _service):
+    with open_hub(name, "cli:order-status") as (hub, service):
         result = change_status(hub, order_id, status)
+        sends = sends_it(service, hub.name, IntentKind.ORDER_STATUS)
     if as_json:
         echo_json(result)
         return
@@ -92,7 +95,7 @@ def order_status(
     after = result.status.custom_label or result.status.name
     say(
         f"Order {order_id}: {before} -> {after} ({result.status.id}); outbox "
-        f"#{result.intent_id}: `bigsync push {hub.name}` sends it."
+        f"#{result.intent_id}: {sends}"
     )
 
 

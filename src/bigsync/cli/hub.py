@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from bigsync.connections.service import ConnectionService
     from bigsync.fulfillment.hub import Hub
+    from bigsync.writeback.intents import IntentKind
 
 
 @contextmanager
@@ -33,6 +34,15 @@ def open_hub(name: str, actor: str) -> Iterator[tuple[Hub, ConnectionService]]:
     with open_service(actor) as service:
         view = service.get(name)
         yield Hub(service.db, view.id, view.name), service
+
+
+def sends_it(service: ConnectionService, name: str, kind: IntentKind, *, them: bool = False) -> str:
+    """What becomes of a write just recorded (`them`: of several): `bigsync push NAME` sends
+    it, or it is held while its write feature is off (with the command that turns it on)."""
+    from bigsync.writeback.gate import write_gate  # noqa: PLC0415 -- lazy: see the module doc
+
+    held = write_gate(service.get(name)).hold(kind)
+    return held or f"`bigsync push {name}` sends {'them' if them else 'it'}."
 
 
 def to_json(value: Any) -> Any:

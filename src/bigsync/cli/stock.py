@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bigsync.cli.hub import echo_json, open_hub, print_table, say
+from bigsync.cli.hub import echo_json, open_hub, print_table, say, sends_it
 from bigsync.cli.service import JSON_HELP, fail
 from bigsync.cli.when import ago
+from bigsync.writeback.intents import IntentKind
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -51,23 +52,21 @@ def set_level(
     """Set the hub quantity of one SKU at one location (and record its write to the store)."""
     from bigsync.fulfillment import stock as use_case  # noqa: PLC0415 -- lazy
 
-    with open_hub(ctx.obj, "cli:stock") as (hub, _service):
+    with open_hub(ctx.obj, "cli:stock") as (hub, service):
         change = use_case.set_stock(hub, sku, quantity, location=location)
+        then = sends_it(service, hub.name, IntentKind.STOCK)
     if as_json:
         echo_json(change)
         return
-    say(_change_line(change, name=hub.name))
+    say(_change_line(change, then=then))
 
 
-def _change_line(change: StockChange, *, name: str) -> str:
+def _change_line(change: StockChange, *, then: str) -> str:
     before = "none" if change.before is None else str(change.before)
     line = f"{change.sku} at {change.location}: {before} -> {change.quantity}"
     if change.intent_id is None:
         return line + " (hub only: the location is not mapped to a store location)"
-    return (
-        f"{line} (store location {change.store_location_id})\n"
-        f"Outbox #{change.intent_id}: `bigsync push {name}` sends it."
-    )
+    return f"{line} (store location {change.store_location_id})\nOutbox #{change.intent_id}: {then}"
 
 
 @stock_app.command("import")
@@ -84,8 +83,9 @@ def import_file(
         data = file.read_bytes()
     except OSError as error:
         fail(f"cannot read {file}: {error.strerror or error}")
-    with open_hub(ctx.obj, "cli:stock") as (hub, _service):
+    with open_hub(ctx.obj, "cli:stock") as (hub, service):
         changes = use_case.import_stock(hub, data, source=file.name)
+        then = sends_it(service, hub.name, IntentKind.STOCK, them=True)
     if as_json:
         echo_json(changes)
         return
@@ -93,7 +93,7 @@ def import_file(
     changed = sum(1 for c in changes if c.before != c.quantity)
     say(
         f"{file.name}: {len(changes)} rows applied ({changed} changed), {written} to write to "
-        f"the store with the next push (`bigsync push {hub.name}`)."
+        f"the store: {then}"
     )
 
 
