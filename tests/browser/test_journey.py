@@ -165,8 +165,9 @@ def test_a_new_user_connects_a_store_and_runs_it_from_the_browser(
     editor = row.locator("td.hub-cell").first
     editor.locator("input.qty").fill(str(level))
     editor.locator("button").click()
-    expect(page.locator(".flash.ok").first).to_contain_text(f"→ {level}")
     # Write features are opt-in: the level is held in the hub, and the page says why.
+    recorded = page.locator(".flash.warn", has_text=f"→ {level}")
+    expect(recorded).to_contain_text("held: Write stock is off for this integration")
     expect(page.locator("#stock-writes-off")).to_contain_text("Stock write-back is off")
     shot(page, "10-products-stock-held")
     page.click("nav.tabs a.tab:has-text('Activity')")

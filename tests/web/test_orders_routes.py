@@ -202,6 +202,8 @@ async def test_status_change_from_the_page_and_the_api(web: Web) -> None:
     assert changed.status_code == 303
     page = await web.page(path)
     assert "Status Awaiting Shipment: outbox #" in page.text
+    # Fulfillment write-back is off on this connection: the write is recorded, held.
+    assert "held: Write shipments and order status is off for this integration" in page.text
     assert web.nudges == [(DISPATCH_OUTBOX, web.cid)]
 
     answer = await web.client.put(

@@ -1,6 +1,6 @@
 """What the orders pages and API share: bounded path ids, text patterns, the fulfillment hub
-of a visible connection, and the nudge that has the outbox send a recorded write within
-seconds."""
+of a visible connection, the nudge that has the outbox send a recorded write within
+seconds, and how a page tells of that write (sent now, or held while its feature is off)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Path
 
+from bigsync.connections.features import FEATURE_TITLES
 from bigsync.fulfillment.hub import Hub as ConnectionHub
 from bigsync.jobs.tasks import DISPATCH_OUTBOX
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.web.auth import visible_connection
+from bigsync.writeback.gate import KIND_FEATURES
 
 MAX_ID = 2**31 - 1
 ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="the integration's id")]
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from bigsync.accounts import Principal
     from bigsync.connections import ConnectionView
     from bigsync.web.deps import Hub
+    from bigsync.web.flash import FlashKind
+    from bigsync.writeback.intents import IntentKind
 
 
 def connection_hub(
@@ -40,3 +44,13 @@ def send_soon(hub: Hub, connection_id: int) -> None:
     """Wake the connection's outbox dispatch (nothing when this process runs no jobs; the
     minute-by-minute dispatch sends it then)."""
     hub.nudge(DISPATCH_OUTBOX, connection_id)
+
+
+def write_fate(view: ConnectionView, kind: IntentKind) -> tuple[str, FlashKind]:
+    """What becomes of a write of `kind` the page just recorded, and the flash's kind: sent
+    now, or held while the connection's write feature for it is off."""
+    feature = KIND_FEATURES[kind]
+    if feature in view.features:
+        return "sending to BigCommerce now", "ok"
+    title = FEATURE_TITLES[feature]
+    return f"held: {title} is off for this integration; it is sent once you turn it on", "warn"

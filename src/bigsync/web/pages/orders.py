@@ -26,9 +26,11 @@ from bigsync.web.orders_hub import (
     OrderId,
     connection_hub,
     send_soon,
+    write_fate,
 )
 from bigsync.web.problems import Problem
 from bigsync.web.templating import render
+from bigsync.writeback.intents import IntentKind
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,7 +142,7 @@ def ship_order(
     line: Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None, Form()] = None,
     quantity: Annotated[list[Annotated[str, Field(max_length=12)]] | None, Form()] = None,
 ) -> RedirectResponse:
-    _connection, orders_hub = connection_hub(hub, user, connection_id)
+    connection, orders_hub = connection_hub(hub, user, connection_id)
     chosen = carrier_other.strip() or carrier.strip()
     if not chosen:
         raise InputError("choose a shipping service or type a carrier (ups, dhl, ...)")
@@ -158,10 +160,12 @@ def ship_order(
     via = f"{result.service} ({result.carrier})" if result.service else result.carrier
     again = " It was already recorded." if result.already_recorded else ""
     then = f" then {result.status_name}" if result.status_name else ""
+    fate, kind = write_fate(connection, IntentKind.SHIPMENT)
     flash(
         request,
         f"Shipment of {units} item(s) by {via}, tracking {tracking_number.strip()}{then}: "
-        f"outbox #{result.intent_id}, sending to BigCommerce now.{again}",
+        f"outbox #{result.intent_id}, {fate}.{again}",
+        kind,
     )
     return redirect(_detail_url(connection_id, order_id))
 
@@ -176,11 +180,12 @@ def set_status(
     hub: HubDep,
     status: Annotated[str, Form(max_length=100, pattern=PLAIN_TEXT)] = "",
 ) -> RedirectResponse:
-    _connection, orders_hub = connection_hub(hub, user, connection_id)
+    connection, orders_hub = connection_hub(hub, user, connection_id)
     if not status.strip():
         raise InputError("choose a status")
     result = change_status(orders_hub, order_id, status)
     send_soon(hub, connection_id)
     after = result.status.custom_label or result.status.name
-    flash(request, f"Status {after}: outbox #{result.intent_id}, sending to BigCommerce now.")
+    fate, kind = write_fate(connection, IntentKind.ORDER_STATUS)
+    flash(request, f"Status {after}: outbox #{result.intent_id}, {fate}.", kind)
     return redirect(_detail_url(connection_id, order_id))

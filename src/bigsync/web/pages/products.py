@@ -29,14 +29,15 @@ from bigsync.fulfillment import browse, stock
 from bigsync.fulfillment.browse import ProductFilter
 from bigsync.fulfillment.hub import Hub as FulfillmentHub
 from bigsync.fulfillment.stock import StockFileError
-from bigsync.jobs.tasks import DISPATCH_OUTBOX
 from bigsync.store.catalog_browse import STATUSES
 from bigsync.web.auth import CsrfForm, PageUser, actor_of, visible_connection
 from bigsync.web.catalog_refresh import refresh_state, start_refresh
 from bigsync.web.deps import Hub, HubDep
-from bigsync.web.flash import flash, redirect, redirect_back
+from bigsync.web.flash import FlashKind, flash, redirect, redirect_back
+from bigsync.web.orders_hub import send_soon, write_fate
 from bigsync.web.problems import Problem
 from bigsync.web.templating import render
+from bigsync.writeback.intents import IntentKind
 
 router = APIRouter(include_in_schema=False)
 
@@ -187,19 +188,22 @@ def set_stock(
     quantity: Annotated[str, Form(max_length=20)],
     location: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    fhub, _view = _hub(hub, user, connection_id)
+    fhub, view = _hub(hub, user, connection_id)
     try:
         amount = stock.parse_quantity(quantity)
     except ValueError as error:
         raise InputError(str(error)) from None
     change = stock.set_stock(fhub, sku, amount, location=location or None)
+    kind: FlashKind = "ok"
     if change.intent_id is not None:
-        hub.nudge(DISPATCH_OUTBOX, fhub.connection_id)
-        tail = "; it is being written to the store"
+        send_soon(hub, fhub.connection_id)
+        fate, kind = write_fate(view, IntentKind.STOCK)
+        tail = f"; {fate}"
     else:
         tail = " (this location is not written to the store)"
     before = change.before if change.before is not None else "none"
-    flash(request, f"{change.sku} at {change.location}: {before} → {change.quantity}{tail}.")
+    text = f"{change.sku} at {change.location}: {before} → {change.quantity}{tail}."
+    flash(request, text, kind)
     return redirect_back(request)
 
 
@@ -269,16 +273,14 @@ def import_confirm(
     user: CsrfForm,
     text: Annotated[str, Form(max_length=MAX_IMPORT_BYTES)] = "",
 ) -> Response:
-    fhub, _view = _hub(hub, user, connection_id)
+    fhub, view = _hub(hub, user, connection_id)
     try:
         changes = stock.import_stock(fhub, text, source="the file")
     except StockFileError as error:
         flash(request, str(error), "fail")
         return redirect(f"/integrations/{connection_id}/products/import")
     if any(change.intent_id is not None for change in changes):
-        hub.nudge(DISPATCH_OUTBOX, fhub.connection_id)
-    flash(
-        request,
-        f"Imported {len(changes):,} stock level(s); changes are being written to the store.",
-    )
+        send_soon(hub, fhub.connection_id)
+    fate, kind = write_fate(view, IntentKind.STOCK)
+    flash(request, f"Imported {len(changes):,} stock level(s): {fate}.", kind)
     return redirect(f"/integrations/{connection_id}/products")
