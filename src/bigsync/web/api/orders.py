@@ -176,7 +176,10 @@ class OrderIntent(BaseModel):
     id: int
     kind: str
     state: str = Field(
-        description="pending, sending, confirmed, failed, dropped (see `bigsync outbox`)."
+        description=(
+            "pending, held (its write feature is off: sent once it is turned on), sending, "
+            "confirmed, failed, dropped (see `bigsync outbox`)."
+        )
     )
     attempts: int
     last_error: str | None
