@@ -248,8 +248,9 @@ def queue_overhead(jobs: int) -> tuple[float, float]:
 
         async def measure() -> tuple[float, float]:
             async with worker.app.open_async():
-                for connection_id in ids:
-                    await enqueue(worker.app, "noop", connection_id)
+                for number, connection_id in enumerate(ids):
+                    store = f"127.0.0.1:9/h{number:06d}"
+                    await enqueue(worker.app, "noop", connection_id, store=store)
             started, cpu = time.perf_counter(), time.process_time()
             task = asyncio.create_task(worker.run())
             await asyncio.wait_for(done.wait(), timeout=600)

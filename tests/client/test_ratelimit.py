@@ -15,6 +15,7 @@ from bigsync.bigcommerce.ratelimit import (
     read_rate_headers,
     reserve_of,
     schedule_send,
+    store_key,
     wait_after_429,
 )
 from bigsync.bigcommerce.testing import FakeTime
@@ -184,6 +185,57 @@ async def test_one_governor_per_store_per_loop() -> None:
     assert first.max_concurrency == 3
     assert governor_for("https://api.bigcommerce.com", "other1") is not first
     assert governor_for("http://127.0.0.1:5780", "abc123") is not first
+
+
+def test_a_store_is_its_api_host_and_hash_however_spelled() -> None:
+    assert store_key("https://api.bigcommerce.com", "abc123") == "api.bigcommerce.com/abc123"
+    assert store_key("HTTPS://API.BigCommerce.com/", "ABC123") == "api.bigcommerce.com/abc123"
+    assert store_key("http://api.bigcommerce.com", "abc123") == "api.bigcommerce.com/abc123"
+    assert store_key("http://127.0.0.1:5780/bc/", "abc123") == "127.0.0.1:5780/bc/abc123"
+    assert store_key("http://127.0.0.1:5780", "abc123") != store_key(
+        "http://127.0.0.1:5781", "abc123"
+    )
+
+
+async def test_connections_to_one_store_share_its_governor_under_the_stricter_settings() -> None:
+    first = governor_for("https://api.bigcommerce.com", "shared1", max_concurrency=8)
+    other = governor_for(
+        "HTTPS://API.BigCommerce.com/", "shared1", max_concurrency=3, reserve_share=0.3
+    )
+    assert other is first
+    assert (first.max_concurrency, first.reserve_share) == (3, 0.3)
+    governor_for("https://api.bigcommerce.com", "shared1", max_concurrency=6, reserve_share=0.0)
+    assert (first.max_concurrency, first.reserve_share) == (3, 0.3)  # never loosened
+
+
+async def test_a_tightened_governor_bounds_the_requests_that_start_after() -> None:
+    governor = RateGovernor(max_concurrency=4)
+    running = peak = 0
+    release = asyncio.Event()
+
+    async def work() -> None:
+        nonlocal running, peak
+        async with governor.slot():
+            running += 1
+            peak = max(peak, running)
+            await release.wait()
+            running -= 1
+
+    early = [asyncio.create_task(work()) for _ in range(4)]
+    await asyncio.sleep(0)
+    assert running == 4
+    governor.tighten(max_concurrency=2, reserve_share=0.0)
+    release.set()
+    await asyncio.gather(*early)
+    release.clear()
+    peak = 0
+    late = [asyncio.create_task(work()) for _ in range(6)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert peak == 2
+    release.set()
+    await asyncio.gather(*late)
+    assert governor.sent == 10
 
 
 async def test_governor_bounds_concurrency() -> None:

@@ -45,7 +45,7 @@ async def app(engine: sa.Engine) -> AsyncIterator[procrastinate.App]:
 async def _finished(app: procrastinate.App, connection_id: int, status: Status) -> int:
     """A sync job of `connection_id` that ended with `status`; its id."""
     manager = app.job_manager
-    job_id = await enqueue(app, "sync", connection_id)
+    job_id = await enqueue(app, "sync", connection_id, store=f"sandbox/h{connection_id}")
     assert job_id is not None
     if status == Status.CANCELLED:  # a waiting job, cancelled
         assert await manager.cancel_job_by_id_async(job_id)
@@ -93,7 +93,7 @@ async def test_old_finished_jobs_are_removed_failed_ones_kept_longer(
         connection_id, status, hours = key
         ids[key] = await _finished(app, connection_id, status)
         _ended_hours_ago(engine, ids[key], hours)
-    waiting = await enqueue(app, "sync", 7)  # todo: never removed
+    waiting = await enqueue(app, "sync", 7, store="sandbox/h7")  # todo: never removed
 
     cleanup = app.tasks[task_name(REMOVE_OLD_JOBS)]
     await cleanup.configure().defer_async(timestamp=0)

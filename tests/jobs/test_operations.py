@@ -43,9 +43,10 @@ def test_bigsync_jobs_lists_retries_and_cancels(tmp_path: Path, postgres_url: st
     async def fill() -> list[int | None]:
         async with app.open_async():
             return [
-                await enqueue(app, "sync", shop),
-                await enqueue(app, "dispatch_outbox", other, delay_s=600),
-                await enqueue(app, "sync", shop),  # already waiting: not queued twice
+                await enqueue(app, "sync", shop, store="sandbox/h1"),
+                await enqueue(app, "dispatch_outbox", other, store="sandbox/h2", delay_s=600),
+                # Already waiting: not queued twice.
+                await enqueue(app, "sync", shop, store="sandbox/h1"),
             ]
 
     first, later, again = asyncio.run(fill())

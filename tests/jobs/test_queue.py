@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from procrastinate.jobs import Status
 
 from bigsync.config import Settings
 from bigsync.errors import NotFoundError, RateLimitedError, SchemaMismatchError, ServerError
@@ -27,6 +29,7 @@ from bigsync.jobs.queue import (
     retry_decision,
     store_lock,
 )
+from bigsync.jobs.source import connection_store
 from bigsync.jobs.timing import next_run_after
 from bigsync.jobs.worker import QueueWorker, WorkerOptions, schema_refusal
 from bigsync.store import connection_repository
@@ -35,6 +38,8 @@ from tests.databases import add_connection
 
 OPTIONS = QueueOptions(retry_base_s=10, retry_attempts=3, busy_retry_s=30, schema_retry_s=30)
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SHOP_LOCK = "bigsync:store:sandbox/hshop"  # `_ready` connections talk to http://sandbox
+HOOKED_LOCK = "bigsync:store:sandbox/hhooked"
 
 
 def _seconds(decision: Any) -> float | None:
@@ -110,8 +115,17 @@ def ctx(tmp_path: Path, postgres_url: str) -> Any:
     context.close()
 
 
-def _ready(engine: sa.Engine, name: str, *, features: list[str] | None = None) -> int:
-    connection_id = add_connection(engine, name, store_hash=f"h{name}")
+def _ready(
+    engine: sa.Engine,
+    name: str,
+    *,
+    features: list[str] | None = None,
+    store_hash: str | None = None,
+    api_url: str = "http://sandbox",
+) -> int:
+    connection_id = add_connection(
+        engine, name, store_hash=store_hash or f"h{name}", api_url=api_url
+    )
     with engine.begin() as conn:
         connection_repository.update_connection(
             conn, connection_id, last_test={"ok": True}, features=features or []
@@ -153,9 +167,9 @@ async def test_the_tick_queues_what_is_due_once_and_the_schedule_moves_on(ctx: J
         await worker.tick()  # nothing twice: one waiting job per (kind, connection)
         assert await _todo(worker) == sorted(
             [
-                ("bigsync.hooks", hooked, store_lock(hooked), queueing_lock("hooks", hooked)),
-                ("bigsync.sync", hooked, store_lock(hooked), queueing_lock("sync", hooked)),
-                ("bigsync.sync", shop, store_lock(shop), queueing_lock("sync", shop)),
+                ("bigsync.hooks", hooked, HOOKED_LOCK, queueing_lock("hooks", hooked)),
+                ("bigsync.sync", hooked, HOOKED_LOCK, queueing_lock("sync", hooked)),
+                ("bigsync.sync", shop, SHOP_LOCK, queueing_lock("sync", shop)),
             ]
         )
         for job in await worker.app.job_manager.list_jobs_async(status="todo"):
@@ -177,12 +191,18 @@ async def test_the_tick_queues_what_is_due_once_and_the_schedule_moves_on(ctx: J
         }
 
 
+def _store(worker: QueueWorker, connection_id: int) -> str:
+    store = connection_store(worker.ctx.engine, connection_id)
+    assert store is not None
+    return store
+
+
 async def _left_running(worker: QueueWorker, kind: str, shop: int) -> tuple[int, int]:
     """A job of `kind` the way a worker SIGKILLed as it began leaves it: `doing`, no
     schedule written; its id and its worker's (still taken for alive: its heartbeat is
     fresh)."""
     manager = worker.app.job_manager
-    job_id = await enqueue(worker.app, kind, shop)
+    job_id = await enqueue(worker.app, kind, shop, store=_store(worker, shop))
     gone = await manager.register_worker()
     fetched = await manager.fetch_job(queues=[QUEUE], worker_id=gone)
     assert job_id is not None
@@ -228,7 +248,7 @@ async def test_a_dead_workers_job_ends_when_a_nudge_queued_it_again(ctx: JobCont
     worker = QueueWorker(ctx, jobs={"sync": JobSpec(Runs().job("sync"))}, clock=Clock())
     async with worker.app.open_async():
         stalled, gone = await _left_running(worker, "sync", shop)
-        queued = await enqueue(worker.app, "sync", shop)  # "Sync now" while it ran
+        queued = await enqueue(worker.app, "sync", shop, store=_store(worker, shop))  # "Sync now"
         assert queued is not None
         _falls_silent(ctx.engine, gone)
         # The stalled one cannot go back beside the queued one: it ends, which frees the
@@ -279,7 +299,7 @@ async def test_a_worker_stops_before_a_job_once_a_newer_bigsync_migrated(
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099_future'"))
     async with worker.app.open_async():
         await worker.app.configure_task(
-            "bigsync.sync", queue="bigsync", lock=store_lock(shop)
+            "bigsync.sync", queue="bigsync", lock=store_lock("sandbox/hshop")
         ).defer_async(connection_id=shop)
     with pytest.raises(SchemaMismatchError) as refused:
         await asyncio.wait_for(worker.run(), timeout=30)
@@ -317,13 +337,14 @@ async def test_nudges_of_the_web_tier_queue_one_job(ctx: JobContext) -> None:
     shop = _ready(ctx.engine, "shop")
     worker = QueueWorker(ctx, jobs={"sync": JobSpec(Runs().job("sync"))})
     async with worker.app.open_async():
-        nudge = QueueNudge(worker.app, asyncio.get_running_loop())
+        store_of = partial(connection_store, ctx.engine)
+        nudge = QueueNudge(worker.app, asyncio.get_running_loop(), store_of=store_of)
         nudge("sync", shop)
         nudge("sync", shop)
         nudge("sync", shop, delay_s=5)
         await nudge.drain()
         assert await _todo(worker) == [
-            ("bigsync.sync", shop, store_lock(shop), queueing_lock("sync", shop))
+            ("bigsync.sync", shop, SHOP_LOCK, queueing_lock("sync", shop))
         ]
 
 
@@ -362,3 +383,31 @@ async def test_the_tick_queues_a_job_with_work_only_where_work_waits(ctx: JobCon
         await worker.tick()
         assert [job[:2] for job in await _todo(worker)] == [("bigsync.outbox", shop)]
         assert idle not in {job[1] for job in await _todo(worker)}
+
+
+@pytest.mark.postgres
+async def test_connections_to_one_store_take_turns_across_the_fleet(ctx: JobContext) -> None:
+    # Two integrations on one store (the host spelt differently), and another store.
+    api = _ready(ctx.engine, "api account", store_hash="hshared")
+    app_install = _ready(ctx.engine, "app", store_hash="hshared", api_url="HTTP://Sandbox/")
+    other = _ready(ctx.engine, "other", store_hash="hother")
+    worker = QueueWorker(ctx, jobs={"sync": JobSpec(Runs().job("sync"))}, clock=Clock())
+    manager = worker.app.job_manager
+    async with worker.app.open_async():
+        await worker.tick()
+        locks = {job[1]: job[2] for job in await _todo(worker)}
+        assert locks == {
+            api: "bigsync:store:sandbox/hshared",
+            app_install: "bigsync:store:sandbox/hshared",
+            other: "bigsync:store:sandbox/hother",
+        }
+        workers = [await manager.register_worker() for _ in range(3)]
+        fetched = [await manager.fetch_job(queues=[QUEUE], worker_id=w) for w in workers]
+        running = [int(str(job.task_kwargs["connection_id"])) for job in fetched if job]
+        # One job of the shared store runs; its other connection's waits for it to end.
+        assert sorted(running) == sorted([api, other])
+        first = next(job for job in fetched if job and job.task_kwargs["connection_id"] == api)
+        await manager.finish_job(first, Status.SUCCEEDED, delete_job=False)
+        after = await manager.fetch_job(queues=[QUEUE], worker_id=workers[0])
+        assert after is not None
+        assert after.task_kwargs["connection_id"] == app_install

@@ -5,7 +5,7 @@ client.py       BigCommerceClient: requests, retries, pages; ClientOptions, Requ
 mapping.py      answers and transport exceptions -> bigsync.errors (the one place)
 transport.py    the HTTP libraries: aiohttp over sockets, httpx in process (ASGI) or HTTP/2
 retry.py        the pure retry decision
-ratelimit.py    X-Rate-Limit-* arithmetic and the per-store RateGovernor
+ratelimit.py    X-Rate-Limit-* arithmetic and the per-store RateGovernor (store_key)
 pagination.py   paginators (no I/O): v3 offset, v3 cursor, v2
 scopes.py       scope catalogue (used by the connection test)
 testing.py      FakeTime: a clock and a sleep for tests of waits
@@ -19,7 +19,7 @@ from bigsync.bigcommerce.client import (
 )
 from bigsync.bigcommerce.credentials import StoreCredentials, parse_store_hash
 from bigsync.bigcommerce.pagination import Page
-from bigsync.bigcommerce.ratelimit import Clock, RateGovernor, Sleep, governor_for
+from bigsync.bigcommerce.ratelimit import Clock, RateGovernor, Sleep, governor_for, store_key
 from bigsync.bigcommerce.retry import RetryPolicy
 
 __all__ = [
@@ -35,4 +35,5 @@ __all__ = [
     "StoreCredentials",
     "governor_for",
     "parse_store_hash",
+    "store_key",
 ]

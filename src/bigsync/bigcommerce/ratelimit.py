@@ -12,10 +12,12 @@ next request may start. Pacing spreads the usable requests left (the quota minus
 left to the store's other apps) evenly over the time left in the window, so a long crawl runs at
 the quota's pace without meeting a 429.
 
-`RateGovernor` applies it: one instance per store per process (`governor_for`), shared by all
-concurrent work on the store; it bounds concurrency, paces sends, and holds every request back
-after a 429 for as long as the 429 said. It reads time from its `clock` and waits with its
-`sleep` (`time.monotonic` and `asyncio.sleep`; `bigsync.bigcommerce.testing.FakeTime` in tests).
+`RateGovernor` applies it: one instance per store per process (`governor_for`, keyed by
+`store_key`: the API host and store hash, so two connections to one store share it), shared
+by all concurrent work on the store; it bounds concurrency, paces sends, and holds every
+request back after a 429 for as long as the 429 said. It reads time from its `clock` and
+waits with its `sleep` (`time.monotonic` and `asyncio.sleep`;
+`bigsync.bigcommerce.testing.FakeTime` in tests).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 DEFAULT_RESERVE_SHARE = 0.1
 DEFAULT_MAX_CONCURRENCY = 8
@@ -215,7 +218,7 @@ class RateGovernor:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Ticket]:
         """Wait for a concurrency slot and the paced send time; yields the request's ticket."""
-        async with self._slots:
+        async with self._slots:  # `tighten` may swap it: each request releases its own
             started = self._clock()
             sequence = self._sent  # no await from here to the increment: slots never overlap
             at, self._next_at, self.budget = schedule_send(
@@ -243,6 +246,15 @@ class RateGovernor:
             sent_since=self._sent - ticket.sequence - 1,
         )
 
+    def tighten(self, *, max_concurrency: int, reserve_share: float) -> None:
+        """Apply the stricter of the current and the given settings: the smaller concurrency,
+        the larger reserve. A smaller concurrency bounds the requests that start from now
+        on (those in flight finish under the old bound)."""
+        if max_concurrency < self.max_concurrency:
+            self.max_concurrency = max(1, max_concurrency)
+            self._slots = asyncio.Semaphore(self.max_concurrency)
+        self.reserve_share = max(self.reserve_share, reserve_share)
+
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` from now (after a 429)."""
         self._held_until = max(self._held_until, self._clock() + max(0.0, seconds))
@@ -253,9 +265,19 @@ class RateGovernor:
         return self._sent
 
 
-_GOVERNORS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str], RateGovernor]
-] = weakref.WeakKeyDictionary()
+_GOVERNORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, RateGovernor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def store_key(base_url: str, store_hash: str) -> str:
+    """What identifies one store's quota: the API host (with any path prefix, without the
+    scheme, case-folded) and the store hash, as `api.bigcommerce.com/abc123`. Every
+    connection to the store has the same key, whatever its kind or credentials."""
+    parts = urlsplit(base_url.strip())
+    host = (parts.netloc or parts.path.split("/", 1)[0]).lower()
+    prefix = parts.path.rstrip("/") if parts.netloc else ""
+    return f"{host}{prefix}/{store_hash.strip().lower()}"
 
 
 def governor_for(
@@ -267,17 +289,21 @@ def governor_for(
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
 ) -> RateGovernor:
-    """The one governor of a store (by API host and hash) in this process's event loop.
+    """The one governor of a store (`store_key`) in this process's event loop.
 
-    The first caller's settings (and time) create it; later callers share it as it is.
+    The first caller's time creates it; every caller shares it, under the stricter of its
+    settings and the caller's (`RateGovernor.tighten`): the store's quota is one, whichever
+    connection's client asks.
     """
     by_store = _GOVERNORS.setdefault(asyncio.get_running_loop(), {})
-    key = (base_url.rstrip("/"), store_hash)
+    key = store_key(base_url, store_hash)
     governor = by_store.get(key)
     if governor is None:
         governor = by_store[key] = RateGovernor(
             max_concurrency=max_concurrency, reserve_share=reserve_share, clock=clock, sleep=sleep
         )
+    else:
+        governor.tighten(max_concurrency=max_concurrency, reserve_share=reserve_share)
     return governor
 
 

@@ -27,6 +27,12 @@ jobs_app = typer.Typer(
 
 def _conninfo() -> tuple[str, dict[int, str]]:
     """The queue's database (libpq form) and the connections' names by id."""
+    conninfo, views = _queue_and_connections()
+    return conninfo, {view.id: view.name for view in views}
+
+
+def _queue_and_connections() -> tuple[str, list[Any]]:
+    """The queue's database (libpq form) and the connections (`ConnectionView`s)."""
     from bigsync.cli.service import open_service  # noqa: PLC0415
     from bigsync.config import get_settings  # noqa: PLC0415
     from bigsync.errors import ConfigError  # noqa: PLC0415
@@ -38,8 +44,8 @@ def _conninfo() -> tuple[str, dict[int, str]]:
     except ConfigError as error:
         fail(str(error))
     with open_service(settings=settings) as service:
-        names = {view.id: view.name for view in service.list()}
-    return conninfo, names
+        views = service.list()
+    return conninfo, views
 
 
 def _run(coroutine: Any) -> Any:
@@ -114,11 +120,14 @@ def retry(
     json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run a job's work again, now (a failed or cancelled job, say)."""
+    from bigsync.bigcommerce import store_key  # noqa: PLC0415
     from bigsync.cli.hub import echo_json, say  # noqa: PLC0415
     from bigsync.jobs.queue import retry_job  # noqa: PLC0415
 
-    conninfo, names = _conninfo()
-    job = _run(retry_job(conninfo, job_id))
+    conninfo, views = _queue_and_connections()
+    names = {view.id: view.name for view in views}
+    stores = {view.id: store_key(view.api_url, view.store_hash) for view in views}
+    job = _run(retry_job(conninfo, job_id, stores=stores))
     if json_output:
         echo_json(job.to_json())
         return

@@ -71,6 +71,8 @@ class ScheduledConnection:
     # Changes with every edit or test of the connection (its `updated_at`): an edit after
     # failures (a new token, say) is worth a try at once.
     version: Hashable = None
+    # The store it talks to (`bigcommerce.store_key`): worker mode's fleet lock.
+    store: str = ""
 
 
 class Nudge(Protocol):

@@ -8,11 +8,15 @@ arguments are the connection id and data. Every job of a connection is deferred 
 
 - `queueing_lock = "bigsync:<kind>:<connection id>"`: at most one waiting job per (kind,
   connection), so a tick, a nudge and a retry never pile up duplicates;
-- `lock = "bigsync:store:<connection id>"`: procrastinate starts no job while another job
-  with the same lock is running, so at any moment ONE job of a store runs in the whole fleet
-  (its sync, webhook refresh, outbox dispatch and hook upkeep take turns). That is how a
-  store keeps one rate budget across many workers: all its API calls at a given moment come
-  from one process, through that process's one `RateGovernor` of the store.
+- `lock = "bigsync:store:<api host>/<store hash>"` (`store_lock` of the connection's
+  `store_key`): procrastinate starts no job while another job with the same lock is running,
+  so at any moment ONE job of a store runs in the whole fleet: its sync, webhook refresh,
+  outbox dispatch and hook upkeep take turns, and so do the jobs of every other connection
+  to the same store (a store-level API account beside an app install, two integrations).
+  That is how a store keeps one rate budget across many workers: all its API calls at a
+  given moment come from one process, through that process's one `RateGovernor` of the
+  store. Every path that queues a job (`enqueue`: the tick, `QueueNudge`, `retry_job`)
+  gives it the store; a stalled job handed back keeps the lock it was queued with.
 
 A periodic task, `bigsync.tick` (every `tick_every_s`, deferred once per instant by whichever
 worker's periodic deferrer gets there first), enqueues the (kind, connection) pairs that are
@@ -65,9 +69,12 @@ def task_name(kind: str) -> str:
     return f"{TASK_PREFIX}{kind}"
 
 
-def store_lock(connection_id: int) -> str:
-    """The lock every job of one connection's store holds while it runs."""
-    return f"bigsync:store:{connection_id}"
+def store_lock(store: str) -> str:
+    """The lock every job of one store (`bigcommerce.store_key`) holds while it runs, for
+    every connection to the store."""
+    if not store:
+        raise ValueError("a job's store is its store_key, never empty")
+    return f"bigsync:store:{store}"
 
 
 def queueing_lock(kind: str, connection_id: int) -> str:
@@ -214,15 +221,16 @@ async def enqueue(
     kind: str,
     connection_id: int,
     *,
+    store: str,
     delay_s: float = 0.0,
     arguments: Mapping[str, Any] | None = None,
 ) -> int | None:
-    """Queue job `kind` for `connection_id` (after `delay_s`); its id, or None when one is
-    already waiting (that one will do)."""
+    """Queue job `kind` for `connection_id`, a connection to `store` (its `store_key`), after
+    `delay_s`; its id, or None when one is already waiting (that one will do)."""
     deferrer = app.configure_task(
         task_name(kind),
         queue=QUEUE,
-        lock=store_lock(connection_id),
+        lock=store_lock(store),
         queueing_lock=queueing_lock(kind, connection_id),
         schedule_in={"seconds": delay_s} if delay_s > 0 else None,
     )
@@ -235,11 +243,21 @@ async def enqueue(
 
 class QueueNudge:
     """`Hub.nudge` of a web tier without jobs (`bigsync serve --no-jobs`): a nudge enqueues
-    the job for a worker instead of waking an in-process scheduler. Safe from any thread."""
+    the job for a worker instead of waking an in-process scheduler. Safe from any thread.
 
-    def __init__(self, app: procrastinate.App, loop: asyncio.AbstractEventLoop) -> None:
+    `store_of(connection_id)` (blocking: it runs in a thread) reads the connection's store
+    (`store_key`), None for a connection that is gone (nothing is queued)."""
+
+    def __init__(
+        self,
+        app: procrastinate.App,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        store_of: Callable[[int], str | None],
+    ) -> None:
         self.app = app
         self.loop = loop
+        self.store_of = store_of
         self._pending: set[asyncio.Future[Any]] = set()
 
     def __call__(self, kind: str, connection_id: int, *, delay_s: float = 0.0) -> None:
@@ -259,7 +277,9 @@ class QueueNudge:
 
     async def _enqueue(self, kind: str, connection_id: int, delay_s: float) -> None:
         try:
-            await enqueue(self.app, kind, connection_id, delay_s=delay_s)
+            store = await asyncio.to_thread(self.store_of, connection_id)
+            if store is not None:
+                await enqueue(self.app, kind, connection_id, store=store, delay_s=delay_s)
         except Exception as error:  # the tick enqueues it at its next time anyway
             log.warning("could not queue %s of connection %d: %s", kind, connection_id, error)
 
@@ -327,9 +347,10 @@ async def list_jobs(
     return sorted(jobs, key=lambda job: job.id, reverse=True)[:limit]
 
 
-async def retry_job(conninfo: str, job_id: int) -> QueuedJob:
-    """Queue job `job_id`'s work again, at once: a new job of the same kind and connection
-    (None is never returned: a job already waiting for it is that job)."""
+async def retry_job(conninfo: str, job_id: int, *, stores: Mapping[int, str]) -> QueuedJob:
+    """Queue job `job_id`'s work again, at once: a new job of the same kind and connection,
+    under the lock of the connection's store now (`stores`: `store_key` by connection id;
+    None is never returned: a job already waiting for it is that job)."""
     app = build_queue(conninfo)
     async with app.open_async():
         found = list(await app.job_manager.list_jobs_async(id=job_id))
@@ -340,7 +361,12 @@ async def retry_job(conninfo: str, job_id: int) -> QueuedJob:
             raise JobNotFoundError(
                 f"job #{job_id} is the queue's own {job.kind}: it runs by itself"
             )
-        await enqueue(app, job.kind, job.connection_id)
+        store = stores.get(job.connection_id)
+        if store is None:
+            raise JobNotFoundError(
+                f"job #{job_id} is of connection #{job.connection_id}, which no longer exists"
+            )
+        await enqueue(app, job.kind, job.connection_id, store=store)
         waiting = list(
             await app.job_manager.list_jobs_async(
                 status="todo", queueing_lock=queueing_lock(job.kind, job.connection_id)

@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bigsync.bigcommerce import store_key
 from bigsync.jobs.model import ScheduledConnection
 from bigsync.store import connection_repository, schedule_repository
 from bigsync.store.schedule_repository import ScheduleRow
@@ -45,7 +46,15 @@ def scheduled_connection(row: connection_repository.ConnectionRow) -> ScheduledC
         features=active,
         sync_every=timedelta(seconds=row.sync_every_s) if row.sync_every_s else None,
         version=row.updated_at,
+        store=store_key(row.api_url, row.store_hash),
     )
+
+
+def connection_store(engine: Engine, connection_id: int) -> str | None:
+    """The store (`store_key`) of the active connection `connection_id`; None when it is gone."""
+    with engine.connect() as conn:
+        row = connection_repository.get_connection(conn, connection_id=connection_id)
+    return store_key(row.api_url, row.store_hash) if row is not None else None
 
 
 class DatabaseScheduleStore:

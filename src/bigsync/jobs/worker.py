@@ -292,7 +292,8 @@ class QueueWorker:
                 arguments: dict[str, Any] = {}
                 if spec.every is None and connection.sync_every is not None:
                     arguments["every_s"] = connection.sync_every.total_seconds()
-                if await enqueue(self.app, kind, connection.id, arguments=arguments):
+                store = connection.store
+                if await enqueue(self.app, kind, connection.id, store=store, arguments=arguments):
                     queued += 1
         metrics.tick_queued(queued)
 

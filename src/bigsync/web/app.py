@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -30,7 +31,7 @@ from bigsync.jobs.context import JobContext
 from bigsync.jobs.model import JobSpec
 from bigsync.jobs.queue import QueueNudge, build_queue
 from bigsync.jobs.scheduler import JobView, Scheduler, SchedulerOptions
-from bigsync.jobs.source import DatabaseScheduleStore
+from bigsync.jobs.source import DatabaseScheduleStore, connection_store
 from bigsync.jobs.tasks import DEFAULT_JOBS
 from bigsync.store.db import describe_database, libpq_conninfo
 from bigsync.web import api, health, openapi, pages
@@ -68,7 +69,8 @@ async def _open_queue(ctx: JobContext) -> tuple[Any, QueueNudge]:
     """The job queue of worker mode, open, and the nudge that queues jobs on it."""
     queue = build_queue(libpq_conninfo(ctx.settings.resolved_database_url))
     await queue.open_async()
-    return queue, QueueNudge(queue, asyncio.get_running_loop())
+    store_of = partial(connection_store, ctx.engine)
+    return queue, QueueNudge(queue, asyncio.get_running_loop(), store_of=store_of)
 
 
 def create_app(
