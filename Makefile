@@ -41,9 +41,10 @@ browser:
 	|| { echo "make browser: could not install chromium"; [ "$$CI" != true ] || exit 1; }
 
 # Coverage of the pure modules has a floor (pyproject.toml, [tool.coverage.report]); the
-# slowest tests are listed at the end, to keep the suite short.
+# slowest tests are listed at the end, to keep the suite short. Two workers (pytest-xdist),
+# each test file on one of them (its module-scoped servers and browser built once).
 test: $(BIN)/.installed browser
-	$(BIN)/pytest --cov --cov-report=term --durations=25
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report=term --durations=25
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench

@@ -10,6 +10,7 @@ secret appeared, naming it only by its last 4 characters.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,32 +44,49 @@ class LeakRecorder:
 
     def find_leaks(self) -> list[str]:
         """Where each recorded secret appeared, e.g. "log: ••••wxyz"."""
-        leaks = []
-        by_place: dict[str, list[str]] = {}
+        by_place: dict[str, dict[str, None]] = {}
         for where, text in self.texts:
-            by_place.setdefault(where, []).append(text)
+            by_place.setdefault(where, {})[text] = None  # a text logged many times, once
         joined = {where: "\n".join(parts) for where, parts in by_place.items()}
+        in_files = self._files_containing(self.secrets)
+        leaks = []
         for secret in sorted(self.secrets):
             leaks += [
                 f"{where}: ••••{secret[-4:]}" for where, text in joined.items() if secret in text
             ]
             leaks += [
-                f"database file {path}: ••••{secret[-4:]}"
-                for path in self._files_containing(secret)
+                f"database file {path}: ••••{secret[-4:]}" for path in in_files.get(secret, [])
             ]
         return leaks
 
-    def _files_containing(self, secret: str) -> Iterable[Path]:
-        needle = secret.encode()
+    def _files_containing(self, secrets: Iterable[str]) -> dict[str, list[Path]]:
+        """The database files each secret appears in, each file read once for all secrets.
+
+        A secret's bytes in a file lie in one run of bytes that each occur in some secret,
+        a run at least as long as the shortest secret: only those runs are searched (each
+        distinct one once), which skips the pages of binary and ordinary text around them.
+        """
+        needles = {secret.encode(): secret for secret in secrets}
+        if not needles:
+            return {}
+        alphabet = set(b"".join(needles))
+        outside = next((bytes([b]) for b in range(256) if b not in alphabet), b"")
+        char_class = b"".join(re.escape(bytes([b])) for b in sorted(alphabet))
+        runs = re.compile(b"[%s]{%d,}" % (char_class, min(map(len, needles))))
+        found: dict[str, list[Path]] = {}
         for directory in self.db_dirs:
             for path in directory.rglob("*"):
-                if (
+                if not (
                     path.is_file()
                     and path.name.endswith(DB_SUFFIXES)
                     and path.stat().st_size <= MAX_SCANNED_FILE
-                    and needle in path.read_bytes()
                 ):
-                    yield path
+                    continue
+                candidates = outside.join(set(runs.findall(path.read_bytes())))
+                for needle, secret in needles.items():
+                    if needle in candidates:
+                        found.setdefault(secret, []).append(path)
+        return found
 
 
 class _RecordingHandler(logging.Handler):

@@ -35,6 +35,31 @@ def test_scan_reports_each_place_a_secret_appears(tmp_path: Path) -> None:
     assert all(PROBE not in leak for leak in leaks)
 
 
+def test_the_file_scan_finds_each_secret_exactly_where_it_lies(tmp_path: Path) -> None:
+    recorder = LeakRecorder(db_dirs=[tmp_path])
+    short, odd = "s3cr3t-9", "with space/and+sign=="
+    for secret in (PROBE, short, odd):
+        recorder.record_secret(secret)
+    files = {
+        # amid binary pages, glued to other characters a secret can hold
+        "a.db": b"\x00page" * 5000 + b"abc" + PROBE.encode() + b"defg\x01",
+        # a secret of other characters, in JSON; the short one cut
+        "b.sqlite": b'{"k": "' + odd.encode() + b'"} s3cr3t-',
+        "c.db": short.encode(),  # exactly the shortest secret, nothing around it
+        "d.db": PROBE[:9].encode() + b"\x00" + PROBE[9:].encode(),  # split: not a leak
+        "e.txt": PROBE.encode(),  # not a database file
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert sorted(recorder.find_leaks()) == sorted(
+        [
+            f"database file {tmp_path / 'a.db'}: ••••{PROBE[-4:]}",
+            f"database file {tmp_path / 'b.sqlite'}: ••••{odd[-4:]}",
+            f"database file {tmp_path / 'c.db'}: ••••{short[-4:]}",
+        ]
+    )
+
+
 def test_the_session_recorder_sees_seals_logs_cli_and_exceptions(
     leak_recorder: LeakRecorder, tmp_path: Path
 ) -> None:
