@@ -86,7 +86,11 @@ async def test_readyz_is_503_when_migrations_are_behind(tmp_path: Path) -> None:
     body = ready.json()
     assert body["status"] == "not ready"
     assert body["checks"]["migrations"] is False
-    (head,) = schema_state(create_engine_for(f"sqlite:///{tmp_path}/old.db")).heads
+    engine = create_engine_for(f"sqlite:///{tmp_path}/old.db")
+    try:
+        (head,) = schema_state(engine).heads
+    finally:
+        engine.dispose()
     assert f"database schema at revision 0004, this bigsync needs {head}" in body["reasons"][0]
 
 
