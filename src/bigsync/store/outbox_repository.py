@@ -385,20 +385,9 @@ def hold(
     conn: sa.Connection, intent_ids: Sequence[int], *, reason: str, now: datetime
 ) -> list[int]:
     """Move pending intents to held with `reason`; returns the ids that moved."""
-    ids = list(intent_ids)
-    if not ids:
-        return []
-    moved = conn.execute(
-        sa.select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.state == PENDING)
-    ).scalars()
-    taken = sorted(int(i) for i in moved)
-    if taken:
-        conn.execute(
-            outbox.update()
-            .where(outbox.c.id.in_(taken))
-            .values(state=HELD, last_error=reason, updated_at=now)
-        )
-    return taken
+    return _move(
+        conn, intent_ids, from_state=PENDING, state=HELD, last_error=reason, updated_at=now
+    )
 
 
 def release_held(
@@ -519,26 +508,31 @@ def claim(
     """Move intents from `from_state` to `sending` and count an attempt; their live key is
     released for stock and status (a newer recording starts a new intent). Returns the ids
     that moved (an intent another dispatcher took or the user dropped is left alone)."""
+    return _move(
+        conn,
+        intent_ids,
+        from_state=from_state,
+        state="sending",
+        attempts=outbox.c.attempts + 1,
+        updated_at=now,
+        live_key=sa.case((outbox.c.kind == "shipment", outbox.c.live_key), else_=None),
+    )
+
+
+def _move(
+    conn: sa.Connection, intent_ids: Sequence[int], *, from_state: str, **values: Any
+) -> list[int]:
+    """Set `values` on those of the intents that are in `from_state`, in one statement;
+    returns the ids that moved, sorted."""
     if not intent_ids:
         return []
-    ids = list(intent_ids)
-    moved = conn.execute(
-        sa.select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.state == from_state)
-    ).scalars()
-    taken = sorted(int(i) for i in moved)
-    if not taken:
-        return []
-    conn.execute(
+    statement = (
         outbox.update()
-        .where(outbox.c.id.in_(taken))
-        .values(
-            state="sending",
-            attempts=outbox.c.attempts + 1,
-            updated_at=now,
-            live_key=sa.case((outbox.c.kind == "shipment", outbox.c.live_key), else_=None),
-        )
+        .where(outbox.c.id.in_(list(intent_ids)), outbox.c.state == from_state)
+        .values(**values)
+        .returning(outbox.c.id)
     )
-    return taken
+    return sorted(int(i) for i in conn.execute(statement).scalars())
 
 
 def dependents(conn: sa.Connection, intent_id: int) -> list[OutboxRow]:

@@ -13,7 +13,7 @@ from bigsync.fulfillment.hub import Hub as ConnectionHub
 from bigsync.jobs.tasks import DISPATCH_OUTBOX
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.web.auth import visible_connection
-from bigsync.writeback.gate import KIND_FEATURES
+from bigsync.writeback.gate import KIND_FEATURES, kinds_of
 
 MAX_ID = 2**31 - 1
 ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="the integration's id")]
@@ -49,8 +49,7 @@ def send_soon(hub: Hub, connection_id: int) -> None:
 def write_fate(view: ConnectionView, kind: IntentKind) -> tuple[str, FlashKind]:
     """What becomes of a write of `kind` the page just recorded, and the flash's kind: sent
     now, or held while the connection's write feature for it is off."""
-    feature = KIND_FEATURES[kind]
-    if feature in view.features:
+    if kind in kinds_of(view.features):
         return "sending to BigCommerce now", "ok"
-    title = FEATURE_TITLES[feature]
+    title = FEATURE_TITLES[KIND_FEATURES[kind]]
     return f"held: {title} is off for this integration; it is sent once you turn it on", "warn"
