@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from typing import Any
 
 import pytest
@@ -82,6 +84,7 @@ def test_tables_and_progress_read_whole_at_80_columns(live_sandbox: SandboxServe
         "--api-url", live_sandbox.url, "-f", "read_catalog,read_orders,read_customers",
     )  # fmt: skip
     assert connected.exit_code == 0, connected.output
+    assert _too_long(connected.output) == []
     synced = run("sync", "shop")
     assert synced.exit_code == 0, synced.output
     assert _too_long(synced.output) == []
@@ -152,3 +155,21 @@ def test_sync_without_connections_says_how_to_add_one() -> None:
     assert result.stderr.count("\n") == 1
     assert "no connections yet: add one with `" in result.stderr
     assert "bigsync connect NAME --store HASH`" in result.stderr
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_test_report_folds_at_80_columns_and_its_commands_run_as_printed(
+    live_sandbox: SandboxServer,
+) -> None:
+    store_hash, token = token_of(live_sandbox, "full")
+    api_path = f"{live_sandbox.url}/stores/{store_hash}/v3/"  # the sandbox's own, host and all
+    connected = run("connect", "north wh", "--api-path", api_path, "--token", token)
+    assert connected.exit_code == 0, connected.output
+    assert f"using API host {live_sandbox.url} from the API path" in connected.output
+    assert _too_long(connected.output) == []
+    commands = re.findall(r"`([^`]*)`", connected.output)
+    enable = [c for c in commands if c.endswith("--enable write_stock")]
+    assert len(enable) == 1, connected.output  # whole, on one line
+    enabled = run(*shlex.split(enable[0])[1:])
+    assert enabled.exit_code == 0, enabled.output
+    assert "Write stock: enabled" in enabled.output

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bigsync.connections.inputs import (
+    chosen_api_url,
     clean_api_url,
     clean_client_id,
     clean_name,
@@ -174,3 +175,32 @@ def test_api_urls_are_hosts_and_a_pasted_api_path_is_refused() -> None:
         with pytest.raises(InputError, match=says) as caught:
             clean_api_url(raw)
         assert "pw0secret" not in str(caught.value)
+
+
+def test_the_api_host_comes_from_a_pasted_api_path_unless_it_is_bigcommerce() -> None:
+    sandbox = chosen_api_url(" http://127.0.0.1:5780/stores/abc123/v3/ ", None)
+    assert sandbox is not None
+    assert sandbox.value == "http://127.0.0.1:5780"
+    assert sandbox.notices == ("using API host http://127.0.0.1:5780 from the API path",)
+    proxied = chosen_api_url("https://proxy.example/bc/stores/abc123/v3/catalog", None)
+    assert proxied is not None
+    assert proxied.value == "https://proxy.example/bc"
+    for says_only_the_store in [
+        "abc123",
+        "stores/abc123",
+        "https://api.bigcommerce.com/stores/abc123/v3/",
+        "https://store-abc123.mybigcommerce.com/manage",
+        "",
+    ]:
+        assert chosen_api_url(says_only_the_store, None) is None
+    given = chosen_api_url("abc123", "https://api.bigcommerce.com/")
+    assert given is not None
+    assert (given.value, given.notices) == ("https://api.bigcommerce.com", ())
+    agreeing = chosen_api_url("http://127.0.0.1:5780/stores/abc123/v3/", "http://127.0.0.1:5780")
+    assert agreeing is not None
+    assert agreeing.value == "http://127.0.0.1:5780"
+    with pytest.raises(InputError, match=r"names the host http://127\.0\.0\.1:5780"):
+        chosen_api_url("http://127.0.0.1:5780/stores/abc123/v3/", "https://api.bigcommerce.com")
+    with pytest.raises(InputError, match="host only") as caught:
+        chosen_api_url("http://user:pw0secret@127.0.0.1:5780/stores/abc123/v3/", None)
+    assert "pw0secret" not in str(caught.value)

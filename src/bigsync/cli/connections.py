@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bigsync.cli.service import JSON_HELP, bigsync_command, open_service, run_async, runnable
+from bigsync.cli.service import (
+    JSON_HELP,
+    bigsync_command,
+    folded,
+    open_service,
+    run_async,
+    runnable,
+)
 from bigsync.cli.when import ago
 
 if TYPE_CHECKING:
@@ -318,38 +325,52 @@ def _console() -> Console:
 
 
 def _print_report(console: Console, name: str, report: CheckReport) -> None:
+    from rich.text import Text  # noqa: PLC0415 -- lazy
+
     from bigsync.connections.features import FEATURE_TITLES, Feature  # noqa: PLC0415 -- lazy
+
+    def line(head: str, text: str, *, indent: int | None = None) -> None:
+        """`head` (markup) then `text` folded to the terminal's width, its later lines
+        `indent` columns in (default: under the text's first line)."""
+        start = Text.from_markup(head).cell_len
+        body = folded(
+            text, width=console.width, start=start, indent=start if indent is None else indent
+        )
+        console.print(head + body, highlight=False)
 
     console.print(f"Test of [bold]{name}[/bold] ({report.tested_at}):", highlight=False)
     for check in report.checks:
-        mark = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
-        message = runnable(check.message)
-        console.print(f"  {check.name:<11} {mark[check.ok]}  {message}", highlight=False)
+        verdict = {
+            True: "[green]ok[/green]",
+            False: "[red]failed[/red]",
+            None: "[yellow]?[/yellow]",
+        }
+        line(f"  {check.name:<11} {verdict[check.ok]}  ", runnable(check.message))
     for feature in report.features:
-        state = {
-            "on": "[green]enabled[/green]",
-            "off": f"off (turned off by you; to turn on: {feature.enable_command})",
-            "available": f"available (to turn on: {feature.enable_command})",
-        }.get(feature.state, f"[red]disabled[/red] ({feature.disabled_reason})")
+        command = f"`{runnable(feature.enable_command or '')}`"
+        mark, text = {
+            "on": ("[green]enabled[/green]", ""),
+            "off": ("off", f"— turned off by you; to turn on: {command}"),
+            "available": ("available", f"— to turn on: {command}"),
+        }.get(feature.state, ("[red]disabled[/red]", f"({feature.disabled_reason})"))
         if feature.state == "blocked" and not feature.wanted:
-            state = f"[red]blocked[/red] ({feature.disabled_reason})"
+            mark = "[red]blocked[/red]"
         title = FEATURE_TITLES[Feature(feature.feature)]
-        console.print(f"  {title}: {runnable(state)}", highlight=False)
+        head = f"  {title}: {mark}"
+        line(head + (" " if text else ""), runnable(text), indent=4)
         if feature.state not in {"on", "blocked"}:
             continue
         for scope in feature.scopes:
             style = _STATUS_STYLE.get(scope.status, "white")
             note = f" — {scope.note}" if scope.status == "unknown" else ""
-            console.print(
-                f"      {scope.control_panel_name:<34} [{style}]{scope.status}[/{style}]{note}",
-                highlight=False,
-            )
+            line(f"      {scope.control_panel_name:<34} [{style}]{scope.status}[/{style}]", note,
+                 indent=8)  # fmt: skip
     for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {runnable(note)}", highlight=False)
+        line("[yellow]note:[/yellow] ", runnable(note))
     if report.instructions:
         console.print("To fix:", highlight=False)
-        for i, line in enumerate(report.instructions, 1):
-            console.print(f"  {i}. {runnable(line)}", highlight=False)
+        for i, instruction in enumerate(report.instructions, 1):
+            line(f"  {i}. ", runnable(instruction))
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import sys
+import textwrap
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,3 +120,23 @@ def _running_script() -> Path | None:
         return argv0
     beside = Path(sys.executable).absolute().with_name("bigsync")  # e.g. under a test runner
     return beside if beside.is_file() else None
+
+
+_QUOTED = re.compile(r"`[^`]*`")
+_KEEP = "\x00"  # stands for a space inside a quoted command while the text is folded
+
+
+def folded(text: str, *, width: int, start: int, indent: int) -> str:
+    """`text` folded at `width` columns, its first line starting at column `start` and the
+    later ones indented by `indent`; a command in backticks is never split (a pasted command
+    must run as printed): one longer than the line gets a line of its own."""
+    joined = _QUOTED.sub(lambda match: match.group(0).replace(" ", _KEEP), text)
+    lines = textwrap.wrap(
+        joined,
+        width=max(width, start + 20, indent + 20),
+        initial_indent=" " * start,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)[start:].replace(_KEEP, " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -69,8 +70,8 @@ REQUIRES: Mapping[Feature, Feature] = {Feature.READ_TRANSACTIONS: Feature.READ_O
 
 
 def enable_command(connection: str, feature: Feature | str) -> str:
-    """The command that turns `feature` on for `connection`."""
-    return f"bigsync connect {connection} --update --enable {feature}"
+    """The command that turns `feature` on for `connection` (its name quoted when it must be)."""
+    return f"bigsync connect {shlex.quote(connection)} --update --enable {feature}"
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,41 @@ def clean_api_url(raw: str) -> str:
     return value
 
 
+def chosen_api_url(store: str, api_url: str | None) -> Cleaned | None:
+    """The API URL a connection is to use, from what was typed: `api_url` when given, else
+    the host of a pasted API path that is not BigCommerce's (a sandbox or a proxy:
+    `http://127.0.0.1:5780/stores/abc123/v3/` gives `http://127.0.0.1:5780`, with a
+    notice); None when neither says (the default host). Refused: both given, differing."""
+    pasted = _api_host_in(store.strip())
+    if api_url:
+        chosen = clean_api_url(api_url)
+        if pasted is not None and pasted != chosen:
+            raise InputError(
+                f"the API path names the host {pasted} but the API URL is {chosen}; give one "
+                "of them, or make them agree"
+            )
+        return Cleaned(chosen)
+    if pasted is None:
+        return None
+    return Cleaned(pasted, (f"using API host {pasted} from the API path",))
+
+
+def _api_host_in(value: str) -> str | None:
+    """`scheme://host[:port][/prefix]` of an API path (`…/stores/<hash>/…`) on a host that is
+    not BigCommerce's; None for anything else."""
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    cut = f"{parts.path}/".lower().find("/stores/")
+    if parts.scheme not in ("http", "https") or not host or cut < 0:
+        return None
+    if host == "bigcommerce.com" or host.endswith((".bigcommerce.com", ".mybigcommerce.com")):
+        return None
+    return clean_api_url(f"{parts.scheme}://{parts.netloc}{parts.path[:cut]}")
+
+
 def clean_store_hash(raw: str, *, token: str | None = None) -> Cleaned:
     """The store hash from a hash, API path, store URL or control-panel URL as pasted."""
     if token and raw.strip() and raw.strip() == token:

@@ -158,7 +158,8 @@ class ConnectionService:
         if new.features is not None:
             switches = Switches(()).set_list(_features(new.features))
         granted = parse_granted_scopes(new.granted_scopes)
-        api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
+        chosen = inputs.chosen_api_url(new.store, new.api_url)
+        api_url = chosen.value if chosen else self.default_api_url
         every = _every_seconds(new.sync_every)
         with self.db.write() as conn:
             same = _find(conn, name)
@@ -184,7 +185,8 @@ class ConnectionService:
             )
             view = self._view(conn, self._row(conn, name))
         log.info("connection %s added (store %s)", name, store.value)
-        return AddResult(view, token.notices + store.notices + switches.notices)
+        host_notices = chosen.notices if chosen else ()
+        return AddResult(view, token.notices + store.notices + host_notices + switches.notices)
 
     def update(self, name: str, changes: ConnectionChanges) -> AddResult:
         """Edit a connection; credential changes need the access token re-entered."""
@@ -299,7 +301,8 @@ class ConnectionService:
         client_id = inputs.clean_client_id(new.client_id)
         token = inputs.clean_secret(new.access_token, client_id=client_id)
         store = inputs.clean_store_hash(new.store, token=token.value)
-        api_url = inputs.clean_api_url(new.api_url) if new.api_url else self.default_api_url
+        chosen = inputs.chosen_api_url(new.store, new.api_url)
+        api_url = chosen.value if chosen else self.default_api_url
         features = _features(new.features) if new.features is not None else DEFAULT_FEATURES
         credentials = StoreCredentials(
             store_hash=store.value, access_token=token.value, client_id=client_id
@@ -476,8 +479,9 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     if changes.kind is not None:
         values["kind"] = kind.value
         changed.append("kind")
-    if changes.api_url is not None:
-        values["api_url"] = inputs.clean_api_url(changes.api_url)
+    chosen = inputs.chosen_api_url(changes.store or "", changes.api_url)
+    if chosen is not None and chosen.value != row.api_url:
+        values["api_url"] = chosen.value
         changed.append("API URL")
     if changes.granted_scopes is not UNSET:
         granted = parse_granted_scopes(changes.granted_scopes)
@@ -497,7 +501,11 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     if changes.access_token is None:
         return _Edit(values, tuple(changed), notices=switches.notices)
     token = inputs.clean_secret(changes.access_token, client_id=client_id)
-    notices = switches.notices + token.notices
+    notices = (
+        switches.notices
+        + token.notices
+        + (chosen.notices if chosen and "api_url" in values else ())
+    )
     if changes.store is not None:
         store = inputs.clean_store_hash(changes.store, token=token.value)
         values["store_hash"] = store.value
