@@ -95,6 +95,11 @@ def test_ship_an_order_and_change_its_status(
         return bool(_store_api(world, f"/v2/orders/{order.summary.id}")["status_id"] == 10)
 
     wait_for("the status in the sandbox store", completed)
-    page.reload()
+
+    def mirrored() -> bool:  # the outbox reads the order back: no sync, no webhook needed
+        page.reload()
+        return page.locator("#order-status").inner_text() == "Completed"
+
+    wait_for("the new status on the order page", mirrored)
     page.wait_for_selector("[data-intent-state=confirmed]")
     shot(page, "order-status-changed")

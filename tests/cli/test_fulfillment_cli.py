@@ -212,6 +212,15 @@ def test_the_hub_commands_end_to_end(cli_env: Path, live_sandbox: SandboxServer)
     assert [s.tracking_number for s in order.shipments] == ["T-1"]
     assert all(p.quantity_shipped == p.quantity for p in order.products if p.order_address_id)
     assert order.status_id == 10  # Shipped (2) after the shipment, then Completed
+    # The push read the order back: the mirror shows it before any sync (no webhooks here).
+    with sqlite3.connect(cli_env / "cli.db") as conn:
+        mirrored = conn.execute(
+            "SELECT o.status_id, min(p.quantity_shipped = p.quantity) FROM orders o "
+            "JOIN order_products p ON p.connection_id = o.connection_id AND p.order_id = o.id "
+            "WHERE o.id = ?",
+            (order_id,),
+        ).fetchone()
+    assert mirrored == (10, 1)
     assert run("sync", "shop").exit_code == 0
     levels = {(x["sku"], x["location"]): x for x in data("stock", "shop", "show")["lines"]}
     assert (levels[(sku, "default")]["store_quantity"], levels[(sku, "wh2")]["store_quantity"]) == (

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bigsync.config import Settings
 from bigsync.connections import ConnectionChanges, NewConnection
@@ -18,6 +19,7 @@ from bigsync.jobs.status import schedule_status
 from bigsync.jobs.tasks import dispatch_outbox_job, sync_connection_job
 from bigsync.sandbox.backend import Sandbox
 from bigsync.store import schedule_repository
+from bigsync.store.mirror_schema import orders
 from bigsync.store.purge import delete_connection_data
 from bigsync.store.schedule_repository import ScheduleRow
 from bigsync.store.sync_lock import hold_sync_lock
@@ -163,6 +165,13 @@ async def test_the_outbox_job_sends_what_is_due_and_is_idle_otherwise(
     sent = await dispatch_outbox_job(ctx, connection_id)
     assert (sent.status, sent.message) == ("ok", "outbox: 1 confirmed")
     assert order.status_id == COMPLETED
+    with UnitOfWork(ctx.engine).read() as conn:  # read back into the mirror, webhooks off
+        mirrored = conn.execute(
+            sa.select(orders.c.status_id).where(
+                orders.c.connection_id == connection_id, orders.c.id == order.id
+            )
+        ).scalar_one_or_none()
+    assert mirrored == COMPLETED
     assert (await dispatch_outbox_job(ctx, connection_id)).status == "idle"
 
 

@@ -119,13 +119,18 @@ def push(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Send the outbox now and wait: prints what was sent, confirmed, mismatched, failed."""
+    from bigsync.webhooks.refresh import run_pending_refreshes  # noqa: PLC0415
     from bigsync.writeback.dispatcher import DispatchOptions  # noqa: PLC0415 -- lazy
     from bigsync.writeback.service import push_connection  # noqa: PLC0415
 
+    async def push_and_read_back() -> DispatchResult:
+        result = await push_connection(service, name, options=DispatchOptions(max_wait_s=max_wait))
+        # The orders it shipped or changed are read back into the mirror (queued by the outbox).
+        await run_pending_refreshes(service, connection_id=service.get(name).id)
+        return result
+
     with open_service("cli:push") as service:
-        result = run_async(
-            push_connection(service, name, options=DispatchOptions(max_wait_s=max_wait))
-        )
+        result = run_async(push_and_read_back())
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:

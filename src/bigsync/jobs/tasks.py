@@ -75,6 +75,10 @@ async def dispatch_outbox_job(ctx: JobContext, connection_id: int) -> JobOutcome
         )
     except DispatchLockedError as busy:
         return JobOutcome("busy", str(busy))
+    # The orders it shipped or changed are read back into the mirror (queued by the outbox).
+    await run_pending_refreshes(
+        service, connection_id=connection_id, client_options=ctx.client_options
+    )
     counts = result.to_json()["counts"]
     if not counts and not result.left:
         return JobOutcome("idle", "outbox: nothing due")

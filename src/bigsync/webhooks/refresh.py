@@ -1,4 +1,5 @@
-"""Targeted refreshes: read exactly the records webhooks named, write them to the mirror.
+"""Targeted refreshes: read exactly the records webhooks named (or the outbox, after it
+shipped or changed an order), write them to the mirror.
 
 `run_pending_refreshes` drains the durable queue (`webhook_refreshes`): for each connection
 one client (its requests pass through the store's one `RateGovernor`, shared with the sync,
@@ -185,7 +186,9 @@ async def _run_connection(
 
 
 def _is_wanted(refresh: queue.PendingRefresh, active: set[str]) -> bool:
-    return Feature.WEBHOOKS in active and FEATURE_OF[TargetKind(refresh.kind)] in active
+    """A refresh runs while its kind's read feature is on: queued by a webhook delivery, or by
+    the outbox after a write to that record."""
+    return FEATURE_OF[TargetKind(refresh.kind)] in active
 
 
 def _chunks(items: list[queue.PendingRefresh], size: int) -> list[list[queue.PendingRefresh]]:

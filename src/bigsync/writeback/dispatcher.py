@@ -45,6 +45,7 @@ from bigsync.errors import (
     is_retriable,
 )
 from bigsync.store import outbox_repository as repo
+from bigsync.store import webhook_repository
 from bigsync.store.outbox_lock import hold_dispatch_lock
 from bigsync.store.unit_of_work import UnitOfWork
 from bigsync.streams.rows import inventory_batch
@@ -550,7 +551,9 @@ class OutboxDispatcher:
                 self._after_error([row], error, IntentKind.SHIPMENT)
                 return
             if found is not None:
-                self._settle(row, {"shipment_id": found, "found_by": "lookup"})
+                self._settle(
+                    row, {"shipment_id": found, "found_by": "lookup"}, order_id=request.order_id
+                )
                 return
         with self.db.write() as conn:
             moved = repo.claim(conn, [row.id], from_state=row.state, now=self._now())
@@ -563,12 +566,20 @@ class OutboxDispatcher:
             self._after_error([row], error, IntentKind.SHIPMENT)
             return
         self._step("answered", [row.id])
-        self._settle(row, {"shipment_id": shipment_id, "found_by": "created"})
+        self._settle(
+            row, {"shipment_id": shipment_id, "found_by": "created"}, order_id=request.order_id
+        )
 
-    def _settle(self, row: repo.OutboxRow, result: Mapping[str, Any]) -> None:
+    def _settle(self, row: repo.OutboxRow, result: Mapping[str, Any], *, order_id: int) -> None:
+        """Confirm a shipment or status change and, in the same transaction, queue a refresh
+        of its order (the targeted refreshes of `webhooks.refresh`), so that the mirror shows
+        what the store made of it (status, items shipped) before the next sync."""
         now = self._now()
         with self.db.write() as conn:
             self._step("settling", [row.id])
+            webhook_repository.request_refresh(
+                conn, connection_id=self.connection_id, kind="order", record_id=order_id, now=now
+            )
             repo.update_intent(
                 conn,
                 row.id,
@@ -611,13 +622,14 @@ class OutboxDispatcher:
         if not moved:
             return
         self._step("marked", [row.id])
+        change = status_from_payload(row.payload)
         try:
-            status = await order_status.set_status(self.client, status_from_payload(row.payload))
+            status = await order_status.set_status(self.client, change)
         except ApiError as error:
             self._after_error([row], error, IntentKind.ORDER_STATUS)
             return
         self._step("answered", [row.id])
-        self._settle(row, {"status_id": status})
+        self._settle(row, {"status_id": status}, order_id=change.order_id)
 
 
 def _choose_stock(
