@@ -332,31 +332,41 @@ def save_state(
     stream: str,
     now: datetime,
     add_records: int | None = None,
+    restart_run: bool = False,
     **values: Any,
 ) -> None:
     """Create or update a stream's state with `values` (columns of `sync_state`); with
     `add_records`, also add it to the record counters (`add_records()`) in the same
-    statement."""
+    statement, and with `restart_run` too, start this run's counter at it instead (the
+    first page of a new read)."""
     row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
     row["updated_at"] = now
     if add_records is not None:
         if {"records_total", "last_run_records"} & values.keys():
             raise ValueError("set the record counters or add to them, not both")
         row["records_total"] = row["last_run_records"] = add_records
-    statement = _state_upsert(conn.dialect.name, tuple(values), adds=add_records is not None)
+    elif restart_run:
+        raise ValueError("restart_run needs add_records: the run's count starts at it")
+    counters = "restart" if restart_run else "add" if add_records is not None else "set"
+    statement = _state_upsert(conn.dialect.name, tuple(values), counters=counters)
     conn.execute(statement, row)
 
 
 @functools.cache
-def _state_upsert(dialect: str, names: tuple[str, ...], *, adds: bool) -> Any:
-    """The `sync_state` upsert that updates `names` and, with `adds`, adds to the record
-    counters (built once per column set: its `excluded` columns cost more to build than the
-    statement takes to run)."""
+def _state_upsert(dialect: str, names: tuple[str, ...], *, counters: str) -> Any:
+    """The `sync_state` upsert that updates `names` and the record counters as `counters`
+    says: `set` (only those among `names`), `add` (both add the row's count), `restart`
+    (the total adds it, this run's counter starts at it). Built once per column set: its
+    `excluded` columns cost more to build than the statement takes to run."""
     statement = _dialect_insert(dialect, sync_state)
     updates: dict[str, Any] = {name: statement.excluded[name] for name in (*names, "updated_at")}
-    if adds:
-        for counter in ("records_total", "last_run_records"):
-            updates[counter] = sync_state.c[counter] + statement.excluded[counter]
+    total, run = sync_state.c.records_total, sync_state.c.last_run_records
+    if counters in ("add", "restart"):
+        updates["records_total"] = total + statement.excluded.records_total
+    if counters == "add":
+        updates["last_run_records"] = run + statement.excluded.last_run_records
+    if counters == "restart":
+        updates["last_run_records"] = statement.excluded.last_run_records
     return statement.on_conflict_do_update(index_elements=["connection_id", "stream"], set_=updates)
 
 
@@ -550,11 +560,12 @@ def commit_page(
     finish: PageFinish | Sequence[PageFinish] = (),
     now: datetime,
     tally: RunTally | None = None,
+    restart_run: bool = False,
 ) -> PageWritten:
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
     `finish` (one step or several), save the stream's `state` and add `records` to its
-    counters; with a `tally`, the run's live figures too (one UPDATE of its `sync_runs`
+    counters (`restart_run`: this run's counter starts at `records`); with a `tally`, the run's live figures too (one UPDATE of its `sync_runs`
     row, so another process can show the run's progress). Returns how many rows of the
     stream's table were new or changed, and how many rows `finish` removed."""
     with db.begin() as conn:
@@ -566,7 +577,13 @@ def commit_page(
         for step in finishes:
             removed += apply_finish(conn, step, connection_id=connection_id, now=now)
         save_state(
-            conn, connection_id=connection_id, stream=stream, now=now, add_records=records, **state
+            conn,
+            connection_id=connection_id,
+            stream=stream,
+            now=now,
+            add_records=records,
+            restart_run=restart_run,
+            **state,
         )
         if tally is not None:
             record_tally(conn, tally, now=now, records=records, changed=changed)
