@@ -565,8 +565,9 @@ def commit_page(
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
     `finish` (one step or several), save the stream's `state` and add `records` to its
-    counters (`restart_run`: this run's counter starts at `records`); with a `tally`, the run's live figures too (one UPDATE of its `sync_runs`
-    row, so another process can show the run's progress). Returns how many rows of the
+    counters (`restart_run`: this run's counter starts at `records`); with a `tally`, the
+    run's live figures too (one UPDATE of its `sync_runs` row, so another process can show
+    the run's progress). Returns how many rows of the
     stream's table were new or changed, and how many rows `finish` removed."""
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
@@ -596,16 +597,34 @@ def record_tally(
     """Add a page's `records` (read) and `changed` rows to its run, and set the run's live
     figures from `tally`."""
     conn.execute(
+        _tally_update(),
+        {
+            "_run_id": tally.run_id,
+            "_changed": changed,
+            "_records": records,
+            "_requests": tally.requests,
+            "_rate_limited": tally.rate_limited,
+            "_waited_s": tally.waited_s,
+            "_progress": {name: dict(figures) for name, figures in tally.streams.items()},
+            "_now": now,
+        },
+    )
+
+
+@functools.cache
+def _tally_update() -> sa.Update:
+    """`record_tally`'s statement, built once (it runs with every page)."""
+    return (
         sync_runs.update()
-        .where(sync_runs.c.id == tally.run_id)
+        .where(sync_runs.c.id == sa.bindparam("_run_id"))
         .values(
-            records=sync_runs.c.records + changed,
-            records_read=sync_runs.c.records_read + records,
-            requests=tally.requests,
-            rate_limited=tally.rate_limited,
-            waited_s=tally.waited_s,
-            progress={name: dict(figures) for name, figures in tally.streams.items()},
-            updated_at=now,
+            records=sync_runs.c.records + sa.bindparam("_changed"),
+            records_read=sync_runs.c.records_read + sa.bindparam("_records"),
+            requests=sa.bindparam("_requests"),
+            rate_limited=sa.bindparam("_rate_limited"),
+            waited_s=sa.bindparam("_waited_s"),
+            progress=sa.bindparam("_progress"),
+            updated_at=sa.bindparam("_now"),
         )
     )
 
@@ -732,12 +751,21 @@ def renew(
     conn: sa.Connection, *, connection_id: int, owner: str, now: datetime, ttl: timedelta
 ) -> bool:
     """Extend our lease; False when it is no longer ours (it expired and was taken)."""
-    statement = (
+    values = {"_connection_id": connection_id, "_owner": owner, "_expires_at": now + ttl}
+    return conn.execute(_renew_update(), values).rowcount == 1
+
+
+@functools.cache
+def _renew_update() -> sa.Update:
+    """`renew`'s statement, built once (it runs with every page)."""
+    return (
         sync_locks.update()
-        .where(sync_locks.c.connection_id == connection_id, sync_locks.c.owner == owner)
-        .values(expires_at=now + ttl)
+        .where(
+            sync_locks.c.connection_id == sa.bindparam("_connection_id"),
+            sync_locks.c.owner == sa.bindparam("_owner"),
+        )
+        .values(expires_at=sa.bindparam("_expires_at"))
     )
-    return conn.execute(statement).rowcount == 1
 
 
 def release(conn: sa.Connection, *, connection_id: int, owner: str) -> None:
