@@ -10,8 +10,8 @@ check).
 Each case is `latency ms:concurrency` (`--cases`). The default runs the realistic case first
 (200 ms per answer: a real store answers in 100-300 ms; `--concurrency 8`, the worker's
 default), then 50 ms (the stress case: the sync is CPU work, and the rows show the
-machine's ceiling, not the queue's scaling); `--cases 200:2` keeps each worker's CPU low
-enough that four stay I/O-bound on two cores.
+machine's ceiling, not the queue's scaling); `--cases 200:2` gives each worker fewer slots,
+so that more workers stay under a small machine's CPU ceiling.
 Every row says which regime it ran in: `CPU-bound` (the machine's cores were busy),
 `I/O-bound` (the slots were full, waiting on the store), or `neither` (start-up and queueing).
 The ceiling is the stores per minute the machine's cores could sync at that CPU per store
@@ -383,8 +383,7 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
     # Realistic first: a real store answers in 100-300 ms, and 8 slots is the worker's
-    # default; then 50 ms, where the same work is CPU-bound on a small machine. Fewer slots
-    # per worker (`200:2`) keep even four workers under a small machine's CPU ceiling.
+    # default; then 50 ms, where the same work is CPU-bound on a small machine.
     parser.add_argument("--cases", default="200:8,50:8",
                         help="latency ms:concurrency per worker, comma-separated")  # fmt: skip
     parser.add_argument("--products", type=int, default=10)
