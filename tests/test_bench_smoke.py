@@ -27,7 +27,7 @@ TINY_RUNS = {
     "mirror_write.py": ["--products", "30", "--orders", "30", "--repeat", "1"],
     "vault_rotate.py": ["--secrets", "20"],
     "webhook_delivery.py": ["--events", "20"],
-    "workers.py": ["--stores", "4", "--workers", "1,2", "--latency-ms", "0", "--products", "3",
+    "workers.py": ["--stores", "4", "--workers", "1,2", "--cases", "0:8,0:2", "--products", "3",
                    "--noop-jobs", "20"],
     "webhook_latency.py": ["--rates", "10", "--seconds", "1", "--products", "30",
                            "--events", "50"],

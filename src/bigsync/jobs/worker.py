@@ -206,14 +206,7 @@ class QueueWorker:
         every = spec.every or (
             timedelta(seconds=float(every_s)) if every_s else self.options.schedule.sync_every
         )
-        started = self.clock()
-        row = await asyncio.to_thread(self._load_row, connection_id, kind)
-        row = replace(
-            row,
-            last_started_at=started,
-            next_run_at=next_run_after(connection_id, every, finished=started, kind=kind),
-        )
-        await asyncio.to_thread(self.store.save_state, row)
+        row = await asyncio.to_thread(self._start_row, connection_id, kind, every)
         began = time.monotonic()
         try:
             outcome = await spec.function(
@@ -236,10 +229,20 @@ class QueueWorker:
         if attempts:
             log.info("%s of connection %d done on attempt %d", kind, connection_id, attempts + 1)
 
-    def _load_row(self, connection_id: int, kind: str) -> ScheduleRow:
-        with self.ctx.engine.connect() as conn:
+    def _start_row(self, connection_id: int, kind: str, every: timedelta) -> ScheduleRow:
+        """Record the job as started (its next run as if it succeeds now: a job whose worker
+        dies is due again then), in one transaction; the row as saved."""
+        started = self.clock()
+        with self.ctx.engine.begin() as conn:
             rows = schedule_repository.load_schedule(conn, connection_id=connection_id)
-        return rows.get((connection_id, kind)) or ScheduleRow(connection_id=connection_id, job=kind)
+            row = rows.get((connection_id, kind)) or ScheduleRow(connection_id, kind)
+            row = replace(
+                row,
+                last_started_at=started,
+                next_run_at=next_run_after(connection_id, every, finished=started, kind=kind),
+            )
+            schedule_repository.save_schedule(conn, row)
+        return row
 
     async def _finish(self, row: ScheduleRow, outcome: JobOutcome, every: timedelta) -> None:
         done = self.clock()

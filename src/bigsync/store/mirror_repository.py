@@ -332,31 +332,41 @@ def save_state(
     stream: str,
     now: datetime,
     add_records: int | None = None,
+    restart_run: bool = False,
     **values: Any,
 ) -> None:
     """Create or update a stream's state with `values` (columns of `sync_state`); with
     `add_records`, also add it to the record counters (`add_records()`) in the same
-    statement."""
+    statement, and with `restart_run` too, start this run's counter at it instead (the
+    first page of a new read)."""
     row = {"status": "idle", **values, "connection_id": connection_id, "stream": stream}
     row["updated_at"] = now
     if add_records is not None:
         if {"records_total", "last_run_records"} & values.keys():
             raise ValueError("set the record counters or add to them, not both")
         row["records_total"] = row["last_run_records"] = add_records
-    statement = _state_upsert(conn.dialect.name, tuple(values), adds=add_records is not None)
+    elif restart_run:
+        raise ValueError("restart_run needs add_records: the run's count starts at it")
+    counters = "restart" if restart_run else "add" if add_records is not None else "set"
+    statement = _state_upsert(conn.dialect.name, tuple(values), counters=counters)
     conn.execute(statement, row)
 
 
 @functools.cache
-def _state_upsert(dialect: str, names: tuple[str, ...], *, adds: bool) -> Any:
-    """The `sync_state` upsert that updates `names` and, with `adds`, adds to the record
-    counters (built once per column set: its `excluded` columns cost more to build than the
-    statement takes to run)."""
+def _state_upsert(dialect: str, names: tuple[str, ...], *, counters: str) -> Any:
+    """The `sync_state` upsert that updates `names` and the record counters as `counters`
+    says: `set` (only those among `names`), `add` (both add the row's count), `restart`
+    (the total adds it, this run's counter starts at it). Built once per column set: its
+    `excluded` columns cost more to build than the statement takes to run."""
     statement = _dialect_insert(dialect, sync_state)
     updates: dict[str, Any] = {name: statement.excluded[name] for name in (*names, "updated_at")}
-    if adds:
-        for counter in ("records_total", "last_run_records"):
-            updates[counter] = sync_state.c[counter] + statement.excluded[counter]
+    total, run = sync_state.c.records_total, sync_state.c.last_run_records
+    if counters in ("add", "restart"):
+        updates["records_total"] = total + statement.excluded.records_total
+    if counters == "add":
+        updates["last_run_records"] = run + statement.excluded.last_run_records
+    if counters == "restart":
+        updates["last_run_records"] = statement.excluded.last_run_records
     return statement.on_conflict_do_update(index_elements=["connection_id", "stream"], set_=updates)
 
 
@@ -550,12 +560,14 @@ def commit_page(
     finish: PageFinish | Sequence[PageFinish] = (),
     now: datetime,
     tally: RunTally | None = None,
+    restart_run: bool = False,
 ) -> PageWritten:
     """Write one page of `stream` in ONE transaction: renew `owner`'s lease (raise
     SyncLockLostError, writing nothing, when it is no longer ours), write the batch, apply
     `finish` (one step or several), save the stream's `state` and add `records` to its
-    counters; with a `tally`, the run's live figures too (one UPDATE of its `sync_runs`
-    row, so another process can show the run's progress). Returns how many rows of the
+    counters (`restart_run`: this run's counter starts at `records`); with a `tally`, the
+    run's live figures too (one UPDATE of its `sync_runs` row, so another process can show
+    the run's progress). Returns how many rows of the
     stream's table were new or changed, and how many rows `finish` removed."""
     with db.begin() as conn:
         if not renew(conn, connection_id=connection_id, owner=owner, now=now, ttl=lease):
@@ -566,7 +578,13 @@ def commit_page(
         for step in finishes:
             removed += apply_finish(conn, step, connection_id=connection_id, now=now)
         save_state(
-            conn, connection_id=connection_id, stream=stream, now=now, add_records=records, **state
+            conn,
+            connection_id=connection_id,
+            stream=stream,
+            now=now,
+            add_records=records,
+            restart_run=restart_run,
+            **state,
         )
         if tally is not None:
             record_tally(conn, tally, now=now, records=records, changed=changed)
@@ -579,16 +597,34 @@ def record_tally(
     """Add a page's `records` (read) and `changed` rows to its run, and set the run's live
     figures from `tally`."""
     conn.execute(
+        _tally_update(),
+        {
+            "_run_id": tally.run_id,
+            "_changed": changed,
+            "_records": records,
+            "_requests": tally.requests,
+            "_rate_limited": tally.rate_limited,
+            "_waited_s": tally.waited_s,
+            "_progress": {name: dict(figures) for name, figures in tally.streams.items()},
+            "_now": now,
+        },
+    )
+
+
+@functools.cache
+def _tally_update() -> sa.Update:
+    """`record_tally`'s statement, built once (it runs with every page)."""
+    return (
         sync_runs.update()
-        .where(sync_runs.c.id == tally.run_id)
+        .where(sync_runs.c.id == sa.bindparam("_run_id"))
         .values(
-            records=sync_runs.c.records + changed,
-            records_read=sync_runs.c.records_read + records,
-            requests=tally.requests,
-            rate_limited=tally.rate_limited,
-            waited_s=tally.waited_s,
-            progress={name: dict(figures) for name, figures in tally.streams.items()},
-            updated_at=now,
+            records=sync_runs.c.records + sa.bindparam("_changed"),
+            records_read=sync_runs.c.records_read + sa.bindparam("_records"),
+            requests=sa.bindparam("_requests"),
+            rate_limited=sa.bindparam("_rate_limited"),
+            waited_s=sa.bindparam("_waited_s"),
+            progress=sa.bindparam("_progress"),
+            updated_at=sa.bindparam("_now"),
         )
     )
 
@@ -715,12 +751,21 @@ def renew(
     conn: sa.Connection, *, connection_id: int, owner: str, now: datetime, ttl: timedelta
 ) -> bool:
     """Extend our lease; False when it is no longer ours (it expired and was taken)."""
-    statement = (
+    values = {"_connection_id": connection_id, "_owner": owner, "_expires_at": now + ttl}
+    return conn.execute(_renew_update(), values).rowcount == 1
+
+
+@functools.cache
+def _renew_update() -> sa.Update:
+    """`renew`'s statement, built once (it runs with every page)."""
+    return (
         sync_locks.update()
-        .where(sync_locks.c.connection_id == connection_id, sync_locks.c.owner == owner)
-        .values(expires_at=now + ttl)
+        .where(
+            sync_locks.c.connection_id == sa.bindparam("_connection_id"),
+            sync_locks.c.owner == sa.bindparam("_owner"),
+        )
+        .values(expires_at=sa.bindparam("_expires_at"))
     )
-    return conn.execute(statement).rowcount == 1
 
 
 def release(conn: sa.Connection, *, connection_id: int, owner: str) -> None:

@@ -56,6 +56,16 @@ class RunState:
             self.advanced[stream].set()
 
 
+@dataclass(frozen=True)
+class StreamOpening:
+    """A stream's state as its read begins (`StreamContext.begin_state`), written with its
+    first page: `values` (columns of `sync_state`), and whether this run's record count
+    starts over (a new read, not a resumed one)."""
+
+    values: Mapping[str, Any]
+    restart_run: bool
+
+
 @dataclass
 class StreamContext:
     """The engine's parts as one run's readers see them (see the module doc)."""
@@ -73,6 +83,8 @@ class StreamContext:
     # records them (`tally`), so another process can show the run's progress.
     run_id: int | None = None
     streams: Mapping[str, StreamProgress] = field(default_factory=dict)
+    # Per stream, its opening state until a write carries it (`begin_state`).
+    opening: dict[str, StreamOpening] = field(default_factory=dict)
 
     async def get(self, progress: StreamProgress, path: str, params: Mapping[str, Any]) -> Any:
         """One request of `progress`'s stream, counted."""
@@ -89,7 +101,11 @@ class StreamContext:
         finish: repo.PageFinish | Sequence[repo.PageFinish] = (),
         **state: Any,
     ) -> None:
-        """Write a page's rows, the stream's state and a lease renewal in one transaction."""
+        """Write a page's rows, the stream's state and a lease renewal in one transaction
+        (the stream's opening state too, on its first page: `begin_state`)."""
+        opening = self.opening.get(spec.name)
+        restart_run = opening is not None and opening.restart_run
+        values = {**opening.values, **state} if opening is not None else state
 
         def write() -> repo.PageWritten:
             return repo.commit_page(
@@ -101,14 +117,16 @@ class StreamContext:
                 table=spec.table,
                 batch=batch,
                 records=records,
-                state=state,
+                state=values,
                 finish=finish,
                 now=self.clock(),
                 tally=self.tally(),
+                restart_run=restart_run,
             )
 
         # One writer thread: pages of concurrent streams are written one after another.
         written = await asyncio.get_running_loop().run_in_executor(self.writer, write)
+        self.opening.pop(spec.name, None)
         progress.deleted += written.removed
         progress.changed += written.changed
         progress.records += records
@@ -131,19 +149,32 @@ class StreamContext:
         return self.options.quota_per_window
 
     def save_state(self, spec: StreamSpec, **values: Any) -> None:
-        """Save `values` (columns of `sync_state`) for `spec`'s stream at once."""
+        """Save `values` (columns of `sync_state`) for `spec`'s stream at once (with its
+        opening state, when no page wrote it yet)."""
+        opening = self.opening.pop(spec.name, None)
+        if opening is not None:
+            values = {**opening.values, **values}
+            if opening.restart_run:
+                values.setdefault("last_run_records", 0)
         with self.db.begin() as conn:
             repo.save_state(
                 conn, connection_id=self.connection_id, stream=spec.name, now=self.clock(), **values
             )
 
     def begin_state(self, spec: StreamSpec, *, resumed: bool, **values: Any) -> None:
-        """Mark the stream running (a new read starts its run's record count at 0)."""
-        extra = {} if resumed else {"last_run_records": 0}
+        """Mark the stream running (a new read starts its run's record count at 0) in the
+        transaction of its first page, or of its next `save_state`: a stream costs no
+        transaction of its own before its first page, and one killed before it leaves its
+        state as the last run left it (nothing of this read was written)."""
         now = self.clock()
-        self.save_state(
-            spec, status="running", last_error=None, last_started_at=now, **extra, **values
-        )
+        opening = {"status": "running", "last_error": None, "last_started_at": now, **values}
+        self.opening[spec.name] = StreamOpening(opening, restart_run=not resumed)
+
+    def end_state(self, spec: StreamSpec) -> None:
+        """Write the stream's opening state if no page did (a stream that ended without
+        committing one)."""
+        if spec.name in self.opening:
+            self.save_state(spec)
 
     def record_error(self, spec: StreamSpec, message: str, *, status: str = "failed") -> None:
         self.save_state(spec, status=status, last_error=message[:2000])

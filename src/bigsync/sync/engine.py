@@ -273,6 +273,7 @@ class SyncEngine:
         try:
             self._check_runnable(spec, run)
             await reader_for(spec)(context, spec, progress)
+            context.end_state(spec)
             if progress.status == "running":
                 progress.status = "ok"
         except SkipStreamError as skip:
