@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bigsync.runtime import pace_garbage_collector
 from bigsync.store import connection_repository
 from bigsync.store import mirror_repository as repo
 from bigsync.store.db import create_engine_for, migrate
@@ -135,6 +136,7 @@ def one_run(
 
 async def main(args: argparse.Namespace) -> None:
     pin(1)
+    pace_garbage_collector()  # as the `bigsync` command does
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_sandbox(
