@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 from bigsync.errors import ConfigError
 from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
-from bigsync.store.db import create_engine_for, migrate, normalize_url
+from bigsync.store.db import create_engine_for, json_dumps, migrate, normalize_url
 from bigsync.store.schema import metadata
 from bigsync.store.unit_of_work import UnitOfWork
 
@@ -160,3 +160,16 @@ def test_libpq_reads_every_setting_of_a_url_with_several_options(postgres_url: s
     assert path is not None
     assert path[0].startswith("t_")
     assert commit == ("off",)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"b": [1, 2.5, None], "a": {"x": "é"}}, '{"b":[1,2.5,null],"a":{"x":"é"}}'),
+        ({1: "one", "two": {2: True}}, '{"1":"one","two":{"2":true}}'),  # keys made strings
+        ({"big": 2**70}, '{"big": 1180591620717411303424}'),  # beyond orjson: json
+    ],
+    ids=["string-keys", "other-keys", "big-integer"],
+)
+def test_json_columns_serialize_every_document(value: object, text: str) -> None:
+    assert json_dumps(value) == text

@@ -54,8 +54,14 @@ def normalize_url(url: str) -> sa.URL:
 
 
 def json_dumps(value: Any) -> str:
-    """JSON columns' serializer: orjson (several times faster than `json`), `json` for what
-    orjson refuses (integers beyond 64 bits)."""
+    """JSON columns' serializer: orjson (several times faster than `json`), with
+    `OPT_NON_STR_KEYS` only for a document that needs it (the option halves orjson's speed,
+    and API documents only have string keys), `json` for what orjson refuses (integers
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        pass
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:
