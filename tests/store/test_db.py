@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -173,3 +174,20 @@ def test_libpq_reads_every_setting_of_a_url_with_several_options(postgres_url: s
 )
 def test_json_columns_serialize_every_document(value: object, text: str) -> None:
     assert json_dumps(value) == text
+
+
+def test_a_new_sqlite_file_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    fresh = create_engine_for(f"sqlite:///{tmp_path / 'new.db'}")
+    migrate(fresh)
+    with fresh.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+    fresh.dispose()
+    old_file = tmp_path / "old.db"
+    with sqlite3.connect(old_file) as made_before:  # a file an older bigsync created
+        made_before.execute("CREATE TABLE t (x)")
+    engine = create_engine_for(f"sqlite:///{old_file}")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
