@@ -9,7 +9,8 @@ CPU 1), builds their rows with the streams' `to_batch`, then times `commit_page`
 transaction per page: lease, rows, state) into a fresh database: the first write (every row
 new) and a second write of the same pages (every row unchanged, as in an incremental sync's
 re-reads). Times are CPU seconds of this process (`time.process_time`), so they hold on a
-busy machine; the median of `--repeat` runs is printed with rows/s. With `--tally`, each
+busy machine; the median of `--repeat` runs is printed with rows/s. The garbage collector
+is paced as in every `bigsync` command (`bigsync.runtime`). With `--tally`, each
 page also records its run's live figures (the `sync_runs` UPDATE a sync makes per page, with
 16 streams' figures), as the engine does.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bigsync.runtime import pace_garbage_collector
 from bigsync.store import connection_repository
 from bigsync.store import mirror_repository as repo
 from bigsync.store.db import create_engine_for, migrate
@@ -135,6 +137,7 @@ def one_run(
 
 async def main(args: argparse.Namespace) -> None:
     pin(1)
+    pace_garbage_collector()  # as the `bigsync` command does
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_sandbox(

@@ -12,7 +12,8 @@ mutations of each kind (products, variants, orders, customers; or `--change-pct`
 each kind's records) through the control API and an
 incremental sync with the periodic scans off, then one with the scans on, then the same
 changes again and an incremental sync with the default options (the scan policy of
-`SyncOptions`). Only talks to 127.0.0.1.
+`SyncOptions`). Only talks to 127.0.0.1. The process paces the garbage collector as every
+`bigsync` command does (`bigsync.runtime`).
 
 The minimum number of requests of a full sync is ceil(records / page size) per paged stream,
 one per parent for per-parent streams (transactions, shipping methods) and one per single
@@ -43,6 +44,7 @@ from typing import Any
 import httpx
 
 from bigsync.bigcommerce import BigCommerceClient, StoreCredentials
+from bigsync.runtime import pace_garbage_collector
 from bigsync.store import connection_repository
 from bigsync.store import mirror_repository as repo
 from bigsync.store.db import create_engine_for, migrate
@@ -227,6 +229,7 @@ async def incremental_syncs(
 
 async def main(args: argparse.Namespace) -> None:
     pin(1)
+    pace_garbage_collector()  # as the `bigsync` command does
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_sandbox(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from alembic.migration import MigrationContext
 
 from bigsync.errors import ConfigError
 from bigsync.store.connection_repository import AuditEntry, append_audit, list_audit
-from bigsync.store.db import create_engine_for, migrate, normalize_url
+from bigsync.store.db import create_engine_for, json_dumps, migrate, normalize_url
 from bigsync.store.schema import metadata
 from bigsync.store.unit_of_work import UnitOfWork
 
@@ -160,3 +161,33 @@ def test_libpq_reads_every_setting_of_a_url_with_several_options(postgres_url: s
     assert path is not None
     assert path[0].startswith("t_")
     assert commit == ("off",)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"b": [1, 2.5, None], "a": {"x": "é"}}, '{"b":[1,2.5,null],"a":{"x":"é"}}'),
+        ({1: "one", "two": {2: True}}, '{"1":"one","two":{"2":true}}'),  # keys made strings
+        ({"big": 2**70}, '{"big": 1180591620717411303424}'),  # beyond orjson: json
+    ],
+    ids=["string-keys", "other-keys", "big-integer"],
+)
+def test_json_columns_serialize_every_document(value: object, text: str) -> None:
+    assert json_dumps(value) == text
+
+
+def test_a_new_sqlite_file_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    fresh = create_engine_for(f"sqlite:///{tmp_path / 'new.db'}")
+    migrate(fresh)
+    with fresh.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+    fresh.dispose()
+    old_file = tmp_path / "old.db"
+    with sqlite3.connect(old_file) as made_before:  # a file an older bigsync created
+        made_before.execute("CREATE TABLE t (x)")
+    engine = create_engine_for(f"sqlite:///{old_file}")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()

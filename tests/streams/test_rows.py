@@ -89,3 +89,28 @@ def test_per_parent_batches_own_their_parents_children() -> None:
 def test_select_streams_adds_dependencies_in_run_order() -> None:
     assert [s.name for s in select_streams("transactions")] == ["orders", "transactions"]
     assert select_streams(None) == STREAMS
+
+
+def test_order_billing_name_and_email_are_trimmed_and_empty_ones_are_none() -> None:
+    def billing(first: object, last: object, email: object) -> tuple[object, object]:
+        doc = {"id": 1, "status_id": 11, "billing_address": {
+            "first_name": first, "last_name": last, "email": email}}  # fmt: skip
+        row = rows.order_row(doc)
+        return row["billing_name"], row["billing_email"]
+
+    assert billing(" Ada ", "Lovelace ", " ada@example.com ") == ("Ada Lovelace", "ada@example.com")
+    assert billing(None, "Solo", "") == ("Solo", None)
+    assert billing("Ann", "  ", None) == ("Ann", None)
+    assert billing("", None, None) == (None, None)
+    assert billing(7, 0, 5) == ("7", "5")
+    assert billing("x" * 300, "y", "e") == ("x" * 255, "e")
+    assert rows.order_row({"id": 1, "status_id": 11})["billing_name"] is None
+
+
+def test_ids_read_as_integers_whatever_their_json_type() -> None:
+    line = {"id": 5, "order_id": "12", "product_id": 3, "variant_id": "", "order_address_id": None}
+    consignments = {"shipping": [{"id": 1, "line_items": [line]}]}
+    order = {"id": 12, "status_id": 1, "consignments": consignments}
+    row = rows.orders_batch([order]).rows["order_products"][0]
+    assert (row["order_id"], row["product_id"], row["variant_id"], row["order_address_id"]) == (
+        12, 3, None, None)  # fmt: skip

@@ -24,6 +24,7 @@ from bigsync.cli import (
     users,
     worker,
 )
+from bigsync.runtime import pace_garbage_collector
 
 app = typer.Typer(
     name="bigsync",
@@ -41,6 +42,7 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Self-hosted BigCommerce integration hub."""
+    pace_garbage_collector()
 
 
 for area in (

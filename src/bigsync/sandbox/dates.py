@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def rfc2822(moment: datetime) -> str:
-    """`Tue, 05 Mar 2019 21:40:11 +0000`: how v2 renders dates (always UTC)."""
-    return format_datetime(moment.astimezone(UTC).replace(microsecond=0))
+    """`Tue, 05 Mar 2019 21:40:11 +0000`: how v2 renders dates (always UTC; what
+    `email.utils.format_datetime` writes, in one format string: an order page has 500)."""
+    utc = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} +0000"
+    )
 
 
 def iso8601(moment: datetime) -> str:

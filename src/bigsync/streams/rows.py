@@ -34,6 +34,8 @@ def money(value: Any) -> float | None:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:  # what the API sends almost always: no comparisons
+        return value
     if value is None or value == "":
         return None
     return int(value)
@@ -194,8 +196,10 @@ def _billing(doc: Json) -> tuple[str | None, str | None]:
     billing = doc.get("billing_address")
     if not isinstance(billing, dict):
         return None, None
-    parts = (billing.get("first_name"), billing.get("last_name"))
-    name = " ".join(str(p).strip() for p in parts if p and str(p).strip())
+    first, last = billing.get("first_name"), billing.get("last_name")
+    first = str(first).strip() if first else ""
+    last = str(last).strip() if last else ""
+    name = f"{first} {last}" if first and last else first or last
     email = str(billing.get("email") or "").strip()
     return name[:255] or None, email[:255] or None
 
