@@ -270,8 +270,9 @@ def test_the_record_counters_are_set_or_added_to_not_both(db: tuple[sa.Engine, i
 
 
 def level_item(variant: int, level: int | None, *, sku: str | None = None) -> dict[str, Any]:
-    """An item of `/v3/inventory/items` at location 1 (no settings: those columns are NULL)."""
-    identity = {"product_id": 1, "variant_id": variant, "sku": sku}
+    """An item of `/v3/inventory/items` (product 100 + variant) at location 1 (no settings:
+    those columns are NULL)."""
+    identity = {"product_id": 100 + variant, "variant_id": variant, "sku": sku}
     return {"identity": identity, "locations": [{"location_id": 1, "available_to_sell": level}]}
 
 
