@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bigsync.connections.inputs import (
+    Cleaned,
     chosen_api_url,
     clean_api_url,
     clean_client_id,
@@ -19,6 +20,7 @@ from bigsync.errors import InputError, StoreHashError
 TOKEN = "t0k3n0for0input0tests0abcdefgh"  # 30 characters, the shape of a real one
 CLIENT_ID = "c1ient0id0for0input0tests0abcd"
 CLIENT_SECRET = "0123456789abcdef" * 4  # 64 hexadecimal characters
+BC = "https://api.bigcommerce.com"
 
 
 @pytest.mark.parametrize(
@@ -178,12 +180,10 @@ def test_api_urls_are_hosts_and_a_pasted_api_path_is_refused() -> None:
 
 
 def test_the_api_host_comes_from_a_pasted_api_path_unless_it_is_bigcommerce() -> None:
-    sandbox = chosen_api_url(" http://127.0.0.1:5780/stores/abc123/v3/ ", None)
-    assert sandbox is not None
+    sandbox = chosen_api_url(" http://127.0.0.1:5780/stores/abc123/v3/ ", None, default=BC)
     assert sandbox.value == "http://127.0.0.1:5780"
     assert sandbox.notices == ("using API host http://127.0.0.1:5780 from the API path",)
-    proxied = chosen_api_url("https://proxy.example/bc/stores/abc123/v3/catalog", None)
-    assert proxied is not None
+    proxied = chosen_api_url("https://proxy.example/bc/stores/abc123/v3/catalog", None, default=BC)
     assert proxied.value == "https://proxy.example/bc"
     for says_only_the_store in [
         "abc123",
@@ -192,15 +192,15 @@ def test_the_api_host_comes_from_a_pasted_api_path_unless_it_is_bigcommerce() ->
         "https://store-abc123.mybigcommerce.com/manage",
         "",
     ]:
-        assert chosen_api_url(says_only_the_store, None) is None
-    given = chosen_api_url("abc123", "https://api.bigcommerce.com/")
-    assert given is not None
+        assert chosen_api_url(says_only_the_store, None, default=BC) == Cleaned(BC)
+    given = chosen_api_url("abc123", "https://api.bigcommerce.com/", default="http://other")
     assert (given.value, given.notices) == ("https://api.bigcommerce.com", ())
-    agreeing = chosen_api_url("http://127.0.0.1:5780/stores/abc123/v3/", "http://127.0.0.1:5780")
-    assert agreeing is not None
+    agreeing = chosen_api_url(
+        "http://127.0.0.1:5780/stores/abc123/v3/", "http://127.0.0.1:5780", default=BC
+    )
     assert agreeing.value == "http://127.0.0.1:5780"
     with pytest.raises(InputError, match=r"names the host http://127\.0\.0\.1:5780"):
-        chosen_api_url("http://127.0.0.1:5780/stores/abc123/v3/", "https://api.bigcommerce.com")
+        chosen_api_url("http://127.0.0.1:5780/stores/abc123/v3/", BC, default=BC)
     with pytest.raises(InputError, match="host only") as caught:
-        chosen_api_url("http://user:pw0secret@127.0.0.1:5780/stores/abc123/v3/", None)
+        chosen_api_url("http://user:pw0secret@127.0.0.1:5780/stores/abc123/v3/", None, default=BC)
     assert "pw0secret" not in str(caught.value)

@@ -338,16 +338,12 @@ def _print_report(console: Console, name: str, report: CheckReport) -> None:
         )
         console.print(head + body, highlight=False)
 
+    verdict = {True: "[green]ok[/green]", False: "[red]failed[/red]", None: "[yellow]?[/yellow]"}
     console.print(f"Test of [bold]{name}[/bold] ({report.tested_at}):", highlight=False)
     for check in report.checks:
-        verdict = {
-            True: "[green]ok[/green]",
-            False: "[red]failed[/red]",
-            None: "[yellow]?[/yellow]",
-        }
         line(f"  {check.name:<11} {verdict[check.ok]}  ", runnable(check.message))
     for feature in report.features:
-        command = f"`{runnable(feature.enable_command or '')}`"
+        command = f"`{feature.enable_command}`"  # made runnable with the text
         mark, text = {
             "on": ("[green]enabled[/green]", ""),
             "off": ("off", f"— turned off by you; to turn on: {command}"),

@@ -163,11 +163,11 @@ def clean_api_url(raw: str) -> str:
     return value
 
 
-def chosen_api_url(store: str, api_url: str | None) -> Cleaned | None:
+def chosen_api_url(store: str, api_url: str | None, *, default: str) -> Cleaned:
     """The API URL a connection is to use, from what was typed: `api_url` when given, else
     the host of a pasted API path that is not BigCommerce's (a sandbox or a proxy:
     `http://127.0.0.1:5780/stores/abc123/v3/` gives `http://127.0.0.1:5780`, with a
-    notice); None when neither says (the default host). Refused: both given, differing."""
+    notice), else `default`. Refused: both given, differing."""
     pasted = _api_host_in(store.strip())
     if api_url:
         chosen = clean_api_url(api_url)
@@ -178,7 +178,7 @@ def chosen_api_url(store: str, api_url: str | None) -> Cleaned | None:
             )
         return Cleaned(chosen)
     if pasted is None:
-        return None
+        return Cleaned(default)
     return Cleaned(pasted, (f"using API host {pasted} from the API path",))
 
 

@@ -158,8 +158,7 @@ class ConnectionService:
         if new.features is not None:
             switches = Switches(()).set_list(_features(new.features))
         granted = parse_granted_scopes(new.granted_scopes)
-        chosen = inputs.chosen_api_url(new.store, new.api_url)
-        api_url = chosen.value if chosen else self.default_api_url
+        api_url = inputs.chosen_api_url(new.store, new.api_url, default=self.default_api_url)
         every = _every_seconds(new.sync_every)
         with self.db.write() as conn:
             same = _find(conn, name)
@@ -171,7 +170,7 @@ class ConnectionService:
                 name_key=inputs.name_key(name),
                 kind=kind.value,
                 store_hash=store.value,
-                api_url=api_url,
+                api_url=api_url.value,
                 client_id=client_id,
                 granted_scopes=sorted(granted) if granted is not None else None,
                 features=[f.value for f in switches.on],
@@ -185,8 +184,8 @@ class ConnectionService:
             )
             view = self._view(conn, self._row(conn, name))
         log.info("connection %s added (store %s)", name, store.value)
-        host_notices = chosen.notices if chosen else ()
-        return AddResult(view, token.notices + store.notices + host_notices + switches.notices)
+        notices = token.notices + store.notices + api_url.notices + switches.notices
+        return AddResult(view, notices)
 
     def update(self, name: str, changes: ConnectionChanges) -> AddResult:
         """Edit a connection; credential changes need the access token re-entered."""
@@ -301,15 +300,14 @@ class ConnectionService:
         client_id = inputs.clean_client_id(new.client_id)
         token = inputs.clean_secret(new.access_token, client_id=client_id)
         store = inputs.clean_store_hash(new.store, token=token.value)
-        chosen = inputs.chosen_api_url(new.store, new.api_url)
-        api_url = chosen.value if chosen else self.default_api_url
+        api_url = inputs.chosen_api_url(new.store, new.api_url, default=self.default_api_url)
         features = _features(new.features) if new.features is not None else DEFAULT_FEATURES
         credentials = StoreCredentials(
             store_hash=store.value, access_token=token.value, client_id=client_id
         )
         return await run_check(
             credentials,
-            api_url=api_url,
+            api_url=api_url.value,
             features=tuple(features),
             granted=parse_granted_scopes(new.granted_scopes),
             connection=inputs.clean_name(new.name) if new.name.strip() else "NAME",
@@ -479,9 +477,9 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     if changes.kind is not None:
         values["kind"] = kind.value
         changed.append("kind")
-    chosen = inputs.chosen_api_url(changes.store or "", changes.api_url)
-    if chosen is not None and chosen.value != row.api_url:
-        values["api_url"] = chosen.value
+    api_url = inputs.chosen_api_url(changes.store or "", changes.api_url, default=row.api_url)
+    if api_url.value != row.api_url:
+        values["api_url"] = api_url.value
         changed.append("API URL")
     if changes.granted_scopes is not UNSET:
         granted = parse_granted_scopes(changes.granted_scopes)
@@ -501,11 +499,9 @@ def _plan_edit(row: repo.ConnectionRow, changes: ConnectionChanges) -> _Edit:
     if changes.access_token is None:
         return _Edit(values, tuple(changed), notices=switches.notices)
     token = inputs.clean_secret(changes.access_token, client_id=client_id)
-    notices = (
-        switches.notices
-        + token.notices
-        + (chosen.notices if chosen and "api_url" in values else ())
-    )
+    notices = switches.notices + token.notices
+    if "api_url" in values:
+        notices += api_url.notices
     if changes.store is not None:
         store = inputs.clean_store_hash(changes.store, token=token.value)
         values["store_hash"] = store.value
